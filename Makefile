@@ -1,0 +1,50 @@
+# The documented interface: `make dev` and `make test` do all the set-up on a fresh machine
+# (virtual environment, dependencies, database, migrations); `make setup` does it alone.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 2024
+# The suite runs once on the embedded PostgreSQL, then again on this server when it answers.
+LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: setup dev test test-unit lint bench clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/adlaan migrate
+
+dev: setup
+	$(BIN)/adlaan dev --port $(PORT)
+
+test: setup
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(LOCAL_PG)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== again on the PostgreSQL at 127.0.0.1:5432 =="; \
+		TEST_DATABASE_URL='$(LOCAL_PG)' $(BIN)/python -m pytest -m integration; \
+	else echo "== no PostgreSQL at 127.0.0.1:5432: suite ran on the embedded server only =="; fi
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .langgraph_api .pytest_cache .ruff_cache

@@ -1,0 +1,111 @@
+"""The one settings object of Adlaan Agent (pydantic-settings; environment and `.env`).
+
+Database selection, in order: ``DATABASE_URL``; else the seed's ``DB_HOST``/``DB_PORT``/
+``DB_NAME``/``DB_USER``/``DB_PASSWORD``; else an embedded PostgreSQL started from a pip wheel
+whose data lives in ``ADLAAN_DATA_DIR`` (a per-user data directory by default, outside the source
+tree so the dev server's file watcher never sees it).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from store.db import mask_url
+
+#: Environment variable the composition root sets once it has resolved the database, so that
+#: child processes (the dev server, its reloader) reuse the same database instead of resolving
+#: it again.
+RESOLVED_URL_ENV = "ADLAAN_RESOLVED_DATABASE_URL"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the environment variable of each field in its alias."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: SecretStr | None = Field(
+        default=None, alias="DATABASE_URL", description="postgresql://user:pass@host:port/db"
+    )
+    db_host: str | None = Field(default=None, alias="DB_HOST")
+    db_port: int = Field(default=5432, alias="DB_PORT")
+    db_name: str | None = Field(default=None, alias="DB_NAME")
+    db_user: str | None = Field(default=None, alias="DB_USER")
+    db_password: SecretStr | None = Field(default=None, alias="DB_PASSWORD")
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("adlaan-agent")),
+        alias="ADLAAN_DATA_DIR",
+        description="Where the embedded PostgreSQL keeps its data when no database is configured.",
+    )
+
+    db_pool_size: int = Field(default=20, ge=1, alias="DB_POOL_SIZE")
+    db_pool_min_size: int = Field(default=1, ge=0, alias="DB_POOL_MIN_SIZE")
+    db_pool_max_idle: float = Field(default=300.0, gt=0, alias="DB_POOL_MAX_IDLE")
+    db_pool_max_lifetime: float = Field(default=1800.0, gt=0, alias="DB_POOL_MAX_LIFETIME")
+    db_connect_timeout: int = Field(default=10, ge=1, alias="DB_CONNECT_TIMEOUT")
+    database_pooler: Literal["none", "pgbouncer"] = Field(
+        default="none",
+        alias="DATABASE_POOLER",
+        description="Set to 'pgbouncer' behind a transaction pooler: prepared statements go off.",
+    )
+    db_startup_retries: int = Field(default=5, ge=0, alias="DB_STARTUP_RETRIES")
+
+    llm_model: str | None = Field(default=None, alias="LLM_MODEL")
+    port: int = Field(default=2024, alias="PORT")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        scheme = url.split("://", 1)[0]
+        if scheme not in {"postgresql", "postgres", "postgresql+psycopg"}:
+            raise ValueError(
+                f"DATABASE_URL must be a postgresql:// URL, got scheme {scheme!r} "
+                "(Adlaan Agent persists to PostgreSQL only)"
+            )
+        return SecretStr(url)
+
+    def configured_url(self) -> tuple[str, str] | None:
+        """The database named by the environment, as ``(url, source)``; None means embedded."""
+        if resolved := os.environ.get(RESOLVED_URL_ENV):
+            return resolved, "resolved by the parent process"
+        if self.database_url is not None:
+            url = self.database_url.get_secret_value()
+            return url.replace("postgresql+psycopg://", "postgresql://", 1), "DATABASE_URL"
+        if self.db_host and self.db_name:
+            user = quote(self.db_user or "postgres", safe="")
+            password = self.db_password.get_secret_value() if self.db_password else ""
+            auth = f"{user}:{quote(password, safe='')}@" if password else f"{user}@"
+            url = f"postgresql://{auth}{self.db_host}:{self.db_port}/{quote(self.db_name)}"
+            return url, "DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD"
+        return None
+
+    def database_url_and_source(self) -> tuple[str, str]:
+        """The URL to use, starting the embedded PostgreSQL when nothing else is configured."""
+        if configured := self.configured_url():
+            return configured
+        from store.embedded import ensure_embedded
+
+        return ensure_embedded(self.data_dir), f"embedded PostgreSQL in {self.data_dir}"
+
+    def describe_database(self) -> str:
+        """One line for start-up logs: which database, password masked."""
+        url, source = self.database_url_and_source()
+        return f"database: {mask_url(url)} ({source})"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,66 @@
+"""The migration step: checkpointer tables, then the relational schema, under one advisory lock.
+
+Run by ``adlaan migrate`` (and so by ``make setup``/``make dev``/``make test``), never at request
+time. Two processes migrating at once queue on the lock instead of racing ``CREATE TABLE``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from langgraph.checkpoint.postgres import PostgresSaver
+from psycopg.rows import dict_row
+from sqlalchemy import create_engine, pool
+
+from store.db import libpq_url, sqlalchemy_url
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Arbitrary but fixed key of the advisory lock that serialises migrations ("adlaan" in ASCII).
+MIGRATION_LOCK_KEY = 0x61646C61616E
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """The project's Alembic config, pointed at ``url`` when given."""
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["configure_logger"] = False
+    if url:
+        config.attributes["url"] = url
+    return config
+
+
+def setup_checkpointer_tables(url: str) -> None:
+    """Create or upgrade langgraph-checkpoint-postgres's own tables (its migrations)."""
+    with psycopg.connect(libpq_url(url), autocommit=True, row_factory=dict_row) as conn:
+        PostgresSaver(conn).setup()
+
+
+def migrate(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema; safe to run concurrently and again."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as lock_conn:
+        lock_conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        try:
+            setup_checkpointer_tables(url)
+            command.upgrade(alembic_config(url), "head")
+        finally:
+            lock_conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+
+
+def schema_is_current(url: str) -> bool:
+    """True when the relational schema is at Alembic's head and the checkpointer tables exist."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            has_checkpoints = conn.exec_driver_sql(
+                "SELECT to_regclass('checkpoint_migrations') IS NOT NULL"
+            ).scalar()
+    finally:
+        engine.dispose()
+    return current == head and bool(has_checkpoints)

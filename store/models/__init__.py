@@ -1,0 +1,9 @@
+"""The relational models, one per module; importing this package registers them all."""
+
+from store.models.audit_log import AuditLog
+from store.models.conversation import Conversation, ConversationStatus
+from store.models.document import Document
+from store.models.message import Message
+from store.models.user import User
+
+__all__ = ["AuditLog", "Conversation", "ConversationStatus", "Document", "Message", "User"]

@@ -1,0 +1,36 @@
+"""Documents: every version of every draft a conversation produced, with its citations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.base import Base
+
+
+class Document(Base):
+    """One version of a generated document (``document_key`` names the draft across versions)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("conversation_id", "document_key", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    document_key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    type: Mapped[str] = mapped_column(String(50))
+    jurisdiction: Mapped[str | None] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    checkpoint_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

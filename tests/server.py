@@ -1,0 +1,142 @@
+"""Run the real `langgraph dev` server as a subprocess, the way a user would, on a free port.
+
+The server runs in its own working directory (its `.langgraph_api/` registry lands there) with a
+copy of the project's langgraph.json whose paths point back into the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from server.settings import RESOLVED_URL_ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def project_config(workdir: Path) -> Path:
+    """langgraph.json with every './' path made absolute, written into ``workdir``."""
+    config = json.loads((ROOT / "langgraph.json").read_text())
+
+    def absolute(value):
+        if isinstance(value, str) and value.startswith("./"):
+            return str(ROOT / value[2:])
+        if isinstance(value, dict):
+            return {k: absolute(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [absolute(v) for v in value]
+        return value
+
+    config = absolute(config)
+    config["dependencies"] = [str(ROOT)]
+    path = workdir / "langgraph.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+class LangGraphServer:
+    """A `langgraph dev --no-reload` subprocess on a free port; restartable, killable."""
+
+    def __init__(self, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None):
+        self.database_url = database_url
+        self.workdir = workdir
+        self.extra_env = extra_env or {}
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log_path = workdir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> None:
+        config = project_config(self.workdir)
+        env = {
+            **os.environ,
+            RESOLVED_URL_ENV: self.database_url,
+            "LANGSMITH_TRACING": "false",
+            "LANGCHAIN_TRACING_V2": "false",
+            "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        langgraph = str(Path(sys.executable).parent / "langgraph")
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                langgraph,
+                "dev",
+                "--no-browser",
+                "--no-reload",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--config",
+                str(config),
+            ],
+            cwd=self.workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"langgraph dev exited ({self.process.returncode}):\n{self.log()}"
+                )
+            try:
+                if httpx.get(f"{self.url}/ok", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"langgraph dev did not answer in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def _signal(self, sig: int) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM), as Ctrl-C or a supervisor would."""
+        if not self.process:
+            return
+        self._signal(signal.SIGTERM)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.process.wait(10)
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: a crash, an OOM kill, a power cut."""
+        if not self.process:
+            return
+        self._signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
