@@ -1,4 +1,5 @@
 """Persistence: the relational schema, the PostgreSQL checkpointer and database plumbing.
 
-Imports only SQLAlchemy, psycopg and langgraph-checkpoint; never ``hooks``, ``graphs`` or ``server``.
+Imports only SQLAlchemy, psycopg and langgraph-checkpoint;
+never ``hooks``, ``graphs`` or ``server``.
 """

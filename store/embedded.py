@@ -6,6 +6,7 @@ process that started it exits, so the next `make dev` or test run reuses it (and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from pathlib import Path
@@ -51,7 +52,5 @@ def create_database(admin_url: str, database: str) -> None:
         ).fetchone()
         if exists:
             return
-        try:
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-        except psycopg.errors.DuplicateDatabase:
-            pass
