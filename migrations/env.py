@@ -13,22 +13,15 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 import store.models  # noqa: F401  (registers every model on Base.metadata)
-from store.base import CHECKPOINTER_TABLES, Base
+from store.base import Base
 from store.db import sqlalchemy_url
+from store.migrate import include_object
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    """Keep autogenerate away from what the checkpointer (or anyone else) owns."""
-    if type_ == "table" and (name in CHECKPOINTER_TABLES or (reflected and compare_to is None)):
-        return False
-    table = getattr(obj, "table", None)
-    return not (table is not None and table.name in CHECKPOINTER_TABLES)
 
 
 def _configure(connection) -> None:

@@ -16,7 +16,7 @@ from store.db import DatabaseUnavailable, mask_url, wait_for_database
 app = typer.Typer(help="Adlaan Agent: the legal-drafting LangGraph server and its database.")
 db_app = typer.Typer(help="The database: where it is, the embedded server.")
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -35,9 +35,7 @@ def mask_url(url: str) -> str:
         parsed = make_url(url)
     except Exception:  # not a URL we can parse: show only its scheme
         return url.split("://", 1)[0] + "://***"
-    if parsed.password:
-        parsed = parsed.set(password="***")
-    return parsed.render_as_string(hide_password=False)
+    return parsed.render_as_string(hide_password=True)
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -17,11 +17,21 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg.rows import dict_row
 from sqlalchemy import create_engine, pool
 
+from store.base import CHECKPOINTER_TABLES
 from store.db import libpq_url, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Arbitrary but fixed key of the advisory lock that serialises migrations ("adlaan" in ASCII).
 MIGRATION_LOCK_KEY = 0x61646C61616E
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: never autogenerate anything for tables the checkpointer (or anyone
+    other than our models) owns."""
+    if type_ == "table" and (name in CHECKPOINTER_TABLES or (reflected and compare_to is None)):
+        return False
+    table = getattr(obj, "table", None)
+    return not (table is not None and table.name in CHECKPOINTER_TABLES)
 
 
 def alembic_config(url: str | None = None) -> Config:

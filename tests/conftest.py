@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from store.db import libpq_url
 from tests.server import LangGraphServer
@@ -29,9 +30,7 @@ def _admin_url() -> str:
 
 
 def _with_database(url: str, database: str) -> str:
-    conninfo = psycopg.conninfo.conninfo_to_dict(url)
-    conninfo["dbname"] = database
-    return psycopg.conninfo.make_conninfo(**conninfo)
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

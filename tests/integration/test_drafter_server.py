@@ -1,0 +1,182 @@
+"""The drafter served by the real `langgraph dev`, driven through `langgraph_sdk` as a user would."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
+
+pytestmark = pytest.mark.integration
+
+SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
+
+
+def user(text):
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+async def converse(client, thread_id, turns=SEED):
+    for text in turns:
+        await client.runs.wait(thread_id, "drafter", input=user(text))
+    return await client.threads.get_state(thread_id)
+
+
+async def turn_ends(client, thread_id):
+    """Checkpoint ids at the end of each turn (no next node), oldest first, on the current branch."""
+    history = await client.threads.get_history(thread_id, limit=100)
+    ends = [h for h in history if not h["next"] and h["values"].get("document")]
+    return [h["checkpoint"]["checkpoint_id"] for h in reversed(ends)]
+
+
+@pytest.fixture
+async def client(server):
+    return get_client(url=server.url)
+
+
+async def test_three_turn_conversation_continues_on_one_thread(client):
+    thread = await client.threads.create(metadata={"owner": "alice"})
+    state = await converse(client, thread["thread_id"])
+    values = state["values"]
+    assert [m["type"] for m in values["messages"]] == ["human", "ai"] * 3
+    assert values["document"]["version"] == 3
+    assert values["document"]["terms"]["governing_law"] == "CA"
+    assert values["document"]["terms"]["term_months"] == 24
+    assert "California" in values["document"]["body"]
+    authorities = " ".join(c["citation"] for c in values["document"]["citations"])
+    assert "3426" in authorities and "1833" in authorities
+
+
+async def test_history_and_state_at_an_old_checkpoint(client):
+    thread_id = (await client.threads.create())["thread_id"]
+    await converse(client, thread_id)
+    history = await client.threads.get_history(thread_id, limit=100)
+    assert len(history) >= 6
+    created = [h["created_at"] for h in history]
+    assert created == sorted(created, reverse=True), "history is newest first"
+    first_turn = (await turn_ends(client, thread_id))[0]
+    old = await client.threads.get_state(thread_id, checkpoint_id=first_turn)
+    assert old["values"]["document"]["version"] == 1
+    assert old["values"]["document"]["terms"].get("governing_law") is None
+    assert len(old["values"]["messages"]) == 2
+
+
+async def test_branch_from_turn_one_keeps_the_original_branch(client):
+    thread_id = (await client.threads.create())["thread_id"]
+    await converse(client, thread_id)
+    first_turn, _, last_turn = await turn_ends(client, thread_id)
+
+    fork = await client.threads.update_state(thread_id, {"messages": []}, checkpoint_id=first_turn)
+    fork_id = fork["checkpoint"]["checkpoint_id"]
+    await client.runs.wait(
+        thread_id, "drafter", input=user("Make it for New York jurisdiction"), checkpoint_id=fork_id
+    )
+    branch = (await client.threads.get_state(thread_id))["values"]
+    assert branch["document"]["terms"]["governing_law"] == "NY"
+    assert branch["document"]["terms"].get("term_months") is None
+    assert [m["content"] for m in branch["messages"] if m["type"] == "human"] == [
+        SEED[0],
+        "Make it for New York jurisdiction",
+    ]
+
+    original = (await client.threads.get_state(thread_id, checkpoint_id=last_turn))["values"]
+    assert original["document"]["terms"]["governing_law"] == "CA"
+    assert original["document"]["version"] == 3
+    history = await client.threads.get_history(thread_id, limit=100)
+    assert last_turn in {h["checkpoint"]["checkpoint_id"] for h in history}
+
+
+async def test_replay_from_an_earlier_checkpoint_reruns_the_turn(client):
+    thread_id = (await client.threads.create())["thread_id"]
+    await converse(client, thread_id)
+    history = await client.threads.get_history(thread_id, limit=100)
+    before_turn_two = next(
+        h for h in history if h["next"] and h["values"]["messages"][-1]["content"] == SEED[1]
+    )
+    await client.runs.wait(
+        thread_id,
+        "drafter",
+        input=None,
+        checkpoint_id=before_turn_two["checkpoint"]["checkpoint_id"],
+    )
+    replayed = (await client.threads.get_state(thread_id))["values"]
+    assert replayed["document"]["terms"]["governing_law"] == "CA"
+    assert replayed["document"]["version"] == 2
+    assert replayed["document"]["terms"].get("term_months") is None
+
+
+async def test_state_survives_a_server_restart(client, server):
+    thread_id = (await client.threads.create())["thread_id"]
+    before = await converse(client, thread_id)
+    server.restart()
+    client = get_client(url=server.url)
+    after = await client.threads.get_state(thread_id)
+    assert after["values"] == before["values"]
+    assert after["checkpoint"] == before["checkpoint"]
+    await client.runs.wait(thread_id, "drafter", input=user("Make it one-way"))
+    again = (await client.threads.get_state(thread_id))["values"]
+    assert again["document"]["version"] == 4
+    assert again["document"]["terms"]["nda_kind"] == "one_way"
+
+
+async def test_streaming_values_updates_and_message_tuples(client):
+    thread_id = (await client.threads.create())["thread_id"]
+    seen: dict[str, list] = {}
+    async for part in client.runs.stream(
+        thread_id,
+        "drafter",
+        input=user(SEED[0]),
+        stream_mode=["values", "updates", "messages-tuple"],
+    ):
+        seen.setdefault(part.event.split("|")[0], []).append(part.data)
+    assert {"values", "updates", "messages"} <= set(seen), seen.keys()
+    assert seen["values"][-1]["document"]["version"] == 1
+    assert any("draft" in update for update in seen["updates"])
+    chunks = [data[0] for data in seen["messages"] if isinstance(data, list)]
+    assert any(chunk.get("type", "").startswith("ai") and chunk.get("content") for chunk in chunks)
+
+
+async def test_bad_input_gets_a_4xx_and_writes_nothing(client, server):
+    thread_id = (await client.threads.create())["thread_id"]
+    await converse(client, thread_id, SEED[:1])
+    history_before = await client.threads.get_history(thread_id, limit=100)
+    threads_before = len(await client.threads.search(limit=1000))
+
+    with pytest.raises(UnprocessableEntityError, match="empty"):
+        await client.runs.wait(thread_id, "drafter", input=user("   "))
+    with pytest.raises(UnprocessableEntityError, match="text"):
+        await client.runs.wait(
+            thread_id,
+            "drafter",
+            input={
+                "messages": [
+                    {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}
+                ]
+            },
+        )
+    with pytest.raises(UnprocessableEntityError, match="role"):
+        await client.runs.wait(
+            thread_id, "drafter", input={"messages": [{"role": "wizard", "content": "hi"}]}
+        )
+    with pytest.raises(NotFoundError, match="does not exist"):
+        await client.runs.wait(thread_id, "drafter", input=user("x"), checkpoint_id="1f0-missing")
+    with pytest.raises(NotFoundError, match="does not exist"):
+        await client.threads.get_state(thread_id, checkpoint_id="1f0-missing")
+    with pytest.raises(NotFoundError, match="does not exist"):
+        await client.threads.update_state(thread_id, {"messages": []}, checkpoint_id="1f0-missing")
+    with pytest.raises(NotFoundError):
+        await client.runs.wait("00000000-0000-0000-0000-000000000000", "drafter", input=user("hi"))
+    with pytest.raises(NotFoundError):
+        await client.threads.get_state("00000000-0000-0000-0000-000000000000")
+
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        malformed = await http.post(
+            f"/threads/{thread_id}/runs/wait",
+            content=b'{"assistant_id": "drafter", "input": {',
+            headers={"content-type": "application/json"},
+        )
+        assert malformed.status_code == 400
+        assert "not valid JSON" in malformed.json()["detail"]
+
+    assert await client.threads.get_history(thread_id, limit=100) == history_before
+    assert len(await client.threads.search(limit=1000)) == threads_before
