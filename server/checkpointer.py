@@ -12,9 +12,9 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-
+from server import compat
 from server.settings import Settings, get_settings
+from store.checkpointer import PostgresCheckpointer
 from store.db import DatabaseUnavailable, await_database, make_async_pool, mask_url
 from store.migrate import schema_is_current
 
@@ -33,8 +33,9 @@ def pool_for(settings: Settings, url: str, *, name: str):
 
 
 @asynccontextmanager
-async def checkpointer() -> AsyncIterator[AsyncPostgresSaver]:
-    """Yield an ``AsyncPostgresSaver`` on a pooled connection to the configured database."""
+async def checkpointer() -> AsyncIterator[PostgresCheckpointer]:
+    """Yield a ``PostgresCheckpointer`` on a pool of connections to the configured database."""
+    compat.install()
     settings = get_settings()
     url, source = await asyncio.to_thread(settings.database_url_and_source)
     print(f"adlaan: checkpointer database {mask_url(url)} ({source})", file=sys.stderr)
@@ -47,6 +48,6 @@ async def checkpointer() -> AsyncIterator[AsyncPostgresSaver]:
     pool = pool_for(settings, url, name="adlaan-checkpointer")
     await pool.open(wait=True)
     try:
-        yield AsyncPostgresSaver(pool)
+        yield PostgresCheckpointer(pool)
     finally:
         await pool.close()

@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from sqlalchemy import create_engine, pool
 
 from store.base import CHECKPOINTER_TABLES
+from store.checkpointer import RUN_ID_INDEX_SQL
 from store.db import libpq_url, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +46,11 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def setup_checkpointer_tables(url: str) -> None:
-    """Create or upgrade langgraph-checkpoint-postgres's own tables (its migrations)."""
+    """Create or upgrade langgraph-checkpoint-postgres's own tables (its migrations), plus the
+    index our ``adelete_for_runs`` needs."""
     with psycopg.connect(libpq_url(url), autocommit=True, row_factory=dict_row) as conn:
         PostgresSaver(conn).setup()
+        conn.execute(RUN_ID_INDEX_SQL)
 
 
 def migrate(url: str) -> None:

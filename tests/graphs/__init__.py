@@ -1,0 +1,1 @@
+"""Graphs that only the tests serve, shaped like common user graphs."""
