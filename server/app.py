@@ -2,24 +2,31 @@
 
 langgraph-api mounts these routes next to its own and applies the middleware to every request,
 so the request guard also covers the LangGraph API that Studio and the SDK call.
+
+No ``from __future__ import annotations`` here: langgraph-api loads this file under a module
+name of its own, where pydantic cannot resolve string annotations of request bodies.
 """
 
-from __future__ import annotations
-
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel, Field
 
 from server.guard import RequestGuard
+from server.retention import run_sweeper
 from server.settings import get_settings
 from store.db import await_database, make_async_pool
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the app's own small pool (the checkpointer has its own) for the life of the server."""
+    """Open the app's own small pool (the checkpointer has its own) and start the retention
+    sweeper, for the life of the server."""
     settings = get_settings()
     url, _ = settings.database_url_and_source()
     await await_database(url, retries=settings.db_startup_retries)
@@ -33,9 +40,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     await pool.open(wait=True)
     app.state.pool = pool
+    sweeper = (
+        asyncio.create_task(run_sweeper(pool, settings), name="adlaan-retention")
+        if settings.retention_sweep_interval > 0
+        else None
+    )
     try:
         yield
     finally:
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         app.state.pool = None
         await pool.close()
 
@@ -59,3 +75,34 @@ async def health() -> dict[str, str]:
     async with pool.connection() as conn:
         await conn.execute("SELECT 1")
     return {"status": "ok", "database": "ok"}
+
+
+class PruneRequest(BaseModel):
+    """Body of ``POST /threads/prune`` (the LangGraph API's own shape)."""
+
+    thread_ids: list[str] = Field(min_length=1, max_length=10_000)
+    strategy: Literal["delete", "keep_latest"] = "delete"
+
+
+@app.post("/threads/prune", tags=["threads"])
+async def prune_threads(body: PruneRequest) -> dict[str, int]:
+    """Prune threads: ``keep_latest`` keeps the head of every branch of each thread (the dev
+    server's in-memory runtime refuses it); ``delete`` deletes the threads as the API does."""
+    if body.strategy == "delete":
+        from langgraph_runtime.ops import Threads
+
+        return {"pruned_count": await Threads.prune(body.thread_ids, strategy="delete")}
+    from langgraph_api._checkpointer import get_checkpointer
+
+    checkpointer = await get_checkpointer()
+    pool = _pool()
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT DISTINCT thread_id FROM checkpoints WHERE thread_id = ANY(%s)",
+                (body.thread_ids,),
+            )
+        ).fetchall()
+    existing = [row["thread_id"] for row in rows]
+    await checkpointer.aprune(existing, strategy="keep_latest")
+    return {"pruned_count": len(existing)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -63,6 +64,102 @@ def dev(
     console.print(f"[bold]serving[/] graph [cyan]drafter[/] on http://{host}:{port}")
     os.chdir(ROOT)
     os.execvpe(argv[0], argv, env)
+
+
+@app.command()
+def cleanup(
+    older_than: str = typer.Option(
+        None, help="Idle time, e.g. 90d, 12h (default: RETENTION_DAYS)."
+    ),
+    policy: str = typer.Option(None, help="delete or archive (default: RETENTION_POLICY)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; change nothing."),
+) -> None:
+    """Delete (or archive) threads idle longer than the retention, with an audit entry each."""
+    import psycopg
+    from rich.progress import Progress
+
+    from store.retention import apply_policy, idle_threads, parse_duration
+
+    settings = get_settings()
+    policy = policy or settings.retention_policy
+    if policy not in ("delete", "archive"):
+        raise typer.BadParameter("policy must be 'delete' or 'archive'", param_hint="--policy")
+    try:
+        age = parse_duration(older_than) if older_than else timedelta(days=settings.retention_days)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--older-than") from None
+    url = _ready_database()
+    cutoff = datetime.now(UTC) - age
+    with psycopg.connect(url, autocommit=True) as conn:
+        threads = idle_threads(conn, cutoff, skip_archived=policy == "archive")
+        verb = "would " + policy if dry_run else policy
+        console.print(
+            f"{len(threads)} thread(s) idle since before {cutoff:%Y-%m-%d %H:%M} UTC: {verb}"
+        )
+        for thread in threads[:20]:
+            console.print(
+                f"  {thread.thread_id}  last activity {thread.last_activity:%Y-%m-%d %H:%M}"
+            )
+        if dry_run or not threads:
+            return
+        batch = settings.retention_batch_size
+        with Progress(console=console) as progress:
+            task = progress.add_task(f"{policy} idle threads", total=len(threads))
+            for start in range(0, len(threads), batch):
+                chunk = threads[start : start + batch]
+                apply_policy(conn, chunk, policy, actor="cli", reason="cleanup")
+                progress.advance(task, len(chunk))
+    done = "deleted" if policy == "delete" else "archived"
+    console.print(f"[green]{done} {len(threads)} thread(s)[/]")
+
+
+@app.command()
+def prune(
+    thread: list[str] = typer.Option(None, "--thread", help="Thread id to compact (repeatable)."),
+    idle_for: str = typer.Option(None, help="Compact every thread idle this long, e.g. 7d."),
+    keep: str = typer.Option(
+        "turns", help="turns (turn boundaries + branch heads) or keep_latest."
+    ),
+) -> None:
+    """Compact old history: keep turn boundaries and every branch head, drop the rest."""
+    import asyncio
+
+    import psycopg
+    from rich.progress import Progress
+
+    from store.checkpointer import PostgresCheckpointer
+    from store.db import make_async_pool
+    from store.retention import idle_threads, parse_duration
+
+    if not thread and not idle_for:
+        raise typer.BadParameter("name --thread ID or --idle-for DURATION", param_hint="--thread")
+    if keep not in ("turns", "keep_latest"):
+        raise typer.BadParameter("keep must be 'turns' or 'keep_latest'", param_hint="--keep")
+    try:
+        age = parse_duration(idle_for) if idle_for else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--idle-for") from None
+    url = _ready_database()
+    thread_ids = list(thread or [])
+    if age is not None:
+        with psycopg.connect(url) as conn:
+            thread_ids += [t.thread_id for t in idle_threads(conn, datetime.now(UTC) - age)]
+
+    async def run() -> None:
+        pool = make_async_pool(url, max_size=2, name="adlaan-prune")
+        await pool.open(wait=True)
+        try:
+            saver = PostgresCheckpointer(pool)
+            with Progress(console=console) as progress:
+                task = progress.add_task("compacting threads", total=len(thread_ids))
+                for thread_id in thread_ids:
+                    await saver.aprune([thread_id], strategy=keep)
+                    progress.advance(task)
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+    console.print(f"[green]compacted {len(thread_ids)} thread(s)[/]")
 
 
 @db_app.command("url")

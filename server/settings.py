@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     )
     db_startup_retries: int = Field(default=5, ge=0, alias="DB_STARTUP_RETRIES")
 
+    retention_days: float = Field(
+        default=90,
+        gt=0,
+        alias="RETENTION_DAYS",
+        description="Threads idle longer than this many days are deleted or archived.",
+    )
+    retention_policy: Literal["delete", "archive"] = Field(
+        default="delete", alias="RETENTION_POLICY"
+    )
+    retention_sweep_interval: float = Field(
+        default=3600,
+        ge=0,
+        alias="RETENTION_SWEEP_INTERVAL",
+        description="Seconds between sweeps inside the server; 0 turns the sweeper off.",
+    )
+    retention_batch_size: int = Field(default=500, ge=1, alias="RETENTION_BATCH_SIZE")
+
     llm_model: str | None = Field(default=None, alias="LLM_MODEL")
     port: int = Field(default=2024, alias="PORT")
 

@@ -43,6 +43,9 @@ def project_config(workdir: Path) -> Path:
 
     config = absolute(config)
     config["dependencies"] = [str(ROOT)]
+    # Graphs shaped like common user graphs, served next to the product's own.
+    for name in ("sync_nested", "slow"):
+        config["graphs"][name] = f"{ROOT / 'tests' / 'graphs' / name}.py:graph"
     path = workdir / "langgraph.json"
     path.write_text(json.dumps(config, indent=2))
     return path

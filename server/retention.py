@@ -1,0 +1,67 @@
+"""The retention sweeper that runs inside the server process.
+
+Every ``RETENTION_SWEEP_INTERVAL`` seconds it finds threads idle longer than ``RETENTION_DAYS`` and
+applies ``RETENTION_POLICY``: ``delete`` removes the thread from the LangGraph API (its registry
+and, through the checkpointer, its checkpoints) and then its mirror rows; ``archive`` marks its
+conversation archived. Each thread gets an audit entry. ``adlaan cleanup`` does the same on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+from psycopg_pool import AsyncConnectionPool
+
+from server.settings import Settings
+from store.retention import aapply_policy, aidle_threads
+
+logger = logging.getLogger("adlaan.retention")
+
+
+async def _forget_in_registry(thread_ids: list[str]) -> None:
+    """Delete the threads from the dev server's registry (which deletes their checkpoints)."""
+    from fastapi import HTTPException
+    from langgraph_runtime.database import connect
+    from langgraph_runtime.ops import Threads
+
+    async with connect() as conn:
+        for thread_id in thread_ids:
+            with contextlib.suppress(HTTPException):  # not in the registry: nothing to forget
+                async for _ in await Threads.delete(conn, thread_id):
+                    pass
+
+
+async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:
+    """One sweep; returns how many threads it deleted or archived."""
+    cutoff = datetime.now(UTC) - timedelta(days=settings.retention_days)
+    archive = settings.retention_policy == "archive"
+    done = 0
+    while True:
+        async with pool.connection() as conn:
+            batch = await aidle_threads(
+                conn, cutoff, settings.retention_batch_size, skip_archived=archive
+            )
+        if not batch:
+            return done
+        if settings.retention_policy == "delete":
+            await _forget_in_registry([t.thread_id for t in batch])
+        async with pool.connection() as conn:
+            await aapply_policy(conn, batch, settings.retention_policy, reason="retention")
+        done += len(batch)
+
+
+async def run_sweeper(pool: AsyncConnectionPool, settings: Settings) -> None:
+    """Sweep forever at the configured interval; a failed sweep is logged and retried later."""
+    while True:
+        try:
+            count = await sweep_once(pool, settings)
+            if count:
+                logger.warning("retention: %s %d idle thread(s)", settings.retention_policy, count)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("retention sweep failed; retrying at the next interval")
+        await asyncio.sleep(settings.retention_sweep_interval)

@@ -1,0 +1,140 @@
+"""Retention and compaction in set-based SQL: find idle threads, delete or archive them (with
+their checkpoints and mirror rows), and leave one audit entry per thread.
+
+A thread's last activity is the timestamp of its newest root checkpoint, so this works whether
+or not the relational mirror has caught up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from psycopg import AsyncConnection, Connection
+from psycopg.types.json import Jsonb
+
+Policy = Literal["delete", "archive"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks", "": "days"}
+
+IDLE_THREADS_SQL = """
+SELECT thread_id, max((checkpoint ->> 'ts')::timestamptz) AS last_activity
+FROM checkpoints ck
+WHERE checkpoint_ns = ''
+  AND NOT (%s AND EXISTS (
+      SELECT 1 FROM conversations c WHERE c.thread_id = ck.thread_id AND c.status = 'archived'
+  ))
+GROUP BY thread_id
+HAVING max((checkpoint ->> 'ts')::timestamptz) < %s
+ORDER BY last_activity
+LIMIT %s
+"""
+
+DELETE_THREADS_SQL = (
+    "DELETE FROM checkpoint_writes WHERE thread_id = ANY(%(ids)s)",
+    "DELETE FROM checkpoint_blobs WHERE thread_id = ANY(%(ids)s)",
+    "DELETE FROM checkpoints WHERE thread_id = ANY(%(ids)s)",
+    # messages and documents go with their conversation (ON DELETE CASCADE)
+    "DELETE FROM conversations WHERE thread_id = ANY(%(ids)s)",
+)
+
+# Archiving works before the mirror has written a conversation row: it writes one.
+ARCHIVE_SQL = """
+INSERT INTO conversations (id, thread_id, status)
+SELECT gen_random_uuid(), t, 'archived' FROM unnest(%(ids)s::text[]) AS t
+ON CONFLICT (thread_id) DO UPDATE SET status = 'archived', updated_at = now()
+"""
+
+AUDIT_SQL = """
+INSERT INTO audit_logs (actor, action, target, details)
+SELECT %(actor)s, %(action)s, t.thread_id, %(details)s || jsonb_build_object('last_activity', t.last)
+FROM unnest(%(ids)s::text[], %(lasts)s::timestamptz[]) AS t(thread_id, last)
+"""
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90d``, ``12h``, ``30m``, ``2w``, ``45s`` or a bare number of days."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90d, 12h, 30m, 2w)")
+    return timedelta(**{_UNITS[match[2]]: float(match[1])})
+
+
+@dataclass(frozen=True)
+class IdleThread:
+    """A thread whose newest checkpoint is older than the cut-off."""
+
+    thread_id: str
+    last_activity: datetime
+
+
+def idle_threads(
+    conn: Connection, cutoff: datetime, limit: int = 1_000_000, *, skip_archived: bool = False
+) -> list[IdleThread]:
+    """Threads idle since before ``cutoff``, oldest first (without archived ones if asked)."""
+    rows = conn.execute(IDLE_THREADS_SQL, (skip_archived, cutoff, limit)).fetchall()
+    return [IdleThread(_get(r, 0, "thread_id"), _get(r, 1, "last_activity")) for r in rows]
+
+
+async def aidle_threads(
+    conn: AsyncConnection, cutoff: datetime, limit: int = 1_000_000, *, skip_archived: bool = False
+) -> list[IdleThread]:
+    """The async twin of ``idle_threads``."""
+    rows = await (await conn.execute(IDLE_THREADS_SQL, (skip_archived, cutoff, limit))).fetchall()
+    return [IdleThread(_get(r, 0, "thread_id"), _get(r, 1, "last_activity")) for r in rows]
+
+
+def _get(row, index: int, key: str):
+    return row[key] if isinstance(row, dict) else row[index]
+
+
+def _params(threads: Sequence[IdleThread], actor: str, action: str, reason: str) -> dict:
+    return {
+        "ids": [t.thread_id for t in threads],
+        "lasts": [t.last_activity for t in threads],
+        "actor": actor,
+        "action": action,
+        "details": Jsonb({"reason": reason}),
+    }
+
+
+def apply_policy(
+    conn: Connection,
+    threads: Sequence[IdleThread],
+    policy: Policy,
+    *,
+    actor: str = "retention",
+    reason: str = "idle",
+) -> None:
+    """Delete (or archive) ``threads`` and audit each, in one transaction."""
+    if not threads:
+        return
+    action = "thread.deleted" if policy == "delete" else "thread.archived"
+    params = _params(threads, actor, action, reason)
+    with conn.transaction():
+        for sql in DELETE_THREADS_SQL if policy == "delete" else (ARCHIVE_SQL,):
+            conn.execute(sql, params)
+        conn.execute(AUDIT_SQL, params)
+
+
+async def aapply_policy(
+    conn: AsyncConnection,
+    threads: Sequence[IdleThread],
+    policy: Policy,
+    *,
+    actor: str = "retention",
+    reason: str = "idle",
+) -> None:
+    """The async twin of ``apply_policy``."""
+    if not threads:
+        return
+    action = "thread.deleted" if policy == "delete" else "thread.archived"
+    params = _params(threads, actor, action, reason)
+    async with conn.transaction():
+        for sql in DELETE_THREADS_SQL if policy == "delete" else (ARCHIVE_SQL,):
+            await conn.execute(sql, params)
+        await conn.execute(AUDIT_SQL, params)
