@@ -1,0 +1,115 @@
+"""Retention and compaction from the command line, on real PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from langgraph.graph import START, MessagesState, StateGraph
+
+from server.settings import RESOLVED_URL_ENV
+from store.checkpointer import PostgresCheckpointer
+from store.db import make_async_pool
+
+pytestmark = pytest.mark.integration
+ADLAAN = str(Path(sys.executable).parent / "adlaan")
+
+
+def _graph(saver):
+    builder = StateGraph(MessagesState)
+    builder.add_node("noop", lambda state: {})
+    builder.add_edge(START, "noop")
+    return builder.compile(checkpointer=saver)
+
+
+async def make_threads(database_url, n_old, n_new):
+    pool = make_async_pool(database_url, max_size=4)
+    await pool.open(wait=True)
+    graph = _graph(PostgresCheckpointer(pool))
+    old = [f"old-{uuid.uuid4()}" for _ in range(n_old)]
+    new = [f"new-{uuid.uuid4()}" for _ in range(n_new)]
+    for thread_id in old + new:
+        await graph.ainvoke(
+            {"messages": [{"role": "user", "content": "hi"}]},
+            {"configurable": {"thread_id": thread_id}},
+        )
+    await pool.close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE checkpoints SET checkpoint = jsonb_set(checkpoint, '{ts}', "
+            "to_jsonb('2020-01-01T00:00:00+00:00'::text)) WHERE thread_id = ANY(%s)",
+            (old,),
+        )
+    return old, new
+
+
+def cli(database_url, *args):
+    env = {
+        RESOLVED_URL_ENV: database_url,
+        "PATH": str(Path(sys.executable).parent),
+        "COLUMNS": "200",
+    }
+    return subprocess.run([ADLAAN, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def threads_present(database_url, ids):
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT thread_id FROM checkpoints WHERE thread_id = ANY(%s)", (ids,)
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def audit(database_url, ids):
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT actor, action, target FROM audit_logs WHERE target = ANY(%s) ORDER BY id",
+            (ids,),
+        ).fetchall()
+
+
+async def test_cleanup_dry_run_deletes_nothing_then_cleanup_deletes_only_idle(database_url):
+    old, new = await make_threads(database_url, 3, 2)
+
+    dry = cli(database_url, "cleanup", "--older-than", "365d", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would delete" in dry.stderr
+    assert threads_present(database_url, old + new) == set(old + new)
+    assert audit(database_url, old) == []
+
+    real = cli(database_url, "cleanup", "--older-than", "365d")
+    assert real.returncode == 0, real.stderr
+    assert threads_present(database_url, old + new) == set(new)
+    entries = audit(database_url, old)
+    assert sorted(e[2] for e in entries) == sorted(old)
+    assert {(e[0], e[1]) for e in entries} == {("cli", "thread.deleted")}
+
+
+async def test_archive_policy_archives_once_and_keeps_checkpoints(database_url):
+    old, new = await make_threads(database_url, 2, 1)
+    for _ in range(2):
+        result = cli(database_url, "cleanup", "--older-than", "30d", "--policy", "archive")
+        assert result.returncode == 0, result.stderr
+    assert threads_present(database_url, old + new) == set(old + new)
+    with psycopg.connect(database_url) as conn:
+        statuses = dict(
+            conn.execute(
+                "SELECT thread_id, status FROM conversations WHERE thread_id = ANY(%s)",
+                (old + new,),
+            ).fetchall()
+        )
+    assert statuses == dict.fromkeys(old, "archived")
+    assert len(audit(database_url, old)) == 2, "the second run found nothing left to archive"
+
+
+def test_bad_durations_are_refused(database_url):
+    result = cli(database_url, "cleanup", "--older-than", "ninety days")
+    assert result.returncode == 2
+    assert "not a duration" in result.stderr
+    result = cli(database_url, "prune")
+    assert result.returncode == 2
+    assert "--thread" in result.stderr
