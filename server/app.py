@@ -9,6 +9,8 @@ name of its own, where pydantic cannot resolve string annotations of request bod
 
 import asyncio
 import contextlib
+import dataclasses
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -18,6 +20,8 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from server.guard import RequestGuard
+from server.registry import Registry, runtime_store
+from server.registry import install as install_registry
 from server.retention import run_sweeper
 from server.settings import get_settings
 from store.db import await_database, make_async_pool
@@ -40,6 +44,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     await pool.open(wait=True)
     app.state.pool = pool
+    registry = Registry(pool)
+    install_registry(registry)
+    report = await registry.restore(runtime_store())
+    if report.threads or report.assistants or report.runs_failed or report.threads_unstuck:
+        print(f"adlaan: registry restored from PostgreSQL: {report}", file=sys.stderr)
+    app.state.registry = registry
     sweeper = (
         asyncio.create_task(run_sweeper(pool, settings), name="adlaan-retention")
         if settings.retention_sweep_interval > 0
@@ -106,3 +116,11 @@ async def prune_threads(body: PruneRequest) -> dict[str, int]:
     existing = [row["thread_id"] for row in rows]
     await checkpointer.aprune(existing, strategy="keep_latest")
     return {"pruned_count": len(existing)}
+
+
+@app.post("/adlaan/registry/restore", tags=["adlaan"])
+async def restore_registry() -> dict[str, int]:
+    """Bring back every thread, assistant and run that PostgreSQL has and the server lacks
+    (idempotent: what the server holds is newer and is kept)."""
+    report = await app.state.registry.restore(runtime_store())
+    return dataclasses.asdict(report)

@@ -4,6 +4,15 @@ from store.models.audit_log import AuditLog
 from store.models.conversation import Conversation, ConversationStatus
 from store.models.document import Document
 from store.models.message import Message
+from store.models.registry import RegistryEntry
 from store.models.user import User
 
-__all__ = ["AuditLog", "Conversation", "ConversationStatus", "Document", "Message", "User"]
+__all__ = [
+    "AuditLog",
+    "Conversation",
+    "ConversationStatus",
+    "Document",
+    "Message",
+    "RegistryEntry",
+    "User",
+]

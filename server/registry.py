@@ -1,0 +1,357 @@
+"""A crash-safe thread registry for `langgraph dev`.
+
+The dev server's in-memory runtime keeps threads, assistants and runs in a dict that it pickles
+to `.langgraph_api/` every few seconds, so a SIGKILL loses whatever the API acknowledged since the
+last flush, although the checkpoints are safe in PostgreSQL. This module closes that gap:
+
+- **write-through**: the runtime's mutating operations (``Threads.put/patch/copy/delete``,
+  ``Assistants.put/patch/set_latest/delete``, ``Runs.put/set_status/delete``) are wrapped so that each
+  object they return is upserted into ``api_registry`` before the API answers;
+- **restore**: at start-up (before the first request) everything the pickle lacks comes back from
+  ``api_registry``, and any thread that has checkpoints but no registry row is rebuilt from its
+  checkpoint metadata; runs that were in flight end as ``error`` and their threads become idle.
+
+The contact with the runtime is narrow (the ``ops`` classes and ``GLOBAL_STORE``) and pinned; the
+contract test ``tests/unit/test_compat.py`` fails when an upgrade changes it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import pickle
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+logger = logging.getLogger("adlaan.registry")
+
+#: Fields of a thread the runtime derives from checkpoints; never persisted here.
+_DERIVED_THREAD_FIELDS = ("values", "interrupts", "error")
+_TERMINAL_RUN_STATUSES = {"success", "error", "timeout", "interrupted"}
+#: Checkpoint metadata keys that are LangGraph's own, not the thread's metadata.
+_INTERNAL_METADATA = {
+    "source",
+    "step",
+    "parents",
+    "writes",
+    "run_id",
+    "thread_id",
+    "checkpoint_ns",
+    "checkpoint_id",
+    "langgraph_request_id",
+    "run_attempt",
+    "langgraph_version",
+    "langgraph_api_version",
+    "langgraph_plan",
+    "langgraph_host",
+    "langgraph_api_url",
+    "langgraph_auth_user",
+    "langgraph_auth_user_id",
+    "langgraph_auth_permissions",
+    "__pregel_task_id",
+    "__request_start_time_ms__",
+    "x-request-id",
+    "user-agent",
+}
+
+UPSERT_SQL = """
+INSERT INTO api_registry (kind, key, payload) VALUES (%s, %s, %s)
+ON CONFLICT (kind, key) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()
+"""
+DELETE_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = %s"
+DELETE_PREFIX_SQL = "DELETE FROM api_registry WHERE kind = %s AND key LIKE %s"
+
+# Threads with checkpoints but without a registry row: their newest root checkpoint's metadata.
+ORPHAN_THREADS_SQL = """
+SELECT DISTINCT ON (c.thread_id) c.thread_id, c.metadata,
+       (first.checkpoint ->> 'ts')::timestamptz AS created_at,
+       (c.checkpoint ->> 'ts')::timestamptz AS updated_at
+FROM checkpoints c
+JOIN LATERAL (
+    SELECT checkpoint FROM checkpoints f
+    WHERE f.thread_id = c.thread_id AND f.checkpoint_ns = ''
+    ORDER BY f.checkpoint_id LIMIT 1
+) first ON true
+WHERE c.checkpoint_ns = ''
+  AND NOT EXISTS (SELECT 1 FROM api_registry r WHERE r.kind = 'thread' AND r.key = c.thread_id)
+ORDER BY c.thread_id, c.checkpoint_id DESC
+"""
+
+
+def _dumps(value: Any) -> bytes:
+    # The runtime itself persists these objects with pickle; same trust boundary, same format.
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _key(value: Any) -> str:
+    return str(value)
+
+
+class Registry:
+    """Writes the runtime's objects through to PostgreSQL and restores them at start-up."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    # -- write-through ------------------------------------------------------------------
+    async def _execute_many(self, statements: list[tuple[str, tuple]]) -> None:
+        if not statements:
+            return
+        async with self.pool.connection() as conn, conn.transaction():
+            for sql, params in statements:
+                await conn.execute(sql, params)
+
+    @staticmethod
+    def _thread_row(thread: dict) -> tuple[str, tuple]:
+        stable = {k: v for k, v in thread.items() if k not in _DERIVED_THREAD_FIELDS}
+        return UPSERT_SQL, ("thread", _key(thread["thread_id"]), _dumps(stable))
+
+    async def save_threads(self, store: dict, thread_ids: list[Any]) -> None:
+        wanted = {_key(t) for t in thread_ids}
+        rows = [self._thread_row(t) for t in store["threads"] if _key(t["thread_id"]) in wanted]
+        await self._execute_many(rows)
+
+    async def forget(self, kind: str, key: Any) -> None:
+        statements = [(DELETE_SQL, (kind, _key(key)))]
+        if kind == "assistant":
+            statements.append((DELETE_PREFIX_SQL, ("assistant_version", f"{_key(key)}:%")))
+        await self._execute_many(statements)
+
+    async def save_assistant(self, store: dict, assistant_id: Any) -> None:
+        key = _key(assistant_id)
+        statements = [
+            (UPSERT_SQL, ("assistant", key, _dumps(a)))
+            for a in store["assistants"]
+            if _key(a["assistant_id"]) == key
+        ]
+        statements += [
+            (UPSERT_SQL, ("assistant_version", f"{key}:{v['version']}", _dumps(v)))
+            for v in store["assistant_versions"]
+            if _key(v["assistant_id"]) == key
+        ]
+        await self._execute_many(statements)
+
+    async def save_run(self, store: dict, run: dict) -> None:
+        statements = [(UPSERT_SQL, ("run", _key(run["run_id"]), _dumps(run)))]
+        statements += [
+            self._thread_row(t)
+            for t in store["threads"]
+            if run.get("thread_id") is not None and t["thread_id"] == run["thread_id"]
+        ]
+        await self._execute_many(statements)
+
+    # -- restore ------------------------------------------------------------------------
+    async def restore(
+        self, store: dict, progress: Callable[[int], None] | None = None
+    ) -> RestoreReport:
+        """Bring into ``store`` every object the registry has and the store lacks (idempotent;
+        never overwrites what the store already holds, which is newer)."""
+        report = RestoreReport()
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute("SELECT kind, key, payload FROM api_registry ORDER BY kind, key")
+            ).fetchall()
+            orphans = await (await conn.execute(ORPHAN_THREADS_SQL)).fetchall()
+        have = {
+            "thread": {_key(t["thread_id"]) for t in store["threads"]},
+            "assistant": {_key(a["assistant_id"]) for a in store["assistants"]},
+            "assistant_version": {
+                f"{_key(v['assistant_id'])}:{v['version']}" for v in store["assistant_versions"]
+            },
+            "run": {_key(r["run_id"]) for r in store["runs"]},
+        }
+        finished_runs: list[str] = []
+        for row in rows:
+            kind, key = row["kind"], row["key"]
+            if key in have[kind]:
+                if kind == "run":
+                    finished_runs.append(key)  # the runtime's own pickle has it: it decides
+                continue
+            value = pickle.loads(row["payload"])  # noqa: S301 (our own table, see _dumps)
+            if kind == "thread":
+                value.update(status="idle", values=None)
+                store["threads"].append(value)
+                report.threads += 1
+            elif kind == "assistant":
+                store["assistants"].append(value)
+                report.assistants += 1
+            elif kind == "assistant_version":
+                store["assistant_versions"].append(value)
+            elif kind == "run":
+                # In flight when the server died and lost with its pickle: it ends as an error.
+                value.update(status="error", updated_at=datetime.now(UTC))
+                store["runs"].append(value)
+                finished_runs.append(key)
+                report.runs_failed += 1
+            if progress:
+                progress(1)
+        for orphan in orphans:
+            store["threads"].append(self._thread_from_checkpoint(orphan))
+            report.threads += 1
+            report.rebuilt_from_checkpoints += 1
+            if progress:
+                progress(1)
+        report.threads_unstuck = self._unstick(store)
+        await self._execute_many([(DELETE_SQL, ("run", key)) for key in finished_runs])
+        if report.rebuilt_from_checkpoints:
+            ids = [o["thread_id"] for o in orphans]
+            await self.save_threads(store, ids)
+        return report
+
+    @staticmethod
+    def _thread_from_checkpoint(row: dict) -> dict:
+        metadata = {k: v for k, v in (row["metadata"] or {}).items() if k not in _INTERNAL_METADATA}
+        return {
+            "thread_id": uuid.UUID(row["thread_id"]),
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+            "state_updated_at": row["updated_at"],
+            "metadata": metadata,
+            "status": "idle",
+            "config": {},
+            "values": None,
+        }
+
+    @staticmethod
+    def _unstick(store: dict) -> int:
+        """Threads marked busy without a pending or running run would refuse runs forever."""
+        active = {r["thread_id"] for r in store["runs"] if r["status"] in ("pending", "running")}
+        unstuck = 0
+        for thread in store["threads"]:
+            if thread.get("status") == "busy" and thread["thread_id"] not in active:
+                thread["status"] = "idle"
+                unstuck += 1
+        return unstuck
+
+
+@dataclass
+class RestoreReport:
+    """What ``Registry.restore`` brought back."""
+
+    threads: int = 0
+    assistants: int = 0
+    runs_failed: int = 0
+    rebuilt_from_checkpoints: int = 0
+    threads_unstuck: int = 0
+
+
+# -- wiring into the runtime ---------------------------------------------------------------
+_registry: Registry | None = None
+
+
+def _wrap_iterator(op: Callable, after: Callable[[Any, Any], Any]) -> Callable:
+    """Wrap an op returning an async iterator: ``after(conn, item)`` runs for each item before it
+    is handed to the API (so the write is durable before the API acknowledges it)."""
+
+    @functools.wraps(op)
+    async def wrapper(conn, *args, **kwargs):
+        iterator = await op(conn, *args, **kwargs)
+        if _registry is None:
+            return iterator
+
+        async def through() -> AsyncIterator[Any]:
+            async for item in iterator:
+                await after(conn, item)
+                yield item
+
+        return through()
+
+    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _store_of(conn) -> dict:
+    store = getattr(conn, "store", None)
+    if store is None:
+        from langgraph_runtime_inmem.database import GLOBAL_STORE
+
+        store = GLOBAL_STORE
+    return store
+
+
+async def _after_thread(conn, thread) -> None:
+    if isinstance(thread, dict):
+        await _registry.save_threads(_store_of(conn), [thread["thread_id"]])
+
+
+async def _after_thread_deleted(conn, thread_id) -> None:
+    await _registry.forget("thread", thread_id)
+
+
+async def _after_assistant(conn, assistant) -> None:
+    if isinstance(assistant, dict):
+        await _registry.save_assistant(_store_of(conn), assistant["assistant_id"])
+
+
+async def _after_assistant_deleted(conn, assistant_id) -> None:
+    await _registry.forget("assistant", assistant_id)
+
+
+async def _after_run(conn, run) -> None:
+    if isinstance(run, dict):
+        await _registry.save_run(_store_of(conn), run)
+
+
+async def _after_run_deleted(conn, run_id) -> None:
+    await _registry.forget("run", run_id)
+
+
+def _wrap_set_status(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def wrapper(conn, run_id, status, *args, **kwargs):
+        result = await op(conn, run_id, status, *args, **kwargs)
+        if _registry is not None and status in _TERMINAL_RUN_STATUSES:
+            await _registry.forget("run", run_id)
+        return result
+
+    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
+    return wrapper
+
+
+#: (class name, method, wrapper factory) — everything this module touches in the runtime.
+WRAPPED_OPS: tuple[tuple[str, str, Callable[[Callable], Callable]], ...] = (
+    ("Threads", "put", lambda op: _wrap_iterator(op, _after_thread)),
+    ("Threads", "patch", lambda op: _wrap_iterator(op, _after_thread)),
+    ("Threads", "copy", lambda op: _wrap_iterator(op, _after_thread)),
+    ("Threads", "delete", lambda op: _wrap_iterator(op, _after_thread_deleted)),
+    ("Assistants", "put", lambda op: _wrap_iterator(op, _after_assistant)),
+    ("Assistants", "patch", lambda op: _wrap_iterator(op, _after_assistant)),
+    ("Assistants", "set_latest", lambda op: _wrap_iterator(op, _after_assistant)),
+    ("Assistants", "delete", lambda op: _wrap_iterator(op, _after_assistant_deleted)),
+    ("Runs", "put", lambda op: _wrap_iterator(op, _after_run)),
+    ("Runs", "delete", lambda op: _wrap_iterator(op, _after_run_deleted)),
+    ("Runs", "set_status", _wrap_set_status),
+)
+
+
+def install(registry: Registry) -> None:
+    """Wrap the runtime's mutating ops (once) and route their writes to ``registry``."""
+    global _registry
+    from langgraph_runtime_inmem import ops
+
+    _registry = registry
+    for class_name, method, factory in WRAPPED_OPS:
+        cls = getattr(ops, class_name)
+        current = cls.__dict__[method]
+        function = current.__func__ if isinstance(current, staticmethod) else current
+        if getattr(function, "__adlaan_wrapped__", None) is not None:
+            continue
+        setattr(cls, method, staticmethod(factory(function)))
+
+
+def uninstall() -> None:
+    """Stop writing through (the wrappers stay, and pass calls straight on)."""
+    global _registry
+    _registry = None
+
+
+def runtime_store() -> dict:
+    """The in-memory runtime's store (threads, assistants, runs...)."""
+    from langgraph_runtime_inmem.database import GLOBAL_STORE
+
+    return GLOBAL_STORE
