@@ -6,6 +6,7 @@ time. Two processes migrating at once queue on the lock instead of racing ``CREA
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import psycopg
@@ -56,7 +57,13 @@ def setup_checkpointer_tables(url: str) -> None:
 def migrate(url: str) -> None:
     """Bring the database at ``url`` to the newest schema; safe to run concurrently and again."""
     with psycopg.connect(libpq_url(url), autocommit=True) as lock_conn:
-        lock_conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+        # Poll rather than block in pg_advisory_lock: a session waiting inside a statement holds
+        # a snapshot, and the checkpointer's CREATE INDEX CONCURRENTLY waits for every snapshot
+        # in the database, so a blocked waiter would stall the migrating process forever.
+        while not lock_conn.execute(
+            "SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK_KEY,)
+        ).fetchone()[0]:
+            time.sleep(0.2)
         try:
             setup_checkpointer_tables(url)
             command.upgrade(alembic_config(url), "head")

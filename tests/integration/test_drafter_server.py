@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from langgraph_sdk import get_client
-from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
+
+from tests.integration.helpers import rejected
 
 pytestmark = pytest.mark.integration
 
@@ -142,9 +143,9 @@ async def test_bad_input_gets_a_4xx_and_writes_nothing(client, server):
     history_before = await client.threads.get_history(thread_id, limit=100)
     threads_before = len(await client.threads.search(limit=1000))
 
-    with pytest.raises(UnprocessableEntityError, match="empty"):
+    with rejected(422, "empty"):
         await client.runs.wait(thread_id, "drafter", input=user("   "))
-    with pytest.raises(UnprocessableEntityError, match="text"):
+    with rejected(422, "text"):
         await client.runs.wait(
             thread_id,
             "drafter",
@@ -154,19 +155,19 @@ async def test_bad_input_gets_a_4xx_and_writes_nothing(client, server):
                 ]
             },
         )
-    with pytest.raises(UnprocessableEntityError, match="role"):
+    with rejected(422, "role"):
         await client.runs.wait(
             thread_id, "drafter", input={"messages": [{"role": "wizard", "content": "hi"}]}
         )
-    with pytest.raises(NotFoundError, match="does not exist"):
+    with rejected(404, "does not exist"):
         await client.runs.wait(thread_id, "drafter", input=user("x"), checkpoint_id="1f0-missing")
-    with pytest.raises(NotFoundError, match="does not exist"):
+    with rejected(404, "does not exist"):
         await client.threads.get_state(thread_id, checkpoint_id="1f0-missing")
-    with pytest.raises(NotFoundError, match="does not exist"):
+    with rejected(404, "does not exist"):
         await client.threads.update_state(thread_id, {"messages": []}, checkpoint_id="1f0-missing")
-    with pytest.raises(NotFoundError):
+    with rejected(404):
         await client.runs.wait("00000000-0000-0000-0000-000000000000", "drafter", input=user("hi"))
-    with pytest.raises(NotFoundError):
+    with rejected(404):
         await client.threads.get_state("00000000-0000-0000-0000-000000000000")
 
     async with httpx.AsyncClient(base_url=server.url) as http:
