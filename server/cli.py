@@ -17,6 +17,8 @@ from store.db import DatabaseUnavailable, mask_url, wait_for_database
 app = typer.Typer(help="Adlaan Agent: the legal-drafting LangGraph server and its database.")
 db_app = typer.Typer(help="The database: where it is, the embedded server.")
 app.add_typer(db_app, name="db")
+threads_app = typer.Typer(help="The LangGraph API's thread registry, kept in PostgreSQL.")
+app.add_typer(threads_app, name="threads")
 console = Console(stderr=True, soft_wrap=True)
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -160,6 +162,52 @@ def prune(
 
     asyncio.run(run())
     console.print(f"[green]compacted {len(thread_ids)} thread(s)[/]")
+
+
+@threads_app.command("restore")
+def threads_restore(
+    server: str = typer.Option(
+        None, help="URL of a running server to restore into now (else: at its next start)."
+    ),
+) -> None:
+    """Rebuild the thread registry from PostgreSQL: threads with checkpoints but no registry
+    entry get one (idempotent; newer entries are never overwritten)."""
+    import asyncio
+
+    import httpx
+    from rich.progress import Progress
+
+    from server.registry import ORPHAN_THREADS_SQL, Registry
+    from store.db import make_async_pool
+
+    url = _ready_database()
+
+    async def backfill() -> int:
+        pool = make_async_pool(url, max_size=2, name="adlaan-restore")
+        await pool.open(wait=True)
+        try:
+            async with pool.connection() as conn:
+                orphans = await (await conn.execute(ORPHAN_THREADS_SQL)).fetchall()
+            registry = Registry(pool)
+            store = {"threads": [Registry.thread_from_checkpoint(o) for o in orphans]}
+            with Progress(console=console) as progress:
+                task = progress.add_task("restoring threads", total=len(orphans))
+                for start in range(0, len(orphans), 200):
+                    chunk = orphans[start : start + 200]
+                    await registry.save_threads(store, [o["thread_id"] for o in chunk])
+                    progress.advance(task, len(chunk))
+            return len(orphans)
+        finally:
+            await pool.close()
+
+    restored = asyncio.run(backfill())
+    console.print(f"[green]{restored} thread(s) added to the registry from their checkpoints[/]")
+    if server:
+        response = httpx.post(f"{server.rstrip('/')}/adlaan/registry/restore", timeout=300)
+        response.raise_for_status()
+        console.print(f"server restored: {response.json()}")
+    else:
+        console.print("a running server picks them up at its next start (or pass --server URL)")
 
 
 @db_app.command("url")

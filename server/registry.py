@@ -191,7 +191,7 @@ class Registry:
             if progress:
                 progress(1)
         for orphan in orphans:
-            store["threads"].append(self._thread_from_checkpoint(orphan))
+            store["threads"].append(self.thread_from_checkpoint(orphan))
             report.threads += 1
             report.rebuilt_from_checkpoints += 1
             if progress:
@@ -204,7 +204,7 @@ class Registry:
         return report
 
     @staticmethod
-    def _thread_from_checkpoint(row: dict) -> dict:
+    def thread_from_checkpoint(row: dict) -> dict:
         metadata = {k: v for k, v in (row["metadata"] or {}).items() if k not in _INTERNAL_METADATA}
         return {
             "thread_id": uuid.UUID(row["thread_id"]),
@@ -329,10 +329,21 @@ WRAPPED_OPS: tuple[tuple[str, str, Callable[[Callable], Callable]], ...] = (
 )
 
 
+SUPPORTED_RUNTIME = "0.36.7"
+
+
 def install(registry: Registry) -> None:
     """Wrap the runtime's mutating ops (once) and route their writes to ``registry``."""
     global _registry
+    from importlib.metadata import version
+
     from langgraph_runtime_inmem import ops
+
+    if (found := version("langgraph-runtime-inmem")) != SUPPORTED_RUNTIME:
+        raise RuntimeError(
+            f"server/registry.py was written for langgraph-runtime-inmem {SUPPORTED_RUNTIME}, "
+            f"found {found}: re-check the wrapped ops (tests/unit/test_compat.py) and the pin"
+        )
 
     _registry = registry
     for class_name, method, factory in WRAPPED_OPS:

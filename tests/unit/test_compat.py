@@ -41,3 +41,21 @@ def test_install_patches_every_sync_method_once():
     cls = compat.adapter_class()
     for name in compat.SYNC_METHODS:
         assert cls.__dict__[name] is compat._IMPLEMENTATIONS[name]
+
+
+def test_registry_wraps_ops_that_exist_with_the_shapes_it_relies_on():
+    from langgraph_runtime_inmem import database, ops
+
+    from server import registry
+
+    assert version("langgraph-runtime-inmem") == registry.SUPPORTED_RUNTIME
+    for class_name, method, _ in registry.WRAPPED_OPS:
+        function = inspect.unwrap(getattr(getattr(ops, class_name), method))
+        function = getattr(function, "__adlaan_wrapped__", function)
+        params = list(inspect.signature(function).parameters)
+        assert params[0] == "conn", (class_name, method, params)
+        if method == "set_status" and class_name == "Runs":
+            assert params[1:3] == ["run_id", "status"]
+    store = database.GLOBAL_STORE
+    for key in ("threads", "assistants", "assistant_versions", "runs"):
+        assert key in store, key
