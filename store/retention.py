@@ -40,6 +40,8 @@ DELETE_THREADS_SQL = (
     "DELETE FROM checkpoints WHERE thread_id = ANY(%(ids)s)",
     # messages and documents go with their conversation (ON DELETE CASCADE)
     "DELETE FROM conversations WHERE thread_id = ANY(%(ids)s)",
+    # or the crash-safe registry would bring the thread back at the next start
+    "DELETE FROM api_registry WHERE kind = 'thread' AND key = ANY(%(ids)s)",
 )
 
 # Archiving works before the mirror has written a conversation row: it writes one.

@@ -81,9 +81,21 @@ async def test_cleanup_dry_run_deletes_nothing_then_cleanup_deletes_only_idle(da
     assert threads_present(database_url, old + new) == set(old + new)
     assert audit(database_url, old) == []
 
+    with psycopg.connect(database_url, autocommit=True) as conn:  # as the registry holds them
+        for thread_id in old + new:
+            conn.execute(
+                "INSERT INTO api_registry (kind, key, payload) VALUES ('thread', %s, '')",
+                (thread_id,),
+            )
+
     real = cli(database_url, "cleanup", "--older-than", "365d")
     assert real.returncode == 0, real.stderr
     assert threads_present(database_url, old + new) == set(new)
+    with psycopg.connect(database_url) as conn:
+        registered = conn.execute(
+            "SELECT key FROM api_registry WHERE key = ANY(%s)", (old + new,)
+        ).fetchall()
+    assert {r[0] for r in registered} == set(new), "a deleted thread must not come back at restart"
     entries = audit(database_url, old)
     assert sorted(e[2] for e in entries) == sorted(old)
     assert {(e[0], e[1]) for e in entries} == {("cli", "thread.deleted")}
