@@ -125,3 +125,44 @@ def test_bad_durations_are_refused(database_url):
     result = cli(database_url, "prune")
     assert result.returncode == 2
     assert "--thread" in result.stderr
+
+
+async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
+    empty_database, tmp_path
+):
+    import asyncio
+
+    import httpx
+    from langgraph_sdk import get_client
+
+    from store.migrate import migrate
+    from tests.server import LangGraphServer
+
+    database_url = empty_database  # its own database: the sweeper deletes every idle thread
+    migrate(database_url)
+
+    server = LangGraphServer(
+        database_url,
+        tmp_path,
+        extra_env={"RETENTION_DAYS": "0.00003", "RETENTION_SWEEP_INTERVAL": "1"},  # ~2.6 s idle
+    )
+    server.start()
+    try:
+        client = get_client(url=server.url)
+        thread_id = (await client.threads.create())["thread_id"]
+        await client.runs.wait(
+            thread_id, "drafter", input={"messages": [{"role": "user", "content": "Draft an NDA"}]}
+        )
+        for _ in range(60):
+            try:
+                await client.threads.get(thread_id)
+            except httpx.HTTPStatusError as error:
+                assert error.response.status_code == 404
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError("the sweeper never deleted the idle thread")
+        assert threads_present(database_url, [thread_id]) == set()
+        assert audit(database_url, [thread_id]) == [("retention", "thread.deleted", thread_id)]
+    finally:
+        server.stop()
