@@ -111,9 +111,13 @@ class Registry:
         stable = {k: v for k, v in thread.items() if k not in _DERIVED_THREAD_FIELDS}
         return UPSERT_SQL, ("thread", _key(thread["thread_id"]), _dumps(stable))
 
-    async def save_threads(self, store: dict, thread_ids: list[Any]) -> None:
+    async def save_threads(
+        self, store: dict, thread_ids: list[Any], *, revive: bool = False
+    ) -> None:
         wanted = {_key(t) for t in thread_ids}
         rows = [self._thread_row(t) for t in store["threads"] if _key(t["thread_id"]) in wanted]
+        if revive:
+            rows.append(("DELETE FROM deleted_threads WHERE thread_id = ANY(%s)", (list(wanted),)))
         await self._execute_many(rows)
 
     async def forget(self, kind: str, key: Any) -> None:
@@ -279,6 +283,12 @@ async def _after_thread(conn, thread) -> None:
         await _registry.save_threads(_store_of(conn), [thread["thread_id"]])
 
 
+async def _after_thread_created(conn, thread) -> None:
+    """A thread created (again) under an id deliberately: lift the id's tombstone, if any."""
+    if isinstance(thread, dict):
+        await _registry.save_threads(_store_of(conn), [thread["thread_id"]], revive=True)
+
+
 async def _after_thread_deleted(conn, thread_id) -> None:
     await _registry.forget("thread", thread_id)
 
@@ -315,7 +325,7 @@ def _wrap_set_status(op: Callable) -> Callable:
 
 #: (class name, method, wrapper factory) — everything this module touches in the runtime.
 WRAPPED_OPS: tuple[tuple[str, str, Callable[[Callable], Callable]], ...] = (
-    ("Threads", "put", lambda op: _wrap_iterator(op, _after_thread)),
+    ("Threads", "put", lambda op: _wrap_iterator(op, _after_thread_created)),
     ("Threads", "patch", lambda op: _wrap_iterator(op, _after_thread)),
     ("Threads", "copy", lambda op: _wrap_iterator(op, _after_thread)),
     ("Threads", "delete", lambda op: _wrap_iterator(op, _after_thread_deleted)),

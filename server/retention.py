@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from psycopg_pool import AsyncConnectionPool
 
 from server.settings import Settings
-from store.retention import aapply_policy, aidle_threads
+from store.retention import PURGE_TOMBSTONES_SQL, aapply_policy, aidle_threads
 
 logger = logging.getLogger("adlaan.retention")
 
@@ -45,6 +45,8 @@ async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:
                 conn, cutoff, settings.retention_batch_size, skip_archived=archive
             )
         if not batch:
+            async with pool.connection() as conn:
+                await conn.execute(PURGE_TOMBSTONES_SQL)
             return done
         if settings.retention_policy == "delete":
             await _forget_in_registry([t.thread_id for t in batch])

@@ -5,6 +5,8 @@ What the stock saver (3.2.0) lacks, and this adds:
 - no saver-wide ``asyncio.Lock`` when it runs on a pool: each query checks out its own
   connection, so different threads are served in parallel (the stock saver serialises every
   query of the process through one lock);
+- ``adelete_thread`` leaves a tombstone (``deleted_threads``): a trigger refuses later writes, so a
+  run still in flight cannot bring a deleted thread back;
 - ``acopy_thread`` as three set-based ``INSERT … SELECT`` statements in one transaction
   (langgraph-api's fallback re-inserts a thread checkpoint by checkpoint through ``aput``);
 - ``adelete_for_runs`` (``multitask_strategy="rollback"`` cleans up the cancelled run), backed by
@@ -42,6 +44,11 @@ RUN_ID_INDEX_SQL = (
     "CREATE INDEX IF NOT EXISTS checkpoints_run_id_idx "
     "ON checkpoints ((metadata ->> 'run_id')) WHERE metadata ? 'run_id'"
 )
+
+TOMBSTONE_SQL = """
+INSERT INTO deleted_threads (thread_id) SELECT unnest(%s::text[])
+ON CONFLICT (thread_id) DO UPDATE SET deleted_at = now()
+"""
 
 COPY_THREAD_SQL = (
     """
@@ -212,6 +219,14 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                 async with conn.cursor(binary=True, row_factory=dict_row) as cur:
                     yield cur
 
+    async def adelete_thread(self, thread_id: str) -> None:
+        """Delete a thread's checkpoints, writes and blobs, and leave a tombstone so that a run
+        still in flight cannot write the thread back."""
+        async with self._cursor() as cur, cur.connection.transaction():
+            await cur.execute(TOMBSTONE_SQL, ([str(thread_id)],))
+            for sql in PRUNE_DELETE_THREADS_SQL:
+                await cur.execute(sql, ([str(thread_id)],))
+
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, blob and pending write of a thread, in one transaction."""
         params = {"source": str(source_thread_id), "target": str(target_thread_id)}
@@ -247,6 +262,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             return
         if strategy == "delete":
             async with self._cursor() as cur, cur.connection.transaction():
+                await cur.execute(TOMBSTONE_SQL, (thread_ids,))
                 for sql in PRUNE_DELETE_THREADS_SQL:
                     await cur.execute(sql, (thread_ids,))
             return

@@ -35,6 +35,8 @@ LIMIT %s
 """
 
 DELETE_THREADS_SQL = (
+    # tombstone first: a run still writing to one of these threads cannot bring it back
+    "INSERT INTO deleted_threads (thread_id) SELECT unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING",
     "DELETE FROM checkpoint_writes WHERE thread_id = ANY(%(ids)s)",
     "DELETE FROM checkpoint_blobs WHERE thread_id = ANY(%(ids)s)",
     "DELETE FROM checkpoints WHERE thread_id = ANY(%(ids)s)",
@@ -140,3 +142,7 @@ async def aapply_policy(
         for sql in DELETE_THREADS_SQL if policy == "delete" else (ARCHIVE_SQL,):
             await conn.execute(sql, params)
         await conn.execute(AUDIT_SQL, params)
+
+
+#: Tombstones only need to outlive any run that was in flight when its thread was deleted.
+PURGE_TOMBSTONES_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval '7 days'"

@@ -2,6 +2,7 @@
 
 from store.models.audit_log import AuditLog
 from store.models.conversation import Conversation, ConversationStatus
+from store.models.deleted_thread import DeletedThread
 from store.models.document import Document
 from store.models.message import Message
 from store.models.registry import RegistryEntry

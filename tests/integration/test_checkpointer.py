@@ -194,3 +194,32 @@ async def test_queries_of_different_threads_run_in_parallel(database_url):
     watcher.cancel()
     await pool.close()
     assert peak > 1, "every query went through one connection at a time"
+
+
+async def test_a_deleted_thread_cannot_be_written_back(saver, database_url):
+    graph = _two_step_graph(saver)
+    thread = str(uuid.uuid4())
+    await graph.ainvoke(say("hello"), run_cfg(thread))
+    late = await graph.aget_state(cfg(thread))
+
+    await saver.adelete_thread(thread)
+
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="was deleted"):
+        await saver.aput(
+            late.config,
+            {
+                **late.config,
+                "id": str(uuid.uuid4()),
+                "v": 4,
+                "ts": "",
+                "channel_values": {},
+                "channel_versions": {},
+                "versions_seen": {},
+            },
+            {},
+            {},
+        )
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
+        await graph.ainvoke(say("a late turn"), run_cfg(thread))
+    assert count(database_url, "checkpoints", thread) == 0
+    assert count(database_url, "checkpoint_blobs", thread) == 0

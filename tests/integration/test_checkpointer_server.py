@@ -147,3 +147,30 @@ async def test_next_run_succeeds_after_every_database_connection_dies(client, da
     await client.runs.wait(thread_id, "drafter", input=user("Make it for California jurisdiction"))
     state = await client.threads.get_state(thread_id)
     assert state["values"]["document"]["terms"]["governing_law"] == "CA"
+
+
+async def test_deleting_a_thread_mid_run_keeps_it_deleted(client, database_url):
+    thread_id = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(thread_id, "slow", input=user("start"))
+    for _ in range(100):
+        with psycopg.connect(database_url) as conn:
+            written = conn.execute(
+                "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (thread_id,)
+            ).fetchone()[0]
+        if written >= 2:
+            break
+        await asyncio.sleep(0.1)
+    await client.threads.delete(thread_id)
+    await asyncio.sleep(5)  # the run's second step would have finished by now
+    with psycopg.connect(database_url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (thread_id,)
+        ).fetchone()[0]
+    assert left == 0
+    with rejected(404):
+        await client.threads.get(thread_id)
+    # the id can be used again deliberately
+    await client.threads.create(thread_id=thread_id)
+    await client.runs.wait(thread_id, "drafter", input=user("I need to draft an NDA"))
+    assert (await client.threads.get_state(thread_id))["values"]["document"]["version"] == 1
+    assert run["run_id"]
