@@ -12,6 +12,7 @@ __all__ = [
     "AuditLog",
     "Conversation",
     "ConversationStatus",
+    "DeletedThread",
     "Document",
     "Message",
     "RegistryEntry",
