@@ -96,14 +96,19 @@ def _get(row, index: int, key: str):
     return row[key] if isinstance(row, dict) else row[index]
 
 
-def _params(threads: Sequence[IdleThread], actor: str, action: str, reason: str) -> dict:
-    return {
+def _statements(
+    threads: Sequence[IdleThread], policy: Policy, actor: str, reason: str
+) -> list[tuple[str, dict]]:
+    action = "thread.deleted" if policy == "delete" else "thread.archived"
+    params = {
         "ids": [t.thread_id for t in threads],
         "lasts": [t.last_activity for t in threads],
         "actor": actor,
         "action": action,
         "details": Jsonb({"reason": reason}),
     }
+    changes = DELETE_THREADS_SQL if policy == "delete" else (ARCHIVE_SQL,)
+    return [(sql, params) for sql in (*changes, AUDIT_SQL)]
 
 
 def apply_policy(
@@ -115,14 +120,10 @@ def apply_policy(
     reason: str = "idle",
 ) -> None:
     """Delete (or archive) ``threads`` and audit each, in one transaction."""
-    if not threads:
-        return
-    action = "thread.deleted" if policy == "delete" else "thread.archived"
-    params = _params(threads, actor, action, reason)
-    with conn.transaction():
-        for sql in DELETE_THREADS_SQL if policy == "delete" else (ARCHIVE_SQL,):
-            conn.execute(sql, params)
-        conn.execute(AUDIT_SQL, params)
+    if threads:
+        with conn.transaction():
+            for sql, params in _statements(threads, policy, actor, reason):
+                conn.execute(sql, params)
 
 
 async def aapply_policy(
@@ -134,14 +135,10 @@ async def aapply_policy(
     reason: str = "idle",
 ) -> None:
     """The async twin of ``apply_policy``."""
-    if not threads:
-        return
-    action = "thread.deleted" if policy == "delete" else "thread.archived"
-    params = _params(threads, actor, action, reason)
-    async with conn.transaction():
-        for sql in DELETE_THREADS_SQL if policy == "delete" else (ARCHIVE_SQL,):
-            await conn.execute(sql, params)
-        await conn.execute(AUDIT_SQL, params)
+    if threads:
+        async with conn.transaction():
+            for sql, params in _statements(threads, policy, actor, reason):
+                await conn.execute(sql, params)
 
 
 #: Tombstones only need to outlive any run that was in flight when its thread was deleted.

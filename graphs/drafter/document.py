@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graphs.drafter.jurisdictions import BY_CODE, FEDERAL_AUTHORITIES, Authority
+from graphs.drafter.numbers import number_words
 from graphs.drafter.state import Document, Terms
 
 DTSA_NOTICE = (
@@ -17,40 +18,6 @@ DTSA_NOTICE = (
     "proceeding, if the individual files any document containing the trade secret under seal and "
     "does not disclose the trade secret, except pursuant to court order. (18 U.S.C. § 1833(b).)"
 )
-
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def number_words(n: int) -> str:
-    """``24`` → ``twenty-four`` (0–999)."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + (f"-{_ONES[n % 10]}" if n % 10 else "")
-    rest = n % 100
-    return f"{_ONES[n // 100]} hundred" + (f" {number_words(rest)}" if rest else "")
 
 
 def describe_term(months: int) -> str:

@@ -5,39 +5,8 @@ from __future__ import annotations
 import re
 
 from graphs.drafter.jurisdictions import JURISDICTIONS
+from graphs.drafter.numbers import WORD_NUMBERS
 from graphs.drafter.state import Terms
-
-_SMALL = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-]
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60}
-WORD_NUMBERS: dict[str, float] = {w: i for i, w in enumerate(_SMALL)}
-for _tens, _value in _TENS.items():
-    WORD_NUMBERS[_tens] = _value
-    for _unit in range(1, 10):
-        WORD_NUMBERS[f"{_tens}-{_unit and _SMALL[_unit]}"] = _value + _unit
-        WORD_NUMBERS[f"{_tens} {_SMALL[_unit]}"] = _value + _unit
-WORD_NUMBERS.update({"a": 1, "an": 1, "one and a half": 1.5, "a half": 0.5, "half a": 0.5})
 
 _NUMBER = "|".join(sorted((re.escape(w) for w in WORD_NUMBERS), key=len, reverse=True))
 _DURATION = re.compile(
