@@ -1,5 +1,19 @@
 """Plugin hooks that run after runs and checkpoints (pluggy); may import ``store``, never ``server``.
 
-The hook specifications and the mirror plugins arrive with the hooks issue; the package exists now
-so the import contracts cover it from the start.
+Write a plugin with ``hookimpl``::
+
+    from hooks import hookimpl
+
+    @hookimpl
+    def after_run(event):
+        print(event.thread_id, event.status)
+
+and register it under the entry-point group ``adlaan.hooks`` (see docs/hooks.md).
 """
+
+import pluggy
+
+PROJECT = "adlaan"
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+__all__ = ["PROJECT", "hookimpl"]

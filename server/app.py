@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from server.guard import RequestGuard
+from server.hooks import make_dispatcher
 from server.registry import Registry, runtime_store
 from server.registry import install as install_registry
 from server.retention import run_sweeper
@@ -36,7 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await await_database(url, retries=settings.db_startup_retries)
     pool = make_async_pool(
         url,
-        max_size=min(5, settings.db_pool_size),
+        max_size=min(10, settings.db_pool_size),
         max_idle=settings.db_pool_max_idle,
         max_lifetime=settings.db_pool_max_lifetime,
         prepare=settings.database_pooler != "pgbouncer",
@@ -50,6 +51,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if report.threads or report.assistants or report.runs_failed or report.threads_unstuck:
         print(f"adlaan: registry restored from PostgreSQL: {report}", file=sys.stderr)
     app.state.registry = registry
+    stop_hooks = asyncio.Event()
+    dispatcher = (
+        asyncio.create_task(
+            make_dispatcher(pool, settings).run(url, stop_hooks), name="adlaan-hooks"
+        )
+        if settings.hooks_enabled
+        else None
+    )
     sweeper = (
         asyncio.create_task(run_sweeper(pool, settings), name="adlaan-retention")
         if settings.retention_sweep_interval > 0
@@ -58,10 +67,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        stop_hooks.set()
+        for task in (sweeper, dispatcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         app.state.pool = None
         await pool.close()
 

@@ -17,6 +17,10 @@ from store.db import DatabaseUnavailable, mask_url, wait_for_database
 app = typer.Typer(help="Adlaan Agent: the legal-drafting LangGraph server and its database.")
 db_app = typer.Typer(help="The database: where it is, the embedded server.")
 app.add_typer(db_app, name="db")
+hooks_app = typer.Typer(help="Plugin hooks: the dispatcher, its state, dead letters.")
+app.add_typer(hooks_app, name="hooks")
+mirror_app = typer.Typer(help="The relational mirror of threads (conversations, messages...).")
+app.add_typer(mirror_app, name="mirror")
 threads_app = typer.Typer(help="The LangGraph API's thread registry, kept in PostgreSQL.")
 app.add_typer(threads_app, name="threads")
 console = Console(stderr=True, soft_wrap=True)
@@ -162,6 +166,169 @@ def prune(
 
     asyncio.run(run())
     console.print(f"[green]compacted {len(thread_ids)} thread(s)[/]")
+
+
+def _with_pool(url: str, work, *, size: int = 4):
+    """Run ``await work(pool)`` on a fresh pool to ``url``."""
+    import asyncio
+
+    from store.db import make_async_pool
+
+    async def main():
+        pool = make_async_pool(url, max_size=size, name="adlaan-cli")
+        await pool.open(wait=True)
+        try:
+            return await work(pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())
+
+
+@hooks_app.command("worker")
+def hooks_worker() -> None:
+    """Deliver hook events until interrupted (alongside, or instead of, the server's dispatcher)."""
+    import asyncio
+
+    from server.hooks import make_dispatcher
+
+    url = _ready_database()
+    settings = get_settings()
+
+    async def work(pool):
+        dispatcher = make_dispatcher(pool, settings)
+        console.print(f"delivering to: {', '.join(dispatcher.plugin_names())} (Ctrl-C stops)")
+        await dispatcher.run(url, asyncio.Event())
+
+    try:
+        _with_pool(url, work)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+@hooks_app.command("status")
+def hooks_status() -> None:
+    """Each plugin's position, lag and retry state, and the dead letters."""
+    import psycopg
+    from rich.table import Table
+
+    url = _ready_database()
+    with psycopg.connect(url) as conn:
+        newest = conn.execute("SELECT coalesce(max(id), 0) FROM hook_events").fetchone()[0]
+        cursors = conn.execute(
+            "SELECT plugin, last_event_id, attempts, next_attempt_at, last_error FROM hook_cursors ORDER BY plugin"
+        ).fetchall()
+        dead = conn.execute(
+            "SELECT id, plugin, event_id, attempts, error, created_at FROM hook_dead_letters "
+            "WHERE retried_at IS NULL ORDER BY id"
+        ).fetchall()
+    table = Table("plugin", "last event", "behind", "attempts", "retry at", "last error")
+    for plugin, last, attempts, retry_at, error in cursors:
+        table.add_row(
+            plugin,
+            str(last),
+            str(newest - last),
+            str(attempts),
+            str(retry_at or ""),
+            (error or "")[:80],
+        )
+    console.print(table)
+    dead_table = Table("dead letter", "plugin", "event", "attempts", "error", "at")
+    for row in dead:
+        dead_table.add_row(*(str(v)[:80] for v in row))
+    console.print(dead_table if dead else "no dead letters")
+
+
+@hooks_app.command("retry")
+def hooks_retry(
+    plugin: str = typer.Option(None, help="Only this plugin's dead letters."),
+) -> None:
+    """Deliver the dead letters again, now (each once; a failure leaves it dead)."""
+    import psycopg
+
+    from hooks.dispatcher import EVENT_SQL
+    from server.hooks import make_dispatcher
+
+    url = _ready_database()
+    settings = get_settings()
+
+    async def work(pool):
+        dispatcher = make_dispatcher(pool, settings)
+        ok = failed = 0
+        with psycopg.connect(url, autocommit=True) as conn:
+            dead = conn.execute(
+                "SELECT id, plugin, event_id FROM hook_dead_letters WHERE retried_at IS NULL "
+                "AND (%s::text IS NULL OR plugin = %s) ORDER BY id",
+                (plugin, plugin),
+            ).fetchall()
+            for letter_id, name, event_id in dead:
+                async with pool.connection() as aconn:
+                    row = await (await aconn.execute(EVENT_SQL, (event_id,))).fetchone()
+                try:
+                    await dispatcher.call(name, await dispatcher.event(row))
+                except Exception as error:
+                    failed += 1
+                    conn.execute(
+                        "UPDATE hook_dead_letters SET error = %s WHERE id = %s",
+                        (str(error)[:2000], letter_id),
+                    )
+                    continue
+                conn.execute(
+                    "UPDATE hook_dead_letters SET retried_at = now() WHERE id = %s", (letter_id,)
+                )
+                ok += 1
+        return ok, failed
+
+    ok, failed = _with_pool(url, work)
+    console.print(f"delivered {ok} dead letter(s); {failed} failed again")
+    if failed:
+        raise typer.Exit(1)
+
+
+@mirror_app.command("sync")
+def mirror_sync(
+    thread: list[str] = typer.Option(None, "--thread", help="Only this thread (repeatable)."),
+) -> None:
+    """Repair the mirror from the checkpoints: every root checkpoint is mirrored again, in order
+    (idempotent), so the mirror equals the state."""
+    import psycopg
+    from rich.progress import Progress
+
+    from hooks.builtin.mirror import Mirror
+    from hooks.dispatcher import Dispatcher
+    from hooks.manager import get_plugin_manager
+
+    url = _ready_database()
+    with psycopg.connect(url) as conn:
+        checkpoints = conn.execute(
+            "SELECT thread_id, checkpoint_id, parent_checkpoint_id, metadata->>'run_id', "
+            "metadata->>'source' FROM checkpoints WHERE checkpoint_ns = '' "
+            "AND (%s::text[] IS NULL OR thread_id = ANY(%s::text[])) ORDER BY thread_id, checkpoint_id",
+            (thread or None, thread or None),
+        ).fetchall()
+
+    async def work(pool):
+        mirror = Mirror(pool)
+        dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", mirror)]))
+        with Progress(console=console) as progress:
+            task = progress.add_task("mirroring checkpoints", total=len(checkpoints))
+            for thread_id, checkpoint_id, parent, run_id, source in checkpoints:
+                row = {
+                    "id": 0,
+                    "kind": "checkpoint",
+                    "thread_id": thread_id,
+                    "checkpoint_id": checkpoint_id,
+                    "parent_checkpoint_id": parent,
+                    "run_id": run_id,
+                    "source": source,
+                    "payload": {},
+                    "created_at": None,
+                }
+                await mirror.after_checkpoint(event=await dispatcher.event(row, cache=False))
+                progress.advance(task)
+
+    _with_pool(url, work)
+    console.print(f"[green]mirrored {len(checkpoints)} checkpoint(s)[/]")
 
 
 @threads_app.command("restore")

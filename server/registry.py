@@ -26,7 +26,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
+
+from hooks.builtin.mirror import AUDIT_SQL
+from store.models.hook_event import RUN_EVENT_SQL
 
 logger = logging.getLogger("adlaan.registry")
 
@@ -90,6 +94,12 @@ def _dumps(value: Any) -> bytes:
 
 def _key(value: Any) -> str:
     return str(value)
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=str)
 
 
 class Registry:
@@ -291,6 +301,47 @@ async def _after_thread_created(conn, thread) -> None:
 
 async def _after_thread_deleted(conn, thread_id) -> None:
     await _registry.forget("thread", thread_id)
+    await _registry._execute_many(
+        [
+            # the conversation's messages and documents go with it (ON DELETE CASCADE)
+            ("DELETE FROM conversations WHERE thread_id = %s", (_key(thread_id),)),
+            (
+                AUDIT_SQL,
+                (
+                    None,
+                    "thread.deleted",
+                    _key(thread_id),
+                    Jsonb({}),
+                    f"thread.deleted:{_key(thread_id)}:{uuid.uuid4()}",
+                ),
+            ),
+        ]
+    )
+
+
+def _wrap_copy(op: Callable) -> Callable:
+    """Like the other thread ops, plus an audit entry naming the source thread."""
+
+    @functools.wraps(op)
+    async def wrapper(conn, thread_id, *args, **kwargs):
+        async def after(conn, thread) -> None:
+            await _after_thread(conn, thread)
+            if isinstance(thread, dict):
+                target = _key(thread["thread_id"])
+                details = Jsonb({"source_thread_id": _key(thread_id)})
+                await _registry._execute_many(
+                    [
+                        (
+                            AUDIT_SQL,
+                            (None, "thread.copied", target, details, f"thread.copied:{target}"),
+                        )
+                    ]
+                )
+
+        return await _wrap_iterator(op, after)(conn, thread_id, *args, **kwargs)
+
+    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
+    return wrapper
 
 
 async def _after_assistant(conn, assistant) -> None:
@@ -312,11 +363,29 @@ async def _after_run_deleted(conn, run_id) -> None:
 
 
 def _wrap_set_status(op: Callable) -> Callable:
+    """A run that ends leaves the registry and enters the hooks outbox, in one transaction."""
+
     @functools.wraps(op)
     async def wrapper(conn, run_id, status, *args, **kwargs):
         result = await op(conn, run_id, status, *args, **kwargs)
         if _registry is not None and status in _TERMINAL_RUN_STATUSES:
-            await _registry.forget("run", run_id)
+            run = next(
+                (r for r in _store_of(conn)["runs"] if _key(r["run_id"]) == _key(run_id)), None
+            )
+            statements = [(DELETE_SQL, ("run", _key(run_id)))]
+            if run is not None:
+                payload = {
+                    "status": status,
+                    "assistant_id": _key(run.get("assistant_id")),
+                    "metadata": run.get("metadata") or {},
+                }
+                statements.append(
+                    (
+                        RUN_EVENT_SQL,
+                        (_key(run["thread_id"]), _key(run_id), Jsonb(payload, dumps=_json_dumps)),
+                    )
+                )
+            await _registry._execute_many(statements)
         return result
 
     wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
@@ -327,7 +396,7 @@ def _wrap_set_status(op: Callable) -> Callable:
 WRAPPED_OPS: tuple[tuple[str, str, Callable[[Callable], Callable]], ...] = (
     ("Threads", "put", lambda op: _wrap_iterator(op, _after_thread_created)),
     ("Threads", "patch", lambda op: _wrap_iterator(op, _after_thread)),
-    ("Threads", "copy", lambda op: _wrap_iterator(op, _after_thread)),
+    ("Threads", "copy", _wrap_copy),
     ("Threads", "delete", lambda op: _wrap_iterator(op, _after_thread_deleted)),
     ("Assistants", "put", lambda op: _wrap_iterator(op, _after_assistant)),
     ("Assistants", "patch", lambda op: _wrap_iterator(op, _after_assistant)),

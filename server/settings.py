@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     )
     retention_batch_size: int = Field(default=500, ge=1, alias="RETENTION_BATCH_SIZE")
 
+    hooks_enabled: bool = Field(
+        default=True,
+        alias="HOOKS_ENABLED",
+        description="Run the hook dispatcher inside the server (off: run `adlaan hooks worker`).",
+    )
+    hooks_allow: str = Field(
+        default="",
+        alias="HOOKS_ALLOW",
+        description="Comma-separated names of third-party plugins (entry points in the "
+        "'adlaan.hooks' group) allowed to load.",
+    )
+    hooks_max_attempts: int = Field(default=5, ge=1, alias="HOOKS_MAX_ATTEMPTS")
+
     llm_model: str | None = Field(default=None, alias="LLM_MODEL")
     port: int = Field(default=2024, alias="PORT")
 
@@ -92,6 +105,10 @@ class Settings(BaseSettings):
                 "(Adlaan Agent persists to PostgreSQL only)"
             )
         return SecretStr(url)
+
+    def allowed_plugins(self) -> list[str]:
+        """``HOOKS_ALLOW`` as a list of names."""
+        return [name.strip() for name in self.hooks_allow.split(",") if name.strip()]
 
     def configured_url(self) -> tuple[str, str] | None:
         """The database named by the environment, as ``(url, source)``; None means embedded."""

@@ -4,6 +4,7 @@ from store.models.audit_log import AuditLog
 from store.models.conversation import Conversation, ConversationStatus
 from store.models.deleted_thread import DeletedThread
 from store.models.document import Document
+from store.models.hook_event import HookCursor, HookDeadLetter, HookEvent
 from store.models.message import Message
 from store.models.registry import RegistryEntry
 from store.models.user import User
@@ -14,6 +15,9 @@ __all__ = [
     "ConversationStatus",
     "DeletedThread",
     "Document",
+    "HookCursor",
+    "HookDeadLetter",
+    "HookEvent",
     "Message",
     "RegistryEntry",
     "User",

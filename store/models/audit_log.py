@@ -27,4 +27,6 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    """Set by writers that may replay (the mirror): a second write of the same entry is a no-op."""
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

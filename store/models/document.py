@@ -17,7 +17,11 @@ class Document(Base):
     """One version of a generated document (``document_key`` names the draft across versions)."""
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("conversation_id", "document_key", "version"),)
+    # A version number can recur on another branch (fork from v1, edit: a different v2), so a
+    # version is identified by its content too.
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "document_key", "version", "content_hash"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(
@@ -32,5 +36,6 @@ class Document(Base):
     citations: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, server_default=text("'[]'::jsonb")
     )
+    content_hash: Mapped[str] = mapped_column(String(64))
     checkpoint_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

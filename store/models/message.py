@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,7 +14,10 @@ from store.base import Base
 
 
 class Message(Base):
-    """One LangChain message of a conversation, keyed by its message id."""
+    """One LangChain message of a conversation, keyed by its message id, on any branch.
+
+    ``checkpoint_id`` is where it first appeared; ``is_current``/``position`` say whether (and
+    where) it is in the thread's current state, so earlier branches stay queryable."""
 
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("conversation_id", "message_id"),)
@@ -29,4 +32,6 @@ class Message(Base):
     content: Mapped[str] = mapped_column(Text)
     tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     checkpoint_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    position: Mapped[int | None]
+    is_current: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

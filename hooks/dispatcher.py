@@ -1,0 +1,233 @@
+"""Delivers outbox events to plugins: at least once, in commit order, off the run's hot path.
+
+Each plugin has a cursor row in ``hook_cursors``. A dispatcher locks a plugin's cursor with
+``FOR UPDATE SKIP LOCKED`` (so several dispatchers, in the server and in ``adlaan hooks worker``,
+share plugins without delivering one event twice at once), hands it the events after its cursor
+in id order, and moves the cursor on. A plugin that raises is retried with exponential backoff,
+then the event goes to ``hook_dead_letters`` and the plugin moves on; other plugins never wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any
+
+import pluggy
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from hooks.events import CheckpointEvent, RunEvent
+from store.checkpointer import PostgresCheckpointer
+from store.db import libpq_url
+from store.models.hook_event import NOTIFY_CHANNEL
+
+logger = logging.getLogger("adlaan.hooks")
+
+LOCK_CURSOR_SQL = """
+SELECT plugin, last_event_id, attempts FROM hook_cursors
+WHERE plugin = %s AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+FOR UPDATE SKIP LOCKED
+"""
+EVENT_SQL = "SELECT * FROM hook_events WHERE id = %s"
+EVENTS_AFTER_SQL = "SELECT * FROM hook_events WHERE id > %s ORDER BY id LIMIT %s"
+HEAD_SQL = """
+SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''
+ORDER BY checkpoint_id DESC LIMIT 1
+"""
+
+
+def _actor(metadata: dict[str, Any]) -> str | None:
+    for key in ("user_id", "owner", "actor"):
+        if isinstance(metadata.get(key), str):
+            return metadata[key]
+    return None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, str) and value:
+        return datetime.fromisoformat(value)
+    return None
+
+
+class Dispatcher:
+    """Delivers the outbox to the plugins of ``pm`` using connections from ``pool``."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        pm: pluggy.PluginManager,
+        *,
+        batch_size: int = 200,
+        max_attempts: int = 5,
+        base_delay: float = 0.5,
+    ) -> None:
+        self.pool = pool
+        self.pm = pm
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.saver = PostgresCheckpointer(pool)
+        self._events: OrderedDict[int, Any] = OrderedDict()
+
+    # -- plugins ----------------------------------------------------------------------
+    def plugin_names(self) -> list[str]:
+        names = []
+        for name, plugin in self.pm.list_name_plugin():
+            if any(hasattr(plugin, hook) for hook in ("after_checkpoint", "after_run")):
+                names.append(name)
+        return names
+
+    async def call(self, plugin_name: str, event: Any) -> None:
+        """Deliver ``event`` to one plugin (awaiting it if it is a coroutine)."""
+        hook = "after_run" if isinstance(event, RunEvent) else "after_checkpoint"
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name == plugin_name:
+                result = impl.function(event=event)
+                if inspect.isawaitable(result):
+                    await result
+
+    # -- events -----------------------------------------------------------------------
+    async def event(self, row: dict[str, Any], *, cache: bool = True) -> Any:
+        """The event object for an outbox row (checkpoint events carry the state's values)."""
+        if cache and (cached := self._events.get(row["id"])) is not None:
+            return cached
+        if row["kind"] == "run":
+            payload = row["payload"] or {}
+            event: Any = RunEvent(
+                event_id=row["id"],
+                thread_id=row["thread_id"],
+                run_id=row["run_id"],
+                status=payload.get("status", "unknown"),
+                assistant_id=payload.get("assistant_id"),
+                actor=_actor(payload.get("metadata") or {}),
+                created_at=row["created_at"],
+                metadata=payload.get("metadata") or {},
+            )
+        else:
+            config = {
+                "configurable": {
+                    "thread_id": row["thread_id"],
+                    "checkpoint_ns": "",
+                    "checkpoint_id": row["checkpoint_id"],
+                }
+            }
+            found = await self.saver.aget_tuple(config)
+            async with self.pool.connection() as conn:
+                head = await (await conn.execute(HEAD_SQL, (row["thread_id"],))).fetchone()
+            metadata = dict(found.metadata) if found else {}
+            event = CheckpointEvent(
+                event_id=row["id"],
+                thread_id=row["thread_id"],
+                checkpoint_id=row["checkpoint_id"],
+                parent_checkpoint_id=row["parent_checkpoint_id"],
+                run_id=row["run_id"],
+                source=row["source"],
+                step=metadata.get("step"),
+                created_at=_timestamp(found.checkpoint.get("ts")) if found else row["created_at"],
+                graph_id=metadata.get("graph_id"),
+                assistant_id=metadata.get("assistant_id"),
+                actor=_actor(metadata),
+                metadata=metadata,
+                values=dict(found.checkpoint["channel_values"]) if found else {},
+                is_head=bool(head and head["checkpoint_id"] == row["checkpoint_id"]),
+            )
+        if not cache:
+            return event
+        self._events[row["id"]] = event
+        while len(self._events) > 1000:
+            self._events.popitem(last=False)
+        return event
+
+    # -- delivery ---------------------------------------------------------------------
+    async def ensure_cursors(self) -> None:
+        async with self.pool.connection() as conn:
+            for name in self.plugin_names():
+                await conn.execute(
+                    "INSERT INTO hook_cursors (plugin) VALUES (%s) ON CONFLICT DO NOTHING", (name,)
+                )
+
+    async def deliver(self, plugin_name: str) -> int:
+        """Hand one batch to one plugin; returns how many events it took."""
+        async with self.pool.connection() as conn, conn.transaction():
+            cursor = await (await conn.execute(LOCK_CURSOR_SQL, (plugin_name,))).fetchone()
+            if cursor is None:  # another dispatcher has it, or it is backing off
+                return 0
+            rows = await (
+                await conn.execute(EVENTS_AFTER_SQL, (cursor["last_event_id"], self.batch_size))
+            ).fetchall()
+            last, attempts, delivered = cursor["last_event_id"], cursor["attempts"], 0
+            for row in rows:
+                if attempts:  # a retry reloads the event: the checkpoint may have changed
+                    self._events.pop(row["id"], None)
+                try:
+                    await self.call(plugin_name, await self.event(row))
+                except Exception as error:  # a plugin's failure must not stop the others
+                    attempts += 1
+                    message = f"{type(error).__name__}: {error}"[:2000]
+                    logger.warning(
+                        "hook %s failed on event %s (attempt %s): %s",
+                        plugin_name,
+                        row["id"],
+                        attempts,
+                        message,
+                    )
+                    if attempts >= self.max_attempts:
+                        await conn.execute(
+                            "INSERT INTO hook_dead_letters (plugin, event_id, error, attempts) "
+                            "VALUES (%s, %s, %s, %s)",
+                            (plugin_name, row["id"], message, attempts),
+                        )
+                        last, attempts, delivered = row["id"], 0, delivered + 1
+                        continue
+                    delay = self.base_delay * 2 ** (attempts - 1)
+                    await conn.execute(
+                        "UPDATE hook_cursors SET last_event_id = %s, attempts = %s, last_error = %s,"
+                        " next_attempt_at = now() + make_interval(secs => %s), updated_at = now()"
+                        " WHERE plugin = %s",
+                        (last, attempts, message, delay, plugin_name),
+                    )
+                    return delivered
+                last, attempts, delivered = row["id"], 0, delivered + 1
+            await conn.execute(
+                "UPDATE hook_cursors SET last_event_id = %s, attempts = 0, next_attempt_at = NULL,"
+                " last_error = NULL, updated_at = now() WHERE plugin = %s",
+                (last, plugin_name),
+            )
+            return delivered
+
+    async def drain(self) -> int:
+        """Deliver until every plugin is caught up (or backing off)."""
+        total = 0
+        while True:
+            delivered = 0
+            for name in self.plugin_names():
+                delivered += await self.deliver(name)
+            total += delivered
+            if not delivered:
+                return total
+
+    async def run(self, url: str, stop: asyncio.Event, poll: float = 1.0) -> None:
+        """Deliver forever: woken by ``NOTIFY``, and every ``poll`` seconds in case one was missed
+        (or a plugin's backoff ended). Reconnects when the database goes away."""
+        await self.ensure_cursors()
+        while not stop.is_set():
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    libpq_url(url), autocommit=True, row_factory=dict_row
+                )
+                async with conn:
+                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not stop.is_set():
+                        await self.drain()
+                        async for _ in conn.notifies(timeout=poll, stop_after=1):
+                            pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("hook dispatcher lost its database connection; retrying")
+                await asyncio.sleep(1.0)

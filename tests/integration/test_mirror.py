@@ -1,0 +1,164 @@
+"""The hooks mirror, driven only through `langgraph_sdk` against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import psycopg
+import pytest
+from langgraph_sdk import get_client
+
+from tests.server import LangGraphServer
+
+pytestmark = pytest.mark.integration
+SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
+
+
+def user(text):
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def wait_for_mirror(database_url: str, timeout: float = 20.0) -> float:
+    """Block until every plugin's cursor has passed the newest event; return the wait."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        with psycopg.connect(database_url) as conn:
+            behind = conn.execute(
+                "SELECT count(*) FROM hook_cursors c WHERE c.last_event_id < "
+                "(SELECT coalesce(max(id), 0) FROM hook_events)"
+            ).fetchone()[0]
+            cursors = conn.execute("SELECT count(*) FROM hook_cursors").fetchone()[0]
+        if cursors and not behind:
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError("the mirror did not catch up")
+
+
+def rows(database_url, sql, *params):
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def current_messages(database_url, thread_id):
+    return [
+        r[0]
+        for r in rows(
+            database_url,
+            "SELECT m.message_id FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.thread_id = %s AND m.is_current ORDER BY m.position",
+            thread_id,
+        )
+    ]
+
+
+async def test_conversation_fork_and_copy_are_mirrored_exactly(server, database_url):
+    client = get_client(url=server.url)
+    thread_id = (await client.threads.create(metadata={"owner": "alice"}))["thread_id"]
+    for text in SEED:
+        await client.runs.wait(thread_id, "drafter", input=user(text))
+    original_ids = [
+        m["id"] for m in (await client.threads.get_state(thread_id))["values"]["messages"]
+    ]
+    copy_id = (await client.threads.copy(thread_id))["thread_id"]
+    history = await client.threads.get_history(thread_id, limit=100)
+    turn_one = next(h for h in reversed(history) if not h["next"] and h["values"].get("document"))
+    await client.runs.wait(
+        thread_id,
+        "drafter",
+        input=user("Make it for Texas jurisdiction"),
+        checkpoint_id=turn_one["checkpoint"]["checkpoint_id"],
+    )
+    state = await client.threads.get_state(thread_id)
+    wait_for_mirror(database_url)
+
+    assert current_messages(database_url, thread_id) == [
+        m["id"] for m in state["values"]["messages"]
+    ]
+    assert current_messages(database_url, copy_id) == original_ids
+    every = {
+        r[0]
+        for r in rows(
+            database_url,
+            "SELECT m.message_id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.thread_id = %s",
+            thread_id,
+        )
+    }
+    assert set(original_ids) <= every, "the earlier branch stays queryable"
+    title, owner = rows(
+        database_url,
+        "SELECT title, metadata->>'owner' FROM conversations WHERE thread_id = %s",
+        thread_id,
+    )[0]
+    assert (title, owner) == (SEED[0], "alice")
+    versions = rows(
+        database_url,
+        "SELECT d.version, d.jurisdiction FROM documents d JOIN conversations c ON c.id = d.conversation_id WHERE c.thread_id = %s ORDER BY 1, 2",
+        thread_id,
+    )
+    assert versions == [(1, None), (2, "CA"), (2, "TX"), (3, "CA")]
+    citations = rows(
+        database_url,
+        "SELECT d.citations FROM documents d JOIN conversations c ON c.id = d.conversation_id WHERE c.thread_id = %s AND d.version = 3",
+        thread_id,
+    )[0][0]
+    assert any("3426" in c["citation"] for c in citations)
+    actions = [
+        r[0]
+        for r in rows(
+            database_url, "SELECT action FROM audit_logs WHERE target = %s ORDER BY id", thread_id
+        )
+    ]
+    assert actions.count("run.started") == 3 and actions.count("thread.forked") == 1
+    assert actions.count("run.finished") == 4
+    assert [
+        r[0] for r in rows(database_url, "SELECT action FROM audit_logs WHERE target = %s", copy_id)
+    ] == ["thread.copied"]
+
+    # replaying every event again changes nothing
+    counts = rows(
+        database_url,
+        "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM documents), (SELECT count(*) FROM audit_logs), (SELECT count(*) FROM conversations)",
+    )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE hook_cursors SET last_event_id = 0")
+        conn.execute("SELECT pg_notify('adlaan_hooks', 'replay')")
+    wait_for_mirror(database_url)
+    assert (
+        rows(
+            database_url,
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM documents), (SELECT count(*) FROM audit_logs), (SELECT count(*) FROM conversations)",
+        )
+        == counts
+    )
+    assert current_messages(database_url, thread_id) == [
+        m["id"] for m in state["values"]["messages"]
+    ]
+
+
+async def test_sigkill_mid_run_loses_and_duplicates_nothing(database_url, tmp_path):
+    server = LangGraphServer(database_url, tmp_path)
+    server.start()
+    try:
+        client = get_client(url=server.url)
+        thread_id = (await client.threads.create())["thread_id"]
+        await client.runs.wait(thread_id, "drafter", input=user(SEED[0]))
+        await client.runs.create(thread_id, "slow", input=user("start"))
+        await asyncio.sleep(1.0)
+        server.kill()
+        server.start()
+        client = get_client(url=server.url)
+        await client.runs.wait(thread_id, "drafter", input=user(SEED[1]))
+        state = await client.threads.get_state(thread_id)
+        wait_for_mirror(database_url)
+        ids = [m["id"] for m in state["values"]["messages"]]
+        assert current_messages(database_url, thread_id) == ids
+        assert len(ids) == len(set(ids))
+        versions = rows(
+            database_url,
+            "SELECT d.version FROM documents d JOIN conversations c ON c.id = d.conversation_id WHERE c.thread_id = %s ORDER BY 1",
+            thread_id,
+        )
+        assert [v[0] for v in versions] == [1, 2]
+    finally:
+        server.stop()
