@@ -1,7 +1,12 @@
-"""The legal-drafting graph served as `drafter`."""
+"""The legal-drafting graph served as ``drafter``: chat in, a versioned Markdown NDA with its
+citations out.
+
+``graph`` is what ``langgraph.json`` serves; ``builder`` is the uncompiled graph for callers that
+bring their own checkpointer (tests, scripts).
+"""
 
 from graphs.drafter.context import Context
 from graphs.drafter.graph import builder, graph
-from graphs.drafter.state import InputState, State
+from graphs.drafter.state import Document, InputState, State, Terms
 
-__all__ = ["Context", "InputState", "State", "builder", "graph"]
+__all__ = ["Context", "Document", "InputState", "State", "Terms", "builder", "graph"]

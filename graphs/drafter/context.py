@@ -1,34 +1,38 @@
-"""Run-time configuration of the drafter (Studio shows each field's description)."""
+"""Run-time configuration of the drafter, set per assistant or per run (Studio shows each field's
+description).
+
+The environment is read here, once, when a ``Context`` is built, so that nodes depend only on
+``runtime.context`` and a run's behaviour is fully described by its context.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 
 @dataclass(kw_only=True)
 class Context:
-    """How the drafter runs. Unset fields fall back to the environment variable named in their
-    metadata, read once when the context is built (nodes never read the environment)."""
+    """How the drafter runs."""
 
     llm_model: str | None = field(
         default=None,
         metadata={
-            "description": "An LLM as 'provider:model' (langchain init_chat_model) to extract "
-            "terms; unset, the deterministic offline extractor is used.",
-            "env": "LLM_MODEL",
+            "description": "Chat model that extracts the terms from each message, as "
+            "'provider:model' for langchain's init_chat_model (e.g. 'openai:gpt-4o-mini'; "
+            "needs the 'llm' extra and the provider's API key). Defaults to the LLM_MODEL "
+            "environment variable; when unset, the deterministic offline extractor is used."
         },
     )
     default_jurisdiction: str | None = field(
         default=None,
         metadata={
-            "description": "Two-letter code of the governing law to use until the user names one.",
-            "env": "DEFAULT_JURISDICTION",
+            "description": "Governing law for a new draft until the user names one: a US "
+            "state's two-letter code or name, or 'DC'."
         },
     )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            env = f.metadata.get("env")
-            if env and getattr(self, f.name) is None and os.environ.get(env):
-                setattr(self, f.name, os.environ[env])
+        """Fill ``llm_model`` from ``LLM_MODEL`` when it was not given."""
+        if self.llm_model is None:
+            self.llm_model = os.environ.get("LLM_MODEL") or None

@@ -1,9 +1,14 @@
-"""The `drafter` graph: each turn reads the user's message, updates the terms, rebuilds the
-document, and replies with what changed. Deterministic and offline unless ``llm_model`` is set.
+"""The ``drafter`` graph: each turn reads the user's latest message, updates the terms, re-renders
+the document, and replies with what changed.
 
-No checkpointer or store is chosen here: the server injects them (tests compile ``builder``).
+Deterministic and offline unless ``Context.llm_model`` names a chat model. No checkpointer or
+store is chosen here: the LangGraph server injects its own, and tests compile ``builder`` with
+theirs.
 """
 
+from __future__ import annotations
+
+import logging
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
@@ -11,130 +16,86 @@ from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 
 from graphs.drafter.context import Context
-from graphs.drafter.document import describe_term, render
-from graphs.drafter.jurisdictions import BY_CODE
+from graphs.drafter.document import render
+from graphs.drafter.jurisdictions import resolve_jurisdiction
+from graphs.drafter.llm import llm_update
+from graphs.drafter.reply import HELP, describe_changes, not_supported, unchanged
 from graphs.drafter.state import InputState, State, Terms
-from graphs.drafter.terms import extract_terms
+from graphs.drafter.terms import extract_terms, merge_terms, other_document
 
-HELP = (
-    'I draft non-disclosure agreements. Tell me what you need, for example: "I need to draft an '
-    'NDA", "make it one-way", "between Acme Corp and Beta LLC", "for California '
-    'jurisdiction" (any US state or DC), "add a 2-year term".'
-)
+logger = logging.getLogger(__name__)
 
 
 def latest_user_text(messages: list[AnyMessage]) -> str:
-    """The text of the newest human message (text blocks joined; other content ignored)."""
+    """The text of the newest human message: a string, or its text blocks joined (images and
+    other blocks are ignored); empty when there is none."""
     for message in reversed(messages):
         if isinstance(message, HumanMessage):
-            return message.text if isinstance(message.text, str) else str(message.text)
+            return str(message.text)
     return ""
 
 
-def llm_terms(model: str, text: str, current: Terms) -> Terms:
-    """Terms extracted by an LLM with structured output (only when ``llm_model`` is set)."""
-    import json
-    from typing import Literal
-
-    from langchain.chat_models import init_chat_model  # optional dependency: extra "llm"
-    from pydantic import BaseModel
-
-    from graphs.drafter.prompts import EXTRACT_TERMS
-
-    class TermsUpdate(BaseModel):
-        doc_type: Literal["nda"] | None = None
-        nda_kind: Literal["mutual", "one_way"] | None = None
-        parties: list[str] | None = None
-        governing_law: str | None = None
-        term_months: int | None = None
-
-    extractor = init_chat_model(model).with_structured_output(TermsUpdate)
-    update = extractor.invoke(
-        [("system", EXTRACT_TERMS.format(current=json.dumps(current))), ("user", text)]
-    )
-    terms: Terms = dict(current)  # type: ignore[assignment]
-    for key, value in update.model_dump(exclude_none=True).items():
-        if key == "governing_law" and value.upper() not in BY_CODE:
-            continue
-        terms[key] = value.upper() if key == "governing_law" else value  # type: ignore[literal-required]
-    if terms != current:
-        terms.setdefault("doc_type", "nda")
-        terms.setdefault("nda_kind", "mutual")
-    return terms
-
-
-def describe_changes(before: Terms, after: Terms, version: int, first: bool) -> str:
-    """One reply sentence per change, in the order a lawyer would read them."""
-    kind = "mutual NDA" if after.get("nda_kind") == "mutual" else "one-way NDA"
-    lines = []
-    if first:
-        lines.append(f"Drafted a {kind} (version {version}).")
-    else:
-        lines.append(f"Updated the {kind} to version {version}.")
-    if not first and before.get("nda_kind") != after.get("nda_kind"):
-        lines.append(f"It is now a {kind}.")
-    if after.get("parties") and before.get("parties") != after.get("parties"):
-        a, b = after["parties"]
-        lines.append(f"Parties: {a} and {b}.")
-    if (code := after.get("governing_law")) and before.get("governing_law") != code:
-        jurisdiction = BY_CODE[code]
-        lines.append(
-            f"Governing law is now {jurisdiction.name}; cited the {jurisdiction.trade_secret_act} "
-            f"({jurisdiction.trade_secret_citation})"
-            + (
-                f" and {len(jurisdiction.extras)} more {jurisdiction.name} authorit"
-                f"{'y' if len(jurisdiction.extras) == 1 else 'ies'}."
-                if jurisdiction.extras
-                else "."
+def _read_terms(context: Context, text: str, before: Terms) -> tuple[Terms, str | None]:
+    """The terms after ``text``, and a note for the reply when the configured model failed and
+    the offline extractor was used instead."""
+    if context.llm_model and text.strip():
+        try:
+            return merge_terms(before, llm_update(context.llm_model, text, before)), None
+        except Exception as error:  # any provider failure: the offline extractor still answers
+            logger.warning("LLM extractor %s failed: %r", context.llm_model, error)
+            note = (
+                f"(The model {context.llm_model} could not be used ({type(error).__name__}), "
+                "so I read your message with the built-in extractor.)"
             )
-        )
-    if (months := after.get("term_months")) and before.get("term_months") != months:
-        lines.append(f"Term set to {describe_term(months)}.")
-    if first:
-        lines.append(
-            "It includes the Defend Trade Secrets Act immunity notice (18 U.S.C. § 1833(b))."
-        )
-    missing = [
-        label
-        for key, label in (
-            ("parties", "the parties"),
-            ("governing_law", "the governing law"),
-            ("term_months", "the term"),
-        )
-        if not after.get(key)
-    ]
-    if missing:
-        lines.append("Still open: " + ", ".join(missing) + ".")
-    return " ".join(lines)
+            return extract_terms(text, before), note
+    return extract_terms(text, before), None
 
 
 def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Update the terms from the latest user message and rebuild the document."""
-    context = runtime.context or Context()
-    before: Terms = state.get("terms") or {}
-    if not before and context.default_jurisdiction in BY_CODE:
-        before = {"governing_law": context.default_jurisdiction}  # type: ignore[typeddict-item]
-    text = latest_user_text(state["messages"])
-    if context.llm_model:
-        after = llm_terms(context.llm_model, text, before)
-    else:
-        after = extract_terms(text, before)
+    """Update the terms from the latest user message and rebuild the document.
 
+    The version goes up only when the rendered body changes. Never raises on odd input: a
+    message with no usable text gets a reply saying what the drafter can do.
+    """
+    context = runtime.context or Context()
+    text = latest_user_text(state.get("messages", []))
+    before: Terms = state.get("terms") or {}
     previous = state.get("document") or {}
-    if not after.get("doc_type"):
-        return {"messages": [AIMessage(HELP)]}
+    if document_kind := other_document(text):
+        return {"messages": [AIMessage(not_supported(document_kind))]}
+
+    after, note = _read_terms(context, text, before)
+    notes = [note] if note else []
+    if "doc_type" not in after:
+        return {"messages": [AIMessage(" ".join([HELP, *notes]))]}
+    defaulted_law = False
+    if "governing_law" not in after and (
+        code := resolve_jurisdiction(context.default_jurisdiction)
+    ):
+        after = {**after, "governing_law": code}
+        defaulted_law = True
+
     document = render(after)
-    changed = document["body"] != previous.get("body")
-    version = previous.get("version", 0) + (1 if changed else 0)
-    document["version"] = version
-    if not changed:
-        reply = f"Nothing in the draft changed (still version {version}). {HELP}"
-        return {"messages": [AIMessage(reply)], "terms": after}
-    reply = describe_changes(before, after, version, first=not previous)
-    return {"messages": [AIMessage(reply)], "terms": after, "document": document}
+    if previous and document["body"] == previous.get("body"):
+        reply = unchanged(previous.get("version", 0))
+        return {"messages": [AIMessage(" ".join([reply, *notes]))]}
+    document["version"] = previous.get("version", 0) + 1
+    reply = describe_changes(
+        before,
+        after,
+        version=document["version"],
+        first=not previous,
+        defaulted_law=defaulted_law,
+    )
+    return {
+        "messages": [AIMessage(" ".join([reply, *notes]))],
+        "terms": after,
+        "document": document,
+    }
 
 
 builder = StateGraph(State, input_schema=InputState, context_schema=Context)
 builder.add_node("draft", draft)
 builder.add_edge(START, "draft")
+
 graph = builder.compile(name="drafter")

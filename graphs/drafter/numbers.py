@@ -1,8 +1,9 @@
-"""Numbers in words, both ways: ``24`` ↔ ``twenty-four``."""
+"""Numbers in words, both ways: reading "twenty-four" in a message and writing "two (2) years" in a
+draft."""
 
 from __future__ import annotations
 
-_ONES = [
+UNITS = [
     "zero",
     "one",
     "two",
@@ -24,20 +25,20 @@ _ONES = [
     "eighteen",
     "nineteen",
 ]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def number_words(n: int) -> str:
-    """``24`` → ``twenty-four`` (0–999)."""
+    """``24`` → ``twenty-four``, for 0–999 (the range a term in months can sensibly take)."""
     if n < 20:
-        return _ONES[n]
+        return UNITS[n]
     if n < 100:
-        return _TENS[n // 10] + (f"-{_ONES[n % 10]}" if n % 10 else "")
-    rest = n % 100
-    return f"{_ONES[n // 100]} hundred" + (f" {number_words(rest)}" if rest else "")
+        tens, unit = divmod(n, 10)
+        return TENS[tens - 2] + (f"-{UNITS[unit]}" if unit else "")
+    hundreds, rest = divmod(n, 100)
+    return f"{UNITS[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
 
 
-#: Words for amounts people write in durations ("twenty-four", "twenty four", "a", "half a").
-WORD_NUMBERS: dict[str, float] = {number_words(n): n for n in range(100)}
-WORD_NUMBERS.update({w.replace("-", " "): n for w, n in list(WORD_NUMBERS.items()) if "-" in w})
-WORD_NUMBERS.update({"a": 1, "an": 1, "one and a half": 1.5, "a half": 0.5, "half a": 0.5})
+#: Number words the extractor reads: "zero" … "ninety-nine", hyphenated or not ("twenty four").
+WORD_NUMBERS: dict[str, int] = {number_words(n): n for n in range(100)}
+WORD_NUMBERS.update({words.replace("-", " "): n for words, n in list(WORD_NUMBERS.items())})

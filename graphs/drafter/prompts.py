@@ -1,11 +1,18 @@
-"""Prompts of the optional LLM term extractor."""
+"""The system prompt of the optional LLM term extractor (used only when ``llm_model`` is set)."""
 
-EXTRACT_TERMS = """You extract the terms of a legal document a user is asking for.
-The document so far has these terms (JSON): {current}
-From the user's latest message, return ONLY the terms it sets or changes:
-- doc_type: "nda" when they ask for a non-disclosure / confidentiality agreement;
-- nda_kind: "mutual" or "one_way";
-- parties: the two party names (disclosing party first for a one-way NDA);
-- governing_law: the two-letter code of the US state, or "DC";
-- term_months: the duration in months (2 years = 24).
-Leave out anything the message does not mention."""
+EXTRACT_TERMS = """You read one message of a user who is drafting a non-disclosure agreement (NDA) \
+with a legal-drafting assistant, and return the terms that message sets or changes.
+
+The terms agreed so far (JSON): {current}
+
+Return only what the latest message states or changes; leave every other field empty.
+- doc_type: "nda" when the user asks for a non-disclosure, confidentiality or secrecy agreement.
+- nda_kind: "mutual" (both parties disclose) or "one_way" (one party discloses, the other receives).
+- parties: the two party names when the message names both without roles ("between A and B").
+- disclosing_party / receiving_party: a party named in that role.
+- governing_law: the US state or the District of Columbia whose law should govern, as its \
+two-letter code ("CA", "NY", "DC").
+- term_months: the agreement's duration in whole months ("2 years" = 24, "18 months" = 18).
+- effective_date: the effective date as YYYY-MM-DD.
+- purpose: what the confidential information may be used for, in the user's words.
+Never guess a value the message does not give."""

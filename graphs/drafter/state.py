@@ -1,71 +1,96 @@
-"""The drafter's state: the chat, and the document built from the terms gathered so far."""
+"""The drafter's state: the chat, the terms gathered from it, and the document built from them.
+
+Every value is plain JSON (dicts, lists, strings, numbers, booleans), so the LangGraph server
+returns the state as-is and checkpoints round-trip without custom serialisers. The TypedDicts come
+from ``typing_extensions`` and read their attribute docstrings, so the JSON schemas the server
+shows in Studio carry each field's description.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
+
+_DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
+
+NdaKind = Literal["mutual", "one_way"]
 
 
+@with_config(_DOCUMENTED)
 class Citation(TypedDict):
-    """An authority the draft relies on."""
+    """An authority the draft relies on, and why."""
 
     authority: str
-    """The statute, act or rule, by name."""
+    """The statute, act, rule or doctrine, by name."""
     citation: str
-    """Where to find it (e.g. ``Cal. Civ. Code §§ 3426–3426.11``)."""
+    """Where to find it, e.g. ``Cal. Civ. Code §§ 3426–3426.11``."""
     reason: str
     """Why this draft cites it."""
 
 
+@with_config(_DOCUMENTED)
 class Terms(TypedDict, total=False):
-    """The structured terms the document is built from; absent means not agreed yet."""
+    """The structured terms a document is built from; an absent key means not agreed yet."""
 
     doc_type: Literal["nda"]
-    """The kind of document (only NDAs for now)."""
-    nda_kind: Literal["mutual", "one_way"]
-    """Mutual (both disclose) or one-way (one discloses, the other receives)."""
+    """The kind of document (only non-disclosure agreements so far)."""
+    nda_kind: NdaKind
+    """``mutual`` (both parties disclose) or ``one_way`` (one discloses, the other receives)."""
     parties: list[str]
-    """The two parties; for a one-way NDA, the disclosing party first."""
+    """Mutual NDA only: the parties' names (two once both are known)."""
+    disclosing_party: str
+    """One-way NDA only: the party that discloses Confidential Information."""
+    receiving_party: str
+    """One-way NDA only: the party that receives it."""
     governing_law: str
-    """Two-letter code of the US state (or ``DC``) whose law governs."""
+    """Two-letter code of the US state, or ``DC``, whose law governs the agreement."""
     term_months: int
-    """How long the confidentiality obligations last, in months."""
+    """How long the agreement lasts, in whole months."""
+    effective_date: str
+    """The effective date, ISO 8601 (``YYYY-MM-DD``)."""
+    purpose: str
+    """What the Confidential Information may be used for, in the user's words."""
 
 
+@with_config(_DOCUMENTED)
 class Document(TypedDict, total=False):
     """The current draft."""
 
     key: str
-    """Stable name of the draft across versions (e.g. ``nda``)."""
+    """Stable identifier of the draft across versions (``nda``)."""
     version: int
-    """1 for the first draft, +1 whenever the body changes."""
+    """1 for the first draft, +1 whenever the body changes (absent before any draft)."""
     type: str
     """Document type (``nda``)."""
     jurisdiction: str | None
-    """Governing-law code, or None while unset."""
+    """Governing-law code, or None while the governing law is not agreed."""
     title: str
     """The document's title."""
     body: str
-    """The full text, in Markdown, with numbered clauses."""
+    """The full text in Markdown: a ``#`` title and numbered ``##`` clauses."""
     citations: list[Citation]
-    """Authorities cited, each with the reason."""
+    """The authorities the draft relies on, federal first, each with its reason."""
     terms: Terms
-    """The terms this version was built from."""
+    """A copy of the terms this version was built from."""
 
 
+@with_config(_DOCUMENTED)
 class InputState(TypedDict):
-    """What a caller sends: chat messages (``{"role": "user", "content": ...}`` works)."""
+    """What a caller sends: chat messages (``{"role": "user", "content": "..."}`` works)."""
 
     messages: Annotated[list[AnyMessage], add_messages]
-    """The conversation; new messages are appended (or replace ones with the same id)."""
+    """The conversation; new messages are appended (or replace those with the same id)."""
 
 
+@with_config(_DOCUMENTED)
 class State(InputState, total=False):
-    """The whole state of a drafting conversation."""
+    """The whole state of a drafting conversation (the graph's output schema)."""
 
     terms: Terms
-    """The terms agreed so far, merged turn by turn."""
+    """The terms agreed so far, merged turn by turn; later messages override earlier ones."""
     document: Document
-    """The current draft, rebuilt from ``terms`` each turn."""
+    """The current draft, rebuilt from ``terms`` on each turn that changes them."""

@@ -1,27 +1,28 @@
-"""The drafter graph, offline, on an in-memory checkpointer (no database needed)."""
+"""The drafter graph end to end, offline, on an in-memory checkpointer (no database needed)."""
 
 from __future__ import annotations
 
+import sys
+import types
 import uuid
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from graphs.drafter import Context, builder
-from graphs.drafter.document import describe_term
-from graphs.drafter.jurisdictions import JURISDICTIONS
-from graphs.drafter.terms import extract_terms, find_jurisdiction, find_term_months
+from graphs.drafter import Context, builder, graph
+from graphs.drafter.llm import TermsUpdate, _extractor
 
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
 
 
 @pytest.fixture
 def chat():
-    graph = builder.compile(checkpointer=InMemorySaver())
+    """Send one user message on a fresh thread (the same thread for the whole test)."""
+    compiled = builder.compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": str(uuid.uuid4())}}
 
     def send(content, context=None):
-        return graph.invoke(
+        return compiled.invoke(
             {"messages": [{"role": "user", "content": content}]}, config, context=context
         )
 
@@ -30,117 +31,206 @@ def chat():
 
 def test_the_seed_conversation(chat):
     first = chat(SEED[0])
-    assert first["document"]["version"] == 1
-    assert first["document"]["terms"]["nda_kind"] == "mutual"
-    assert any("1833(b)" in c["citation"] for c in first["document"]["citations"])
-    assert "Drafted a mutual NDA" in first["messages"][-1].content
+    document = first["document"]
+    assert document["version"] == 1
+    assert document["key"] == "nda" and document["type"] == "nda"
+    assert document["terms"]["nda_kind"] == "mutual"
+    assert document["jurisdiction"] is None
+    assert document["title"] == "Mutual Non-Disclosure Agreement"
+    assert [c["citation"] for c in document["citations"]][0] == "18 U.S.C. § 1833(b)"
+    assert "## 9. Notice of Immunity Under the Defend Trade Secrets Act" in document["body"]
+    assert "[governing law]" in document["body"] and "[term]" in document["body"]
+    reply = first["messages"][-1].content
+    assert reply.startswith("Drafted a mutual NDA (version 1).")
+    assert "the governing law, the term" in reply
 
     second = chat(SEED[1])
-    assert second["document"]["version"] == 2
-    assert second["document"]["jurisdiction"] == "CA"
-    assert "laws of the State of California" in second["document"]["body"]
-    assert any("3426" in c["citation"] for c in second["document"]["citations"])
-    assert "Governing law is now California" in second["messages"][-1].content
+    document = second["document"]
+    assert document["version"] == 2
+    assert document["jurisdiction"] == "CA" == second["terms"]["governing_law"]
+    assert "governed by the laws of the State of California" in document["body"]
+    assert any(c["citation"] == "Cal. Civ. Code §§ 3426–3426.11" for c in document["citations"])
+    assert any("16600" in c["citation"] for c in document["citations"])
+    assert "Governing law is now California; added the California Uniform Trade Secrets Act " in (
+        second["messages"][-1].content
+    )
+    assert "(Cal. Civ. Code §§ 3426–3426.11) to the citations" in second["messages"][-1].content
 
     third = chat(SEED[2])
-    assert third["document"]["version"] == 3
-    assert third["terms"]["term_months"] == 24
-    assert "two (2) years (24 months)" in third["document"]["body"]
-    assert "Term set to two (2) years" in third["messages"][-1].content
+    document = third["document"]
+    assert document["version"] == 3
+    assert third["terms"]["term_months"] == 24 == document["terms"]["term_months"]
+    assert "continues for two (2) years (24 months)" in document["body"]
+    assert "Term set to 2 years (24 months)." in third["messages"][-1].content
+    assert document["terms"]["governing_law"] == "CA"
     assert [m.type for m in third["messages"]] == ["human", "ai"] * 3
 
 
-def test_every_citation_has_a_reason(chat):
-    document = chat("Draft an NDA under New York law")["document"]
-    assert document["citations"]
-    assert all(c["authority"] and c["citation"] and c["reason"] for c in document["citations"])
-
-
-@pytest.mark.parametrize(
-    ("text", "months"),
-    [
-        ("Add a 2-year term", 24),
-        ("two years", 24),
-        ("2 yrs", 24),
-        ("24 months", 24),
-        ("eighteen months", 18),
-        ("a one-year term", 12),
-        ("1.5 years", 18),
-        ("3-year term", 36),
-        ("term of 5 years", 60),
-        ("six month", 6),
-        ("twenty-four months", 24),
-    ],
-)
-def test_term_wordings(text, months):
-    assert find_term_months(text) == months
-
-
-@pytest.mark.parametrize("jurisdiction", JURISDICTIONS, ids=lambda j: j.code)
-def test_every_jurisdiction_by_its_name(jurisdiction):
-    assert find_jurisdiction(f"Make it for {jurisdiction.name} jurisdiction") == jurisdiction.code
-    assert find_jurisdiction(f"governed by {jurisdiction.name.upper()} law") == jurisdiction.code
-
-
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
-        ("West Virginia law", "WV"),
-        ("Virginia law", "VA"),
-        ("Arkansas", "AR"),
-        ("Kansas", "KS"),
-        ("Washington, D.C.", "DC"),
-        ("District of Columbia", "DC"),
-        ("Washington DC", "DC"),
-        ("under the laws of Washington", "WA"),
-        ("governed by TX law", "TX"),
-        ("change it from California to Texas", "TX"),
-        ("I OR you", None),
-        ("draft it in English", None),
-    ],
-)
-def test_jurisdiction_disambiguation(text, code):
-    assert find_jurisdiction(text) == code
+def test_the_document_keeps_its_key_across_versions(chat):
+    keys = {chat(text)["document"]["key"] for text in SEED}
+    assert keys == {"nda"}
 
 
 def test_one_way_with_parties(chat):
     state = chat("Draft a one-way NDA between Acme Corp and Beta LLC")
     assert state["terms"]["nda_kind"] == "one_way"
+    assert state["terms"]["disclosing_party"] == "Acme Corp"
+    assert state["terms"]["receiving_party"] == "Beta LLC"
+    assert "parties" not in state["terms"]
+    body = state["document"]["body"]
+    assert state["document"]["title"] == "One-Way Non-Disclosure Agreement"
+    assert '**Acme Corp** (the "Disclosing Party") and **Beta LLC** (the "Receiving Party")' in body
+    assert (
+        "Disclosing party: Acme Corp; receiving party: Beta LLC." in state["messages"][-1].content
+    )
+
+
+def test_switching_kind_keeps_the_parties(chat):
+    chat("NDA between Acme Corp and Beta LLC")
+    state = chat("Make it one-way")
+    assert state["document"]["version"] == 2
+    assert state["terms"]["disclosing_party"] == "Acme Corp"
+    assert "It is now a one-way NDA." in state["messages"][-1].content
+    state = chat("Actually make it mutual")
     assert state["terms"]["parties"] == ["Acme Corp", "Beta LLC"]
-    assert '**Acme Corp** (the "Disclosing Party")' in state["document"]["body"]
-    assert state["document"]["title"] == "Non-Disclosure Agreement (One-Way)"
+    assert state["document"]["version"] == 3
+
+
+def test_changing_the_governing_law_replaces_its_citations(chat):
+    chat("NDA under California law")
+    state = chat("change jurisdiction to New York")
+    citations = [c["citation"] for c in state["document"]["citations"]]
+    assert not any("Cal." in c for c in citations)
+    assert any("Ashland" in c for c in citations)
+    reply = state["messages"][-1].content
+    assert "Governing law is now New York (was California)" in reply
+    assert "replacing the California authorities" in reply
 
 
 def test_a_message_that_changes_nothing_keeps_the_version(chat):
     chat(SEED[0])
     state = chat("thanks, looks good")
     assert state["document"]["version"] == 1
+    assert state["messages"][-1].content.startswith(
+        "Nothing in the draft changed (still version 1)"
+    )
+    chat(SEED[1])
+    state = chat("Make it for California jurisdiction")
+    assert state["document"]["version"] == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "   ",
+        "hello?",
+        [{"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}],
+        [],
+    ],
+)
+def test_odd_input_gets_the_help_text_and_never_raises(chat, content):
+    state = chat(content)
+    assert "document" not in state
+    assert state["messages"][-1].content.startswith("I draft non-disclosure agreements")
+
+
+def test_odd_input_after_a_draft_changes_nothing(chat):
+    chat(SEED[0])
+    state = chat([{"type": "image_url", "image_url": {"url": "x"}}])
+    assert state["document"]["version"] == 1
     assert "Nothing in the draft changed" in state["messages"][-1].content
 
 
-@pytest.mark.parametrize("content", ["", "   ", [{"type": "image_url", "image_url": {"url": "x"}}]])
-def test_odd_input_never_raises(chat, content):
-    state = chat(content)
-    assert "document" not in state
-    assert "I draft non-disclosure agreements" in state["messages"][-1].content
-
-
-def test_default_jurisdiction_comes_from_the_context(chat):
-    state = chat(SEED[0], context=Context(default_jurisdiction="TX"))
+def test_text_blocks_are_read(chat):
+    state = chat(
+        [{"type": "text", "text": "Draft an NDA"}, {"type": "text", "text": "under Texas law"}]
+    )
     assert state["document"]["jurisdiction"] == "TX"
 
 
-def test_later_messages_override_earlier_terms():
-    terms = extract_terms("mutual NDA for Texas, 3 years", {})
-    terms = extract_terms("actually make it one-way under Delaware law for 18 months", terms)
-    assert terms == {
+def test_other_documents_are_declined(chat):
+    chat(SEED[0])
+    state = chat("Now draft a lease in Texas")
+    assert state["document"]["version"] == 1
+    assert "governing_law" not in state["terms"]
+    assert state["messages"][-1].content.startswith("I can't draft a lease yet")
+
+
+def test_default_jurisdiction_comes_from_the_context(chat):
+    state = chat(SEED[0], context=Context(default_jurisdiction="texas"))
+    assert state["document"]["jurisdiction"] == "TX"
+    assert "Governing law is now Texas (the assistant's default jurisdiction)" in (
+        state["messages"][-1].content
+    )
+    state = chat("under Ohio law", context=Context(default_jurisdiction="TX"))
+    assert state["document"]["jurisdiction"] == "OH"
+
+
+def test_an_unknown_default_jurisdiction_is_ignored(chat):
+    state = chat(SEED[0], context={"default_jurisdiction": "Atlantis"})
+    assert state["document"]["jurisdiction"] is None
+
+
+def test_context_reads_llm_model_from_the_environment_only_when_not_given(monkeypatch):
+    monkeypatch.setenv("LLM_MODEL", "openai:gpt-4o-mini")
+    assert Context().llm_model == "openai:gpt-4o-mini"
+    assert Context(llm_model="anthropic:claude").llm_model == "anthropic:claude"
+    monkeypatch.delenv("LLM_MODEL")
+    assert Context().llm_model is None
+
+
+def test_a_failing_llm_falls_back_to_the_offline_extractor(chat, monkeypatch):
+    monkeypatch.setitem(sys.modules, "langchain", None)  # as if the "llm" extra were missing
+    _extractor.cache_clear()
+    state = chat(SEED[0], context=Context(llm_model="openai:gpt-4o-mini"))
+    assert state["document"]["version"] == 1
+    assert "could not be used (ModuleNotFoundError)" in state["messages"][-1].content
+    _extractor.cache_clear()
+
+
+def test_the_llm_extractor_output_is_validated(chat, monkeypatch):
+    seen = {}
+
+    class FakeModel:
+        def with_structured_output(self, schema):
+            seen["schema"] = schema
+            return self
+
+        def invoke(self, messages):
+            seen["messages"] = messages
+            return TermsUpdate(
+                doc_type="nda",
+                nda_kind="one_way",
+                parties=["Acme Corp", "Beta LLC"],
+                governing_law="Atlantis",
+                term_months=18,
+            )
+
+    chat_models = types.ModuleType("langchain.chat_models")
+    chat_models.init_chat_model = lambda model: FakeModel()
+    monkeypatch.setitem(sys.modules, "langchain", types.ModuleType("langchain"))
+    monkeypatch.setitem(sys.modules, "langchain.chat_models", chat_models)
+    _extractor.cache_clear()
+    state = chat("anything", context=Context(llm_model="fake:model"))
+    _extractor.cache_clear()
+    assert seen["schema"] is TermsUpdate
+    assert seen["messages"][-1] == ("user", "anything")
+    assert state["terms"] == {
         "doc_type": "nda",
         "nda_kind": "one_way",
-        "governing_law": "DE",
+        "disclosing_party": "Acme Corp",
+        "receiving_party": "Beta LLC",
         "term_months": 18,
-    }
+    }  # "Atlantis" is not a jurisdiction, so it was dropped
 
 
-def test_describe_term():
-    assert describe_term(12) == "one (1) year (12 months)"
-    assert describe_term(18) == "eighteen (18) months"
+def test_the_server_can_describe_the_graph():
+    assert graph.name == "drafter"
+    assert list(graph.get_input_jsonschema()["properties"]) == ["messages"]
+    output = graph.get_output_jsonschema()
+    assert {"messages", "terms", "document"} <= set(output["properties"])
+    assert output["$defs"]["Terms"]["properties"]["term_months"]["description"]
+    context = graph.get_context_jsonschema()
+    assert context["properties"]["llm_model"]["description"]
+    assert graph.checkpointer is None and graph.store is None
