@@ -43,7 +43,7 @@ ORDER BY checkpoint_id DESC LIMIT 1
 
 def _actor(metadata: dict[str, Any]) -> str | None:
     for key in ("user_id", "owner", "actor"):
-        if isinstance(metadata.get(key), str):
+        if isinstance(metadata.get(key), str) and metadata[key]:
             return metadata[key]
     return None
 

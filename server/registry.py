@@ -362,30 +362,46 @@ async def _after_run_deleted(conn, run_id) -> None:
     await _registry.forget("run", run_id)
 
 
-def _wrap_set_status(op: Callable) -> Callable:
+async def _run_ended(conn, run_id: Any, status: str) -> None:
     """A run that ends leaves the registry and enters the hooks outbox, in one transaction."""
+    statements = [(DELETE_SQL, ("run", _key(run_id)))]
+    run = next((r for r in _store_of(conn)["runs"] if _key(r["run_id"]) == _key(run_id)), None)
+    if run is not None and status in _TERMINAL_RUN_STATUSES:
+        payload = {
+            "status": status,
+            "assistant_id": _key(run.get("assistant_id")),
+            "metadata": run.get("metadata") or {},
+        }
+        event = (_key(run["thread_id"]), _key(run_id), Jsonb(payload, dumps=_json_dumps))
+        statements.append((RUN_EVENT_SQL, event))
+    await _registry._execute_many(statements)
+
+
+def _wrap_set_status(op: Callable) -> Callable:
+    """``Runs.set_status(conn, run_id, status)``: used for retries and by other callers."""
 
     @functools.wraps(op)
     async def wrapper(conn, run_id, status, *args, **kwargs):
         result = await op(conn, run_id, status, *args, **kwargs)
         if _registry is not None and status in _TERMINAL_RUN_STATUSES:
-            run = next(
-                (r for r in _store_of(conn)["runs"] if _key(r["run_id"]) == _key(run_id)), None
-            )
-            statements = [(DELETE_SQL, ("run", _key(run_id)))]
-            if run is not None:
-                payload = {
-                    "status": status,
-                    "assistant_id": _key(run.get("assistant_id")),
-                    "metadata": run.get("metadata") or {},
-                }
-                statements.append(
-                    (
-                        RUN_EVENT_SQL,
-                        (_key(run["thread_id"]), _key(run_id), Jsonb(payload, dumps=_json_dumps)),
-                    )
-                )
-            await _registry._execute_many(statements)
+            await _run_ended(conn, run_id, status)
+        return result
+
+    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _wrap_set_joint_status(op: Callable) -> Callable:
+    """``Threads.set_joint_status(conn, thread_id, run_id, run_status, ...)``: how the worker
+    ends every run (``rollback`` deletes the run)."""
+
+    @functools.wraps(op)
+    async def wrapper(conn, thread_id, run_id, run_status, *args, **kwargs):
+        result = await op(conn, thread_id, run_id, run_status, *args, **kwargs)
+        if _registry is not None and (
+            run_status in _TERMINAL_RUN_STATUSES or run_status == "rollback"
+        ):
+            await _run_ended(conn, run_id, run_status)
         return result
 
     wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
@@ -405,6 +421,7 @@ WRAPPED_OPS: tuple[tuple[str, str, Callable[[Callable], Callable]], ...] = (
     ("Runs", "put", lambda op: _wrap_iterator(op, _after_run)),
     ("Runs", "delete", lambda op: _wrap_iterator(op, _after_run_deleted)),
     ("Runs", "set_status", _wrap_set_status),
+    ("Threads", "set_joint_status", _wrap_set_joint_status),
 )
 
 

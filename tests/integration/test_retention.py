@@ -114,7 +114,8 @@ async def test_archive_policy_archives_once_and_keeps_checkpoints(database_url):
                 (old + new,),
             ).fetchall()
         )
-    assert statuses == dict.fromkeys(old, "archived")
+    # (the mirror may have written active conversations for the fresh threads meanwhile)
+    assert {t for t, status in statuses.items() if status == "archived"} == set(old)
     assert len(audit(database_url, old)) == 2, "the second run found nothing left to archive"
 
 
@@ -163,6 +164,6 @@ async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
         else:
             raise AssertionError("the sweeper never deleted the idle thread")
         assert threads_present(database_url, [thread_id]) == set()
-        assert audit(database_url, [thread_id]) == [("retention", "thread.deleted", thread_id)]
+        assert ("retention", "thread.deleted", thread_id) in audit(database_url, [thread_id])
     finally:
         server.stop()

@@ -56,6 +56,8 @@ def test_registry_wraps_ops_that_exist_with_the_shapes_it_relies_on():
         assert params[0] == "conn", (class_name, method, params)
         if method == "set_status" and class_name == "Runs":
             assert params[1:3] == ["run_id", "status"]
+        if method == "set_joint_status":
+            assert params[1:4] == ["thread_id", "run_id", "run_status"]
     store = database.GLOBAL_STORE
     for key in ("threads", "assistants", "assistant_versions", "runs"):
         assert key in store, key
