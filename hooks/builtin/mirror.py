@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from typing import Any
 
@@ -21,6 +22,8 @@ from hooks import hookimpl
 from hooks.events import CheckpointEvent, RunEvent
 
 TITLE_LENGTH = 120
+#: NUL, and surrogate code points (a Python str holds them only unpaired): PostgreSQL refuses both.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 UPSERT_CONVERSATION_SQL = """
 INSERT INTO conversations (id, thread_id, title, metadata, last_activity_at, created_at)
@@ -67,19 +70,8 @@ SELECT EXISTS (
 
 def clean_text(text: str) -> tuple[str, bool]:
     """Text PostgreSQL accepts: NUL and lone surrogates become U+FFFD. Returns (text, changed)."""
-    cleaned = text.replace("\x00", "\ufffd")
-    cleaned = (
-        cleaned.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(cleaned) else cleaned
-    )
+    cleaned = _UNSTORABLE.sub("\ufffd", text)
     return cleaned, cleaned != text
-
-
-def _has_surrogates(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _clean_json(value: Any) -> Any:
