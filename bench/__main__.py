@@ -36,6 +36,15 @@ def admin_url() -> str:
     return ensure_embedded(Settings().data_dir, database="postgres")
 
 
+async def run_hooks(url: str, quick: bool) -> list[cp.Row]:
+    from bench import hooks
+
+    rows = await hooks.run(url, 5 if quick else 30)
+    for row in rows:
+        print(row, flush=True)
+    return rows
+
+
 async def run(url: str, quick: bool) -> list[cp.Row]:
     rows: list[cp.Row] = []
     turns_each = 3 if quick else 10
@@ -52,9 +61,39 @@ async def run(url: str, quick: bool) -> list[cp.Row]:
 
 
 def _fmt(value: float, unit: str) -> str:
+    if value != value:  # NaN: the stock alternative has nothing to measure
+        return "—"
     if unit == "bytes":
         return f"{value / 1024:,.0f} KiB"
     return f"{value:,.2f} {unit}"
+
+
+def _line(row: cp.Row) -> str:
+    ratio = "—" if row.stock != row.stock else f"{row.ratio:,.2f}×"
+    return f"| {row.name} | {_fmt(row.stock, row.unit)} | {_fmt(row.ours, row.unit)} | {ratio} |"
+
+
+HOOKS_START, HOOKS_END = "<!-- hooks:start -->", "<!-- hooks:end -->"
+
+
+def render_hooks(rows: list[cp.Row], command: str) -> str:
+    lines = [
+        HOOKS_START,
+        "## Hooks and mirror",
+        "",
+        f"Produced by `{command}`: the real `langgraph dev` serving `drafter`, driven through "
+        "`langgraph_sdk`, once with the hook dispatcher off (`HOOKS_ENABLED=false`, as the stock "
+        "server) and once on. Lag is the time from a run's response until every plugin's cursor "
+        "has passed the newest event. The ~1 s turn latency is the dev server's own (its in-memory "
+        "run queue; a stock `langgraph dev` without any of this project shows the same).",
+        "",
+        "| benchmark | hooks off | hooks on | ratio |",
+        "|---|---:|---:|---:|",
+        *(_line(row) for row in rows),
+        HOOKS_END,
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def render(rows: list[cp.Row], command: str, quick: bool, server_version: str) -> str:
@@ -98,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--only", choices=("checkpointer", "hooks"), help="run one section")
     args = parser.parse_args()
 
     admin = admin_url()
@@ -108,7 +148,8 @@ def main() -> None:
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         migrate(url)
-        rows = asyncio.run(run(url, args.quick))
+        rows = [] if args.only == "hooks" else asyncio.run(run(url, args.quick))
+        hook_rows = [] if args.only == "checkpointer" else asyncio.run(run_hooks(url, args.quick))
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(
@@ -117,7 +158,16 @@ def main() -> None:
     command = "make bench" if not args.quick else ".venv/bin/python -m bench --quick"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(rows, command, args.quick, server_version))
+    previous = out.read_text() if out.exists() else ""
+    if rows:
+        text = render(rows, command, args.quick, server_version)
+    else:  # keep the checkpointer section that is there
+        text = previous.split(HOOKS_START)[0].rstrip() + "\n\n"
+    if hook_rows:
+        text += render_hooks(hook_rows, command + (" --only hooks" if args.only else ""))
+    elif HOOKS_START in previous:
+        text += previous[previous.index(HOOKS_START) :]
+    out.write_text(text)
     print(f"wrote {out}", file=sys.stderr)
 
 
