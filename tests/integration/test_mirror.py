@@ -162,3 +162,39 @@ async def test_sigkill_mid_run_loses_and_duplicates_nothing(database_url, tmp_pa
         assert [v[0] for v in versions] == [1, 2]
     finally:
         server.stop()
+
+
+async def test_mirror_sync_repairs_a_thread_from_its_checkpoints(server, database_url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from server.settings import RESOLVED_URL_ENV
+
+    client = get_client(url=server.url)
+    thread_id = (await client.threads.create())["thread_id"]
+    for text in SEED[:2]:
+        await client.runs.wait(thread_id, "drafter", input=user(text))
+    state = await client.threads.get_state(thread_id)
+    wait_for_mirror(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:  # the mirror is damaged
+        conn.execute("DELETE FROM conversations WHERE thread_id = %s", (thread_id,))
+
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run(
+        [str(bin_dir / "adlaan"), "mirror", "sync", "--thread", thread_id],
+        env={RESOLVED_URL_ENV: database_url, "PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert current_messages(database_url, thread_id) == [
+        m["id"] for m in state["values"]["messages"]
+    ]
+    versions = rows(
+        database_url,
+        "SELECT d.version FROM documents d JOIN conversations c ON c.id = d.conversation_id WHERE c.thread_id = %s ORDER BY 1",
+        thread_id,
+    )
+    assert [v[0] for v in versions] == [1, 2]
