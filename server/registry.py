@@ -82,6 +82,9 @@ JOIN LATERAL (
     ORDER BY f.checkpoint_id LIMIT 1
 ) first ON true
 WHERE c.checkpoint_ns = ''
+  -- the API's threads have UUIDs; others (e.g. the Python Agent API's "user-123-session-456")
+  -- are not API threads and stay out of its registry
+  AND c.thread_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
   AND NOT EXISTS (SELECT 1 FROM api_registry r WHERE r.kind = 'thread' AND r.key = c.thread_id)
 ORDER BY c.thread_id, c.checkpoint_id DESC
 """
@@ -186,7 +189,12 @@ class Registry:
                 if kind == "run":
                     finished_runs.append(key)  # the runtime's own pickle has it: it decides
                 continue
-            value = pickle.loads(row["payload"])  # noqa: S301 (our own table, see _dumps)
+            try:
+                value = pickle.loads(row["payload"])  # noqa: S301 (our own table, see _dumps)
+            except Exception:  # one unreadable row must not keep the server from starting
+                logger.exception("registry: cannot restore %s %s; skipped", kind, key)
+                report.skipped += 1
+                continue
             if kind == "thread":
                 value.update(status="idle", values=None)
                 store["threads"].append(value)
@@ -252,6 +260,7 @@ class RestoreReport:
     runs_failed: int = 0
     rebuilt_from_checkpoints: int = 0
     threads_unstuck: int = 0
+    skipped: int = 0
 
 
 # -- wiring into the runtime ---------------------------------------------------------------

@@ -157,3 +157,25 @@ async def test_deleting_the_registry_files_loses_nothing(crashy, database_url):
         assert state["values"]["document"]["version"] == 1
     found = await client.threads.search(metadata={"owner": "carol"})
     assert [t["thread_id"] for t in found] == [ids[0]]
+
+
+async def test_threads_of_the_python_api_and_unreadable_rows_do_not_stop_the_server(
+    crashy, database_url
+):
+    from server.agent import Agent
+
+    agent = Agent(database_url=database_url)
+    agent.run("I need to draft an NDA", thread_id="user-123-session-456")
+    agent.close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO api_registry (kind, key, payload) VALUES ('thread', %s, 'not a pickle') "
+            "ON CONFLICT DO NOTHING",
+            ("00000000-0000-0000-0000-0000000000ff",),
+        )
+    crash_and_restart(crashy, wait=0)
+    client = get_client(url=crashy.url)
+    assert (await client.threads.create())["thread_id"]
+    assert "cannot restore thread" in crashy.log()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM api_registry WHERE key = '00000000-0000-0000-0000-0000000000ff'")
