@@ -149,6 +149,11 @@ def main() -> None:
     try:
         migrate(url)
         rows = [] if args.only == "hooks" else asyncio.run(run(url, args.quick))
+        if args.only != "checkpointer":  # on a database of its own: no backlog to mirror first
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            migrate(url)
         hook_rows = [] if args.only == "checkpointer" else asyncio.run(run_hooks(url, args.quick))
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

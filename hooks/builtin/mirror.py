@@ -129,14 +129,13 @@ class Mirror:
                 )
             ).fetchone()
             conversation = row["id"]
-            replaced = []
+            replaced, params = [], []
             for message in messages:
                 content, changed = clean_text(_content_text(message.content))
                 if changed:
                     replaced.append(message.id)
                 tool_calls = getattr(message, "tool_calls", None) or None
-                await conn.execute(
-                    UPSERT_MESSAGE_SQL,
+                params.append(
                     (
                         conversation,
                         message.id,
@@ -145,8 +144,11 @@ class Mirror:
                         content,
                         Jsonb(_clean_json(tool_calls)) if tool_calls else None,
                         event.checkpoint_id,
-                    ),
+                    )
                 )
+            if params:  # one pipelined batch, not a round trip per message
+                async with conn.cursor() as cur:
+                    await cur.executemany(UPSERT_MESSAGE_SQL, params)
             if event.is_head:
                 await conn.execute(
                     CURRENT_MESSAGES_SQL,
