@@ -17,6 +17,7 @@ contract test ``tests/unit/test_compat.py`` fails when an upgrade changes it.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import pickle
@@ -112,7 +113,7 @@ class Registry:
         self.pool = pool
 
     # -- write-through ------------------------------------------------------------------
-    async def _execute_many(self, statements: list[tuple[str, tuple]]) -> None:
+    async def execute(self, statements: list[tuple[str, tuple]]) -> None:
         if not statements:
             return
         async with self.pool.connection() as conn, conn.transaction():
@@ -131,13 +132,13 @@ class Registry:
         rows = [self._thread_row(t) for t in store["threads"] if _key(t["thread_id"]) in wanted]
         if revive:
             rows.append(("DELETE FROM deleted_threads WHERE thread_id = ANY(%s)", (list(wanted),)))
-        await self._execute_many(rows)
+        await self.execute(rows)
 
     async def forget(self, kind: str, key: Any) -> None:
         statements = [(DELETE_SQL, (kind, _key(key)))]
         if kind == "assistant":
             statements.append((DELETE_PREFIX_SQL, ("assistant_version", f"{_key(key)}:%")))
-        await self._execute_many(statements)
+        await self.execute(statements)
 
     async def save_assistant(self, store: dict, assistant_id: Any) -> None:
         key = _key(assistant_id)
@@ -151,7 +152,7 @@ class Registry:
             for v in store["assistant_versions"]
             if _key(v["assistant_id"]) == key
         ]
-        await self._execute_many(statements)
+        await self.execute(statements)
 
     async def save_run(self, store: dict, run: dict) -> None:
         statements = [(UPSERT_SQL, ("run", _key(run["run_id"]), _dumps(run)))]
@@ -160,7 +161,7 @@ class Registry:
             for t in store["threads"]
             if run.get("thread_id") is not None and t["thread_id"] == run["thread_id"]
         ]
-        await self._execute_many(statements)
+        await self.execute(statements)
 
     # -- restore ------------------------------------------------------------------------
     async def restore(
@@ -219,7 +220,7 @@ class Registry:
             if progress:
                 progress(1)
         report.threads_unstuck = self._unstick(store)
-        await self._execute_many([(DELETE_SQL, ("run", key)) for key in finished_runs])
+        await self.execute([(DELETE_SQL, ("run", key)) for key in finished_runs])
         if report.rebuilt_from_checkpoints:
             ids = [o["thread_id"] for o in orphans]
             await self.save_threads(store, ids)
@@ -266,6 +267,12 @@ class RestoreReport:
 # -- wiring into the runtime ---------------------------------------------------------------
 _registry: Registry | None = None
 
+#: Set by a caller that writes its own audit entry for the deletions it makes (the retention
+#: sweeper, with its reason), so one deletion leaves one entry.
+deletion_audited: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "deletion_audited", default=False
+)
+
 
 def _wrap_iterator(op: Callable, after: Callable[[Any, Any], Any]) -> Callable:
     """Wrap an op returning an async iterator: ``after(conn, item)`` runs for each item before it
@@ -310,10 +317,10 @@ async def _after_thread_created(conn, thread) -> None:
 
 async def _after_thread_deleted(conn, thread_id) -> None:
     await _registry.forget("thread", thread_id)
-    await _registry._execute_many(
-        [
-            # the conversation's messages and documents go with it (ON DELETE CASCADE)
-            ("DELETE FROM conversations WHERE thread_id = %s", (_key(thread_id),)),
+    # the conversation's messages and documents go with it (ON DELETE CASCADE)
+    statements = [("DELETE FROM conversations WHERE thread_id = %s", (_key(thread_id),))]
+    if not deletion_audited.get():
+        statements.append(
             (
                 AUDIT_SQL,
                 (
@@ -323,9 +330,9 @@ async def _after_thread_deleted(conn, thread_id) -> None:
                     Jsonb({}),
                     f"thread.deleted:{_key(thread_id)}:{uuid.uuid4()}",
                 ),
-            ),
-        ]
-    )
+            )
+        )
+    await _registry.execute(statements)
 
 
 def _wrap_copy(op: Callable) -> Callable:
@@ -338,7 +345,7 @@ def _wrap_copy(op: Callable) -> Callable:
             if isinstance(thread, dict):
                 target = _key(thread["thread_id"])
                 details = Jsonb({"source_thread_id": _key(thread_id)})
-                await _registry._execute_many(
+                await _registry.execute(
                     [
                         (
                             AUDIT_SQL,
@@ -383,7 +390,7 @@ async def _run_ended(conn, run_id: Any, status: str) -> None:
         }
         event = (_key(run["thread_id"]), _key(run_id), Jsonb(payload, dumps=_json_dumps))
         statements.append((RUN_EVENT_SQL, event))
-    await _registry._execute_many(statements)
+    await _registry.execute(statements)
 
 
 def _wrap_set_status(op: Callable) -> Callable:

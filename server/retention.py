@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from psycopg_pool import AsyncConnectionPool
 
+from server.registry import deletion_audited
 from server.settings import Settings
 from store.retention import PURGE_TOMBSTONES_SQL, aapply_policy, aidle_threads
 
@@ -27,11 +28,15 @@ async def _forget_in_registry(thread_ids: list[str]) -> None:
     from langgraph_runtime.database import connect
     from langgraph_runtime.ops import Threads
 
-    async with connect() as conn:
-        for thread_id in thread_ids:
-            with contextlib.suppress(HTTPException):  # not in the registry: nothing to forget
-                async for _ in await Threads.delete(conn, thread_id):
-                    pass
+    token = deletion_audited.set(True)  # aapply_policy audits these, with the reason
+    try:
+        async with connect() as conn:
+            for thread_id in thread_ids:
+                with contextlib.suppress(HTTPException):  # not in the registry: nothing to forget
+                    async for _ in await Threads.delete(conn, thread_id):
+                        pass
+    finally:
+        deletion_audited.reset(token)
 
 
 async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:

@@ -164,6 +164,7 @@ async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
         else:
             raise AssertionError("the sweeper never deleted the idle thread")
         assert threads_present(database_url, [thread_id]) == set()
-        assert ("retention", "thread.deleted", thread_id) in audit(database_url, [thread_id])
+        deletions = [e for e in audit(database_url, [thread_id]) if e[1] == "thread.deleted"]
+        assert deletions == [("retention", "thread.deleted", thread_id)], "one deletion, one entry"
     finally:
         server.stop()
