@@ -33,7 +33,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the app's own small pool (the checkpointer has its own) and start the retention
     sweeper, for the life of the server."""
     settings = get_settings()
-    url, _ = settings.database_url_and_source()
+    # may start the embedded PostgreSQL: keep the blocking work off the event loop
+    url, _ = await asyncio.to_thread(settings.database_url_and_source)
     await await_database(url, retries=settings.db_startup_retries)
     pool = make_async_pool(
         url,
