@@ -11,6 +11,7 @@ import asyncio
 import statistics
 import time
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import psycopg
@@ -79,22 +80,24 @@ class Row:
         return self.stock / self.ours if self.ours else float("inf")
 
 
+@asynccontextmanager
 async def _savers(url: str, pool_size: int):
+    """The stock saver and ours, each on a pool of its own of the same size."""
     stock_pool = make_async_pool(url, max_size=pool_size, min_size=pool_size, name="bench-stock")
     ours_pool = make_async_pool(url, max_size=pool_size, min_size=pool_size, name="bench-ours")
     await stock_pool.open(wait=True)
     await ours_pool.open(wait=True)
-    return (AsyncPostgresSaver(stock_pool), stock_pool), (
-        PostgresCheckpointer(ours_pool),
-        ours_pool,
-    )
+    try:
+        yield AsyncPostgresSaver(stock_pool), PostgresCheckpointer(ours_pool)
+    finally:
+        await stock_pool.close()
+        await ours_pool.close()
 
 
 async def throughput(url: str, concurrency: int, turns_each: int, pool_size: int = 10) -> Row:
     """Turns per second with ``concurrency`` threads talking at once."""
-    (stock, sp), (ours, op) = await _savers(url, pool_size)
-    results = {}
-    try:
+    async with _savers(url, pool_size) as (stock, ours):
+        results = {}
         for label, saver in (("stock", stock), ("ours", ours)):
             graph = tool_turn_graph(saver)
             threads = [f"tp-{label}-{uuid.uuid4()}" for _ in range(concurrency)]
@@ -106,9 +109,6 @@ async def throughput(url: str, concurrency: int, turns_each: int, pool_size: int
             start = time.perf_counter()
             await asyncio.gather(*(talk(t) for t in threads))
             results[label] = concurrency * turns_each / (time.perf_counter() - start)
-    finally:
-        await sp.close()
-        await op.close()
     return Row(
         f"throughput, {concurrency} concurrent thread(s)",
         results["stock"],
@@ -140,8 +140,7 @@ async def build_thread(saver, turns: int) -> str:
 
 async def storage(url: str, turns: int) -> list[Row]:
     """Bytes of one long thread: as stored, then compacted (ours) / stock keep_latest."""
-    (stock, sp), (ours, op) = await _savers(url, 2)
-    try:
+    async with _savers(url, 2) as (stock, ours):
         stock_thread = await build_thread(stock, turns)
         ours_thread = await build_thread(ours, turns)
         stored = thread_bytes(url, stock_thread), thread_bytes(url, ours_thread)
@@ -150,9 +149,6 @@ async def storage(url: str, turns: int) -> list[Row]:
         turns_kept = await _count(url, ours_thread)
         await stock.aprune([stock_thread], strategy="keep_latest")
         stock_latest = thread_bytes(url, stock_thread)
-    finally:
-        await sp.close()
-        await op.close()
     return [
         Row(
             f"storage of a {turns}-turn thread, as written", stored[0], stored[1], "bytes", "lower"
@@ -183,9 +179,8 @@ async def _count(url: str, thread_id: str) -> int:
 
 async def get_state_latency(url: str, sizes: tuple[int, ...], samples: int = 30) -> list[Row]:
     """Median ``aget_state`` time of a thread of N turns."""
-    (stock, sp), (ours, op) = await _savers(url, 2)
-    rows = []
-    try:
+    async with _savers(url, 2) as (stock, ours):
+        rows = []
         for n in sizes:
             thread_id = await build_thread(ours, n)  # same rows serve both savers
             medians = {}
@@ -206,21 +201,17 @@ async def get_state_latency(url: str, sizes: tuple[int, ...], samples: int = 30)
                     "lower",
                 )
             )
-    finally:
-        await sp.close()
-        await op.close()
     return rows
 
 
 async def sweep(url: str, threads: int) -> Row:
     """Deleting ``threads`` idle threads: stock adelete_thread one by one vs the set-based sweep."""
-    (stock, sp), (ours, op) = await _savers(url, 4)
-    try:
+    async with _savers(url, 4) as (stock, ours):
         template = await build_thread(ours, 2)
         timings = {}
         for label in ("stock", "ours"):
             ids = [f"idle-{label}-{i}-{uuid.uuid4()}" for i in range(threads)]
-            async with op.connection() as conn:
+            async with ours.conn.connection() as conn:
                 await conn.execute(
                     """
                     INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata)
@@ -244,12 +235,9 @@ async def sweep(url: str, threads: int) -> Row:
             else:
                 idle = [IdleThread(t, None) for t in ids]  # type: ignore[arg-type]
                 for i in range(0, len(idle), 500):
-                    async with op.connection() as conn:
+                    async with ours.conn.connection() as conn:
                         await aapply_policy(conn, idle[i : i + 500], "delete", actor="bench")
             timings[label] = time.perf_counter() - start
-    finally:
-        await sp.close()
-        await op.close()
     return Row(
         f"delete {threads} idle threads (ours also writes {threads} audit entries)",
         timings["stock"],
