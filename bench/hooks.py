@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import psycopg
-from langgraph_sdk import get_client
 
 from bench.checkpointer import Row
 from tests.server import LangGraphServer
@@ -37,10 +36,10 @@ def _newest_event(url: str) -> int:
 
 
 async def _turns(
-    server_url: str, conversations: int, db_url: str | None
+    server: LangGraphServer, conversations: int, db_url: str | None
 ) -> tuple[list[float], list[float]]:
     """Latencies of every turn, and (when ``db_url``) the mirror lag after each."""
-    client = get_client(url=server_url)
+    client = server.client()
     latencies, lags = [], []
     for _ in range(conversations):
         thread_id = (await client.threads.create())["thread_id"]
@@ -70,10 +69,8 @@ async def run(url: str, conversations: int) -> list[Row]:
         )
         server.start()
         try:
-            await _turns(server.url, 1, None)  # warm up
-            results[label] = await _turns(
-                server.url, conversations, url if enabled == "true" else None
-            )
+            await _turns(server, 1, None)  # warm up
+            results[label] = await _turns(server, conversations, url if enabled == "true" else None)
         finally:
             server.stop()
     off, on = results["off"][0], results["on"][0]

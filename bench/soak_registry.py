@@ -17,7 +17,6 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from langgraph_sdk import get_client
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -28,13 +27,13 @@ from tests.server import LangGraphServer
 TEXTS = ("I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term")
 
 
-async def load(url: str, acknowledged: dict[str, str], stop: asyncio.Event) -> None:
+async def load(server: LangGraphServer, acknowledged: dict[str, str], stop: asyncio.Event) -> None:
     """Create threads and run turns on them until ``stop``; remember what the API acknowledged."""
-    client = get_client(url=url)
+    client = server.client()
     while not stop.is_set():
         try:
-            owner = f"soak-{uuid.uuid4().hex[:8]}"
-            thread = await client.threads.create(metadata={"owner": owner})
+            owner = f"soak-{uuid.uuid4().hex[:8]}"  # a tag of our own (the server sets "owner")
+            thread = await client.threads.create(metadata={"soak_tag": owner})
             acknowledged[thread["thread_id"]] = owner
             for text in TEXTS[: random.randint(1, 3)]:
                 await client.runs.wait(
@@ -46,9 +45,9 @@ async def load(url: str, acknowledged: dict[str, str], stop: asyncio.Event) -> N
             return  # the server died under us: that is the point
 
 
-async def check(url: str, acknowledged: dict[str, str]) -> tuple[int, int]:
+async def check(server: LangGraphServer, acknowledged: dict[str, str]) -> tuple[int, int]:
     """(threads lost, threads stuck busy) after a restart."""
-    client = get_client(url=url)
+    client = server.client()
     lost = stuck = 0
     for thread_id, owner in acknowledged.items():
         try:
@@ -56,7 +55,7 @@ async def check(url: str, acknowledged: dict[str, str]) -> tuple[int, int]:
         except Exception:
             lost += 1
             continue
-        if thread["metadata"].get("owner") != owner:
+        if thread["metadata"].get("soak_tag") != owner:
             lost += 1
     deadline = time.monotonic() + 30
     for thread_id in acknowledged:
@@ -88,15 +87,13 @@ async def soak(kills: int, workers: int) -> None:
     try:
         for round_ in range(1, kills + 1):
             stop = asyncio.Event()
-            tasks = [
-                asyncio.create_task(load(server.url, acknowledged, stop)) for _ in range(workers)
-            ]
+            tasks = [asyncio.create_task(load(server, acknowledged, stop)) for _ in range(workers)]
             await asyncio.sleep(random.uniform(0.2, 4.0))
             server.kill()
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             server.start()
-            lost, stuck = await check(server.url, acknowledged)
+            lost, stuck = await check(server, acknowledged)
             total_lost, total_stuck = total_lost + lost, total_stuck + stuck
             print(
                 f"kill {round_}/{kills}: {len(acknowledged)} threads acknowledged so far, lost {lost}, stuck {stuck}",

@@ -15,16 +15,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from server.guard import RequestGuard
 from server.hooks import make_dispatcher
+from server.limits import BodyLimit
 from server.registry import Registry, runtime_store
 from server.registry import install as install_registry
 from server.retention import run_sweeper
+from server.routes import accounts, admin, chat, conversations, documents, search
+from server.routes.deps import AdminUser, CurrentUser
 from server.settings import get_settings
+from server.shared import set_pool
 from store.db import await_database, make_async_pool
 
 
@@ -46,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     await pool.open(wait=True)
     app.state.pool = pool
+    set_pool(pool)
     registry = Registry(pool)
     install_registry(registry)
     report = await registry.restore(runtime_store())
@@ -75,10 +82,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         app.state.pool = None
+        set_pool(None)
         await pool.close()
 
 
-app = FastAPI(title="Adlaan Agent", lifespan=lifespan)
+app = FastAPI(
+    title="Adlaan Agent",
+    description="Conversations, search, documents, audit and monitoring next to the LangGraph "
+    "API. Every route but /auth/login and /adlaan/health needs 'Authorization: Bearer <token>'.",
+    lifespan=lifespan,
+)
+# Routes are added one by one, not with include_router: langgraph-api wraps each top-level route
+# of the app in its auth middleware, and FastAPI's included routers are not plain routes.
+for module in (accounts, conversations, search, documents, chat, admin):
+    app.router.routes.extend(module.router.routes)
+
+
+@app.exception_handler(psycopg.DataError)
+async def _unstorable_input(request: Request, error: psycopg.DataError) -> JSONResponse:
+    """Input PostgreSQL refuses as data (out-of-range numbers, malformed values): the client's
+    mistake, reported as one; the statement failed, so nothing was written."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return JSONResponse({"detail": f"invalid input: {reason}"}, status_code=422)
 
 
 def _pool() -> AsyncConnectionPool | None:
@@ -86,6 +111,7 @@ def _pool() -> AsyncConnectionPool | None:
 
 
 app.add_middleware(RequestGuard, pool_getter=_pool)
+app.add_middleware(BodyLimit, max_bytes=lambda: get_settings().api_max_body_bytes)
 
 
 @app.get("/adlaan/health", tags=["adlaan"])
@@ -106,10 +132,24 @@ class PruneRequest(BaseModel):
     strategy: Literal["delete", "keep_latest"] = "delete"
 
 
+def _owned_threads(thread_ids: list[str], owner: str) -> list[str]:
+    """Those of ``thread_ids`` the API knows as ``owner``'s (the auth handler's rule)."""
+    wanted = set(thread_ids)
+    return [
+        str(t["thread_id"])
+        for t in runtime_store()["threads"]
+        if str(t["thread_id"]) in wanted and (t.get("metadata") or {}).get("owner") == owner
+    ]
+
+
 @app.post("/threads/prune", tags=["threads"])
-async def prune_threads(body: PruneRequest) -> dict[str, int]:
+async def prune_threads(body: PruneRequest, caller: CurrentUser) -> dict[str, int]:
     """Prune threads: ``keep_latest`` keeps the head of every branch of each thread (the dev
-    server's in-memory runtime refuses it); ``delete`` deletes the threads as the API does."""
+    server's in-memory runtime refuses it); ``delete`` deletes the threads as the API does.
+    Only the caller's threads are touched; others are skipped as if they did not exist."""
+    body.thread_ids = _owned_threads(body.thread_ids, caller.user_id)
+    if not body.thread_ids:
+        return {"pruned_count": 0}
     if body.strategy == "delete":
         from langgraph_runtime.ops import Threads
 
@@ -131,7 +171,7 @@ async def prune_threads(body: PruneRequest) -> dict[str, int]:
 
 
 @app.post("/adlaan/registry/restore", tags=["adlaan"])
-async def restore_registry() -> dict[str, int]:
+async def restore_registry(caller: AdminUser) -> dict[str, int]:
     """Bring back every thread, assistant and run that PostgreSQL has and the server lacks
     (idempotent: what the server holds is newer and is kept)."""
     report = await app.state.registry.restore(runtime_store())

@@ -23,6 +23,8 @@ mirror_app = typer.Typer(help="The relational mirror of threads (conversations, 
 app.add_typer(mirror_app, name="mirror")
 threads_app = typer.Typer(help="The LangGraph API's thread registry, kept in PostgreSQL.")
 app.add_typer(threads_app, name="threads")
+users_app = typer.Typer(help="Users and their API keys.")
+app.add_typer(users_app, name="users")
 console = Console(stderr=True, soft_wrap=True)
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -336,6 +338,9 @@ def threads_restore(
     server: str = typer.Option(
         None, help="URL of a running server to restore into now (else: at its next start)."
     ),
+    token: str = typer.Option(
+        None, envvar="ADLAAN_TOKEN", help="An admin's API key, for --server."
+    ),
 ) -> None:
     """Rebuild the thread registry from PostgreSQL: threads with checkpoints but no registry
     entry get one (idempotent; newer entries are never overwritten)."""
@@ -370,11 +375,155 @@ def threads_restore(
     restored = asyncio.run(backfill())
     console.print(f"[green]{restored} thread(s) added to the registry from their checkpoints[/]")
     if server:
-        response = httpx.post(f"{server.rstrip('/')}/adlaan/registry/restore", timeout=300)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(
+            f"{server.rstrip('/')}/adlaan/registry/restore", headers=headers, timeout=300
+        )
         response.raise_for_status()
         console.print(f"server restored: {response.json()}")
     else:
         console.print("a running server picks them up at its next start (or pass --server URL)")
+
+
+@users_app.command("create")
+def users_create(
+    email: str = typer.Option(..., help="The user's e-mail address (their login)."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (one line)."
+    ),
+    admin: bool = typer.Option(False, "--admin", help="May read the audit log and /stats."),
+    api_key: bool = typer.Option(
+        False, "--api-key", help="Also create an API key and print it (shown once)."
+    ),
+) -> None:
+    """Create a user. The password comes from stdin (never from the command line, where other
+    users of the machine could read it in the process list)."""
+    from store import accounts, audit
+
+    if not password_stdin:
+        raise typer.BadParameter(
+            "pass --password-stdin and the password on standard input, e.g. "
+            "`printf '%s\\n' \"$PASSWORD\" | adlaan users create --email E --password-stdin`",
+            param_hint="--password-stdin",
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        accounts.normalize_email(email)
+        accounts.check_password(password)
+    except accounts.AccountError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn, conn.transaction():
+            user = await accounts.create_user(conn, email, password, is_admin=admin)
+            await audit.record(conn, "cli", "user.created", str(user["id"]), admin=admin)
+            key = None
+            if api_key:
+                key, _ = await accounts.issue_credential(conn, user["id"], name="created with user")
+            return user, key
+
+    try:
+        user, key = _with_pool(url, work, size=1)
+    except accounts.AccountError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    role = "admin" if admin else "user"
+    console.print(f"[green]created {role} {user['email']}[/] (id {user['id']})")
+    if key:
+        typer.echo(key)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user: id, e-mail, admin, active."""
+    from rich.table import Table
+
+    from store import accounts
+
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn:
+            return await accounts.list_users(conn)
+
+    table = Table("id", "email", "admin", "active", "created")
+    for user in _with_pool(url, work, size=1):
+        table.add_row(
+            str(user["id"]),
+            user["email"],
+            "yes" if user["is_admin"] else "",
+            "yes" if user["is_active"] else "disabled",
+            f"{user['created_at']:%Y-%m-%d %H:%M}",
+        )
+    Console(soft_wrap=True).print(table)
+
+
+def _set_active(email: str, active: bool) -> None:
+    from store import accounts, audit
+
+    try:
+        accounts.normalize_email(email)
+    except accounts.AccountError as error:
+        raise typer.BadParameter(str(error), param_hint="--email") from None
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn, conn.transaction():
+            changed = await accounts.set_active(conn, email, active)
+            if changed:
+                action = "user.enabled" if active else "user.disabled"
+                await audit.record(conn, "cli", action, email.strip().lower())
+            return changed
+
+    if not _with_pool(url, work, size=1):
+        console.print(f"[red]no user with e-mail {email}[/]")
+        raise typer.Exit(1)
+    console.print(f"[green]{email} {'enabled' if active else 'disabled'}[/]")
+
+
+@users_app.command("disable")
+def users_disable(email: str = typer.Option(..., help="The user's e-mail address.")) -> None:
+    """Disable a user: every credential of theirs stops working at once; nothing is deleted."""
+    _set_active(email, False)
+
+
+@users_app.command("enable")
+def users_enable(email: str = typer.Option(..., help="The user's e-mail address.")) -> None:
+    """Enable a disabled user again."""
+    _set_active(email, True)
+
+
+@users_app.command("api-key")
+def users_api_key(
+    email: str = typer.Option(..., help="The user's e-mail address."),
+    name: str = typer.Option("cli", help="A name to tell the key apart."),
+) -> None:
+    """Create an API key for a user and print it (it is shown once, stored hashed)."""
+    from store import accounts, audit
+
+    try:
+        address = accounts.normalize_email(email)
+    except accounts.AccountError as error:
+        raise typer.BadParameter(str(error), param_hint="--email") from None
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn, conn.transaction():
+            cur = await conn.execute("SELECT id FROM users WHERE email = %s", (address,))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            key, created = await accounts.issue_credential(conn, row["id"], name=name)
+            await audit.record(conn, "cli", "auth.api_key_created", str(created["id"]))
+            return key
+
+    key = _with_pool(url, work, size=1)
+    if key is None:
+        console.print(f"[red]no user with e-mail {address}[/]")
+        raise typer.Exit(1)
+    typer.echo(key)
 
 
 @db_app.command("url")

@@ -119,7 +119,7 @@ class RequestGuard:
                 body, receive = await _buffer(receive)
                 await self._check_post(path, body)
         except BadRequest as error:
-            await _reply(send, error.status, error.detail)
+            await reply(send, error.status, error.detail)
             return
         await self.app(scope, receive, send)
 
@@ -201,7 +201,7 @@ async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
     return body, replay
 
 
-async def _reply(send: Send, status: int, detail: str) -> None:
+async def reply(send: Send, status: int, detail: str) -> None:
     payload = json.dumps({"detail": detail}).encode()
     await send(
         {

@@ -22,7 +22,7 @@ from store.retention import PURGE_TOMBSTONES_SQL, aapply_policy, aidle_threads
 logger = logging.getLogger("adlaan.retention")
 
 
-async def _forget_in_registry(thread_ids: list[str]) -> None:
+async def forget_threads(thread_ids: list[str]) -> None:
     """Delete the threads from the dev server's registry (which deletes their checkpoints)."""
     from fastapi import HTTPException
     from langgraph_runtime.database import connect
@@ -54,7 +54,7 @@ async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:
                 await conn.execute(PURGE_TOMBSTONES_SQL)
             return done
         if settings.retention_policy == "delete":
-            await _forget_in_registry([t.thread_id for t in batch])
+            await forget_threads([t.thread_id for t in batch])
         async with pool.connection() as conn:
             await aapply_policy(conn, batch, settings.retention_policy, reason="retention")
         done += len(batch)

@@ -89,6 +89,19 @@ class Settings(BaseSettings):
     )
     hooks_max_attempts: int = Field(default=5, ge=1, alias="HOOKS_MAX_ATTEMPTS")
 
+    auth_session_hours: float = Field(
+        default=24,
+        gt=0,
+        alias="AUTH_SESSION_HOURS",
+        description="Lifetime of an access token from POST /auth/login.",
+    )
+    api_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        alias="API_MAX_BODY_BYTES",
+        description="Largest request body the /api/v1 and /auth routes accept (413 beyond).",
+    )
+
     llm_model: str | None = Field(default=None, alias="LLM_MODEL")
     port: int = Field(default=2024, alias="PORT")
 

@@ -55,7 +55,11 @@ class LangGraphServer:
     """A `langgraph dev --no-reload` subprocess on a free port; restartable, killable."""
 
     def __init__(self, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None):
+        from tests.accounts import make_user
+
         self.database_url = database_url
+        #: the user the tests act as by default (every API call needs credentials)
+        self.user = make_user(database_url)
         self.workdir = workdir
         self.extra_env = extra_env or {}
         self.port = free_port()
@@ -112,6 +116,15 @@ class LangGraphServer:
             time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"langgraph dev did not answer in {timeout}s:\n{self.log()}")
+
+    def client(self, user=None):
+        """A `langgraph_sdk` client on this server acting as ``user`` (default: ``self.user``)."""
+        return (user or self.user).client(self.url)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Credentials of the default user, for plain HTTP calls."""
+        return self.user.headers
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]

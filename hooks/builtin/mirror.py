@@ -26,9 +26,11 @@ TITLE_LENGTH = 120
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 UPSERT_CONVERSATION_SQL = """
-INSERT INTO conversations (id, thread_id, title, metadata, last_activity_at, created_at)
-VALUES (%(id)s, %(thread_id)s, %(title)s, %(metadata)s, %(at)s, %(at)s)
+INSERT INTO conversations (id, thread_id, owner_id, title, metadata, last_activity_at, created_at)
+VALUES (%(id)s, %(thread_id)s, (SELECT id FROM users WHERE id::text = %(owner)s), %(title)s,
+        %(metadata)s, %(at)s, %(at)s)
 ON CONFLICT (thread_id) DO UPDATE SET
+    owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id),
     title = COALESCE(conversations.title, EXCLUDED.title),
     metadata = conversations.metadata || EXCLUDED.metadata,
     last_activity_at = GREATEST(conversations.last_activity_at, EXCLUDED.last_activity_at),
@@ -122,6 +124,8 @@ class Mirror:
                     {
                         "id": uuid.uuid4(),
                         "thread_id": event.thread_id,
+                        # the auth handler stamps the owner's user id on every thread
+                        "owner": str(metadata.get("owner") or ""),
                         "title": clean_text(title)[0] if title else None,
                         "metadata": Jsonb(_clean_json(metadata)),
                         "at": event.created_at,

@@ -1,5 +1,6 @@
 """The relational models, one per module; importing this package registers them all."""
 
+from store.models.api_key import ApiKey
 from store.models.audit_log import AuditLog
 from store.models.conversation import Conversation, ConversationStatus
 from store.models.deleted_thread import DeletedThread
@@ -10,6 +11,7 @@ from store.models.registry import RegistryEntry
 from store.models.user import User
 
 __all__ = [
+    "ApiKey",
     "AuditLog",
     "Conversation",
     "ConversationStatus",

@@ -6,11 +6,27 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, UniqueConstraint, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    Computed,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base
+
+#: What full-text search indexes of a message: its first 100,000 characters (a tsvector is
+#: limited to 1 MB, and a 10 MB message must still be storable).
+SEARCH_TEXT_LIMIT = 100_000
+SEARCH_VECTOR_SQL = f"to_tsvector('english'::regconfig, left(content, {SEARCH_TEXT_LIMIT}))"
 
 
 class Message(Base):
@@ -20,7 +36,10 @@ class Message(Base):
     where) it is in the thread's current state, so earlier branches stay queryable."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("conversation_id", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "message_id"),
+        Index(None, "search_vector", postgresql_using="gin"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(
@@ -35,3 +54,7 @@ class Message(Base):
     position: Mapped[int | None]
     is_current: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
+    )
+    """Full-text index of ``content`` (English stemming), kept by PostgreSQL itself."""

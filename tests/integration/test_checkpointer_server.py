@@ -7,7 +7,6 @@ import asyncio
 import httpx
 import psycopg
 import pytest
-from langgraph_sdk import get_client
 
 from tests.integration.helpers import rejected
 
@@ -20,7 +19,7 @@ def user(text):
 
 @pytest.fixture
 async def client(server):
-    return get_client(url=server.url)
+    return server.client()
 
 
 def test_no_capability_warning_at_startup(server):
@@ -30,12 +29,12 @@ def test_no_capability_warning_at_startup(server):
 
 
 async def test_copy_equals_its_source(client):
-    thread_id = (await client.threads.create(metadata={"owner": "alice"}))["thread_id"]
+    thread_id = (await client.threads.create(metadata={"client": "alice"}))["thread_id"]
     for text in ("I need to draft an NDA", "Make it for California jurisdiction"):
         await client.runs.wait(thread_id, "drafter", input=user(text))
     copy = await client.threads.copy(thread_id)
     copy_id = copy["thread_id"]
-    assert copy_id != thread_id and copy["metadata"]["owner"] == "alice"
+    assert copy_id != thread_id and copy["metadata"]["client"] == "alice"
     source = await client.threads.get_history(thread_id, limit=100)
     copied = await client.threads.get_history(copy_id, limit=100)
     assert [h["values"] for h in copied] == [h["values"] for h in source]
@@ -103,7 +102,7 @@ async def test_prune_keep_latest_keeps_both_branches_and_pruned_ids_are_404(clie
     )
     fork_head = (await client.threads.get_state(thread_id))["checkpoint"]["checkpoint_id"]
 
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as http:
         response = await http.post(
             "/threads/prune", json={"thread_ids": [thread_id], "strategy": "keep_latest"}
         )

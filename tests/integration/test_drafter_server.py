@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
 
 from tests.integration.helpers import rejected
 
@@ -32,11 +31,11 @@ async def turn_ends(client, thread_id):
 
 @pytest.fixture
 async def client(server):
-    return get_client(url=server.url)
+    return server.client()
 
 
 async def test_three_turn_conversation_continues_on_one_thread(client):
-    thread = await client.threads.create(metadata={"owner": "alice"})
+    thread = await client.threads.create(metadata={"client": "alice"})
     state = await converse(client, thread["thread_id"])
     values = state["values"]
     assert [m["type"] for m in values["messages"]] == ["human", "ai"] * 3
@@ -110,7 +109,7 @@ async def test_state_survives_a_server_restart(client, server):
     thread_id = (await client.threads.create())["thread_id"]
     before = await converse(client, thread_id)
     server.restart()
-    client = get_client(url=server.url)
+    client = server.client()
     after = await client.threads.get_state(thread_id)
     assert after["values"] == before["values"]
     assert after["checkpoint"] == before["checkpoint"]
@@ -170,7 +169,7 @@ async def test_bad_input_gets_a_4xx_and_writes_nothing(client, server):
     with rejected(404):
         await client.threads.get_state("00000000-0000-0000-0000-000000000000")
 
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as http:
         malformed = await http.post(
             f"/threads/{thread_id}/runs/wait",
             content=b'{"assistant_id": "drafter", "input": {',

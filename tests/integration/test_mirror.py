@@ -7,7 +7,6 @@ import time
 
 import psycopg
 import pytest
-from langgraph_sdk import get_client
 
 from tests.server import LangGraphServer
 
@@ -53,8 +52,8 @@ def current_messages(database_url, thread_id):
 
 
 async def test_conversation_fork_and_copy_are_mirrored_exactly(server, database_url):
-    client = get_client(url=server.url)
-    thread_id = (await client.threads.create(metadata={"owner": "alice"}))["thread_id"]
+    client = server.client()
+    thread_id = (await client.threads.create(metadata={"client": "alice"}))["thread_id"]
     for text in SEED:
         await client.runs.wait(thread_id, "drafter", input=user(text))
     original_ids = [
@@ -85,12 +84,12 @@ async def test_conversation_fork_and_copy_are_mirrored_exactly(server, database_
         )
     }
     assert set(original_ids) <= every, "the earlier branch stays queryable"
-    title, owner = rows(
+    title, owner, owner_id = rows(
         database_url,
-        "SELECT title, metadata->>'owner' FROM conversations WHERE thread_id = %s",
+        "SELECT title, metadata->>'owner', owner_id::text FROM conversations WHERE thread_id = %s",
         thread_id,
     )[0]
-    assert (title, owner) == (SEED[0], "alice")
+    assert (title, owner, owner_id) == (SEED[0], server.user.id, server.user.id)
     versions = rows(
         database_url,
         "SELECT d.version, d.jurisdiction FROM documents d JOIN conversations c ON c.id = d.conversation_id WHERE c.thread_id = %s ORDER BY 1, 2",
@@ -140,14 +139,14 @@ async def test_sigkill_mid_run_loses_and_duplicates_nothing(database_url, tmp_pa
     server = LangGraphServer(database_url, tmp_path)
     server.start()
     try:
-        client = get_client(url=server.url)
+        client = server.client()
         thread_id = (await client.threads.create())["thread_id"]
         await client.runs.wait(thread_id, "drafter", input=user(SEED[0]))
         await client.runs.create(thread_id, "slow", input=user("start"))
         await asyncio.sleep(1.0)
         server.kill()
         server.start()
-        client = get_client(url=server.url)
+        client = server.client()
         await client.runs.wait(thread_id, "drafter", input=user(SEED[1]))
         state = await client.threads.get_state(thread_id)
         wait_for_mirror(database_url)
@@ -171,7 +170,7 @@ async def test_mirror_sync_repairs_a_thread_from_its_checkpoints(server, databas
 
     from server.settings import RESOLVED_URL_ENV
 
-    client = get_client(url=server.url)
+    client = server.client()
     thread_id = (await client.threads.create())["thread_id"]
     for text in SEED[:2]:
         await client.runs.wait(thread_id, "drafter", input=user(text))

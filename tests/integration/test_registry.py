@@ -11,7 +11,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from langgraph_sdk import get_client
 
 from server.settings import RESOLVED_URL_ENV
 from tests.server import LangGraphServer
@@ -39,8 +38,8 @@ def crash_and_restart(server: LangGraphServer, wait: float = 1.0) -> None:
 
 
 async def test_thread_created_and_run_just_before_a_crash_is_back(crashy):
-    client = get_client(url=crashy.url)
-    thread = await client.threads.create(metadata={"owner": "alice", "matter": "acme-nda"})
+    client = crashy.client()
+    thread = await client.threads.create(metadata={"client": "alice", "matter": "acme-nda"})
     thread_id = thread["thread_id"]
     for text in ("I need to draft an NDA", "Make it for California jurisdiction"):
         await client.runs.wait(thread_id, "drafter", input=user(text))
@@ -48,11 +47,11 @@ async def test_thread_created_and_run_just_before_a_crash_is_back(crashy):
     history_before = await client.threads.get_history(thread_id, limit=100)
 
     crash_and_restart(crashy)
-    client = get_client(url=crashy.url)
+    client = crashy.client()
 
-    found = await client.threads.search(metadata={"owner": "alice", "matter": "acme-nda"})
+    found = await client.threads.search(metadata={"client": "alice", "matter": "acme-nda"})
     assert [t["thread_id"] for t in found] == [thread_id]
-    assert (await client.threads.get(thread_id))["metadata"]["owner"] == "alice"
+    assert (await client.threads.get(thread_id))["metadata"]["client"] == "alice"
     after = await client.threads.get_state(thread_id)
     assert after["values"] == before["values"]
     assert await client.threads.get_history(thread_id, limit=100) == history_before
@@ -72,8 +71,8 @@ async def test_thread_created_and_run_just_before_a_crash_is_back(crashy):
 
 
 async def test_thread_without_a_run_and_an_assistant_survive(crashy):
-    client = get_client(url=crashy.url)
-    thread = await client.threads.create(metadata={"owner": "bob"})
+    client = crashy.client()
+    thread = await client.threads.create(metadata={"client": "bob"})
     assistant = await client.assistants.create(
         "drafter",
         config={"tags": ["firm"]},
@@ -87,9 +86,12 @@ async def test_thread_without_a_run_and_an_assistant_survive(crashy):
     assert updated["version"] == 2
 
     crash_and_restart(crashy)
-    client = get_client(url=crashy.url)
+    client = crashy.client()
 
-    assert (await client.threads.get(thread["thread_id"]))["metadata"] == {"owner": "bob"}
+    assert (await client.threads.get(thread["thread_id"]))["metadata"] == {
+        "client": "bob",
+        "owner": crashy.user.id,
+    }
     back = await client.assistants.get(assistant["assistant_id"])
     assert back["name"] == "NY drafter" and back["version"] == 2
     assert back["context"] == {"default_jurisdiction": "NJ"}
@@ -103,7 +105,7 @@ async def test_thread_without_a_run_and_an_assistant_survive(crashy):
 
 
 async def test_a_run_killed_midway_leaves_no_thread_stuck(crashy, database_url):
-    client = get_client(url=crashy.url)
+    client = crashy.client()
     thread_id = (await client.threads.create())["thread_id"]
     run = await client.runs.create(thread_id, "slow", input=user("start"))
     for _ in range(100):
@@ -116,7 +118,7 @@ async def test_a_run_killed_midway_leaves_no_thread_stuck(crashy, database_url):
         await asyncio.sleep(0.1)
 
     crash_and_restart(crashy, wait=0)
-    client = get_client(url=crashy.url)
+    client = crashy.client()
 
     final = None
     for _ in range(100):  # retried to completion, or ended as an error
@@ -131,10 +133,10 @@ async def test_a_run_killed_midway_leaves_no_thread_stuck(crashy, database_url):
 
 
 async def test_deleting_the_registry_files_loses_nothing(crashy, database_url):
-    client = get_client(url=crashy.url)
+    client = crashy.client()
     ids = []
     for owner in ("carol", "dave"):
-        thread_id = (await client.threads.create(metadata={"owner": owner}))["thread_id"]
+        thread_id = (await client.threads.create(metadata={"client": owner}))["thread_id"]
         await client.runs.wait(thread_id, "drafter", input=user("I need to draft an NDA"))
         ids.append(thread_id)
     crashy.kill()
@@ -149,13 +151,13 @@ async def test_deleting_the_registry_files_loses_nothing(crashy, database_url):
         assert result.returncode == 0, result.stderr
 
     crashy.start()
-    client = get_client(url=crashy.url)
+    client = crashy.client()
     for thread_id, owner in zip(ids, ("carol", "dave"), strict=True):
         thread = await client.threads.get(thread_id)
-        assert thread["metadata"]["owner"] == owner
+        assert thread["metadata"]["client"] == owner
         state = await client.threads.get_state(thread_id)
         assert state["values"]["document"]["version"] == 1
-    found = await client.threads.search(metadata={"owner": "carol"})
+    found = await client.threads.search(metadata={"client": "carol"})
     assert [t["thread_id"] for t in found] == [ids[0]]
 
 
@@ -174,7 +176,7 @@ async def test_threads_of_the_python_api_and_unreadable_rows_do_not_stop_the_ser
             ("00000000-0000-0000-0000-0000000000ff",),
         )
     crash_and_restart(crashy, wait=0)
-    client = get_client(url=crashy.url)
+    client = crashy.client()
     assert (await client.threads.create())["thread_id"]
     assert "cannot restore thread" in crashy.log()
     with psycopg.connect(database_url, autocommit=True) as conn:

@@ -134,7 +134,6 @@ async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
     import asyncio
 
     import httpx
-    from langgraph_sdk import get_client
 
     from store.migrate import migrate
     from tests.server import LangGraphServer
@@ -149,7 +148,7 @@ async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
     )
     server.start()
     try:
-        client = get_client(url=server.url)
+        client = server.client()
         thread_id = (await client.threads.create())["thread_id"]
         await client.runs.wait(
             thread_id, "drafter", input={"messages": [{"role": "user", "content": "Draft an NDA"}]}

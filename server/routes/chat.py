@@ -1,0 +1,90 @@
+"""The seed's chat endpoint: one message in, the agent's reply and the thread id out."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from server.registry import runtime_store
+from server.routes.deps import Conn, CurrentUser, SafeStr
+from store import audit
+
+router = APIRouter(prefix="/api/v1", tags=["chat"])
+
+GRAPH = "drafter"
+
+
+class ChatRequest(BaseModel):
+    """A user message, and the conversation to continue (a new one when absent)."""
+
+    model_config = {"extra": "forbid"}
+    message: Annotated[SafeStr, Field(min_length=1, max_length=20_000)]
+    thread_id: UUID | None = None
+
+
+class ChatResponse(BaseModel):
+    """The agent's reply, the thread it is on, and the current draft if there is one."""
+
+    thread_id: str
+    reply: str
+    document: dict[str, Any] | None = None
+
+
+def _owner_of(thread_id: UUID) -> str | None:
+    for thread in runtime_store()["threads"]:
+        if str(thread["thread_id"]) == str(thread_id):
+            return str((thread.get("metadata") or {}).get("owner") or "")
+    return None
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    return str(content)
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def chat(body: ChatRequest, caller: CurrentUser, conn: Conn) -> ChatResponse:
+    """Run the drafter on the message (continuing ``thread_id``) and wait for its reply."""
+    if not body.message.strip():
+        raise HTTPException(422, "message is empty: say what to draft or change")
+    from langgraph_sdk import get_client
+
+    # In-process client: it skips authentication, so ownership is checked here, as the auth
+    # handler checks it on the LangGraph API.
+    client = get_client()
+    if body.thread_id is None:
+        thread = await client.threads.create(metadata={"owner": caller.user_id})
+        thread_id = thread["thread_id"]
+    else:
+        owner = _owner_of(body.thread_id)
+        if owner != caller.user_id:
+            if owner is not None:
+                await audit.record(
+                    conn,
+                    caller.user_id,
+                    "access.denied",
+                    str(body.thread_id),
+                    reason="not the owner",
+                )
+            raise HTTPException(404, f"thread {body.thread_id} not found")
+        thread_id = str(body.thread_id)
+    values = await client.runs.wait(
+        thread_id,
+        GRAPH,
+        input={"messages": [{"role": "user", "content": body.message}]},
+        metadata={"owner": caller.user_id},
+        multitask_strategy="enqueue",
+    )
+    if not isinstance(values, dict) or "__error__" in values:
+        error = values.get("__error__") if isinstance(values, dict) else values
+        raise HTTPException(502, f"the agent failed on this message: {error!r}")
+    messages = values.get("messages") or []
+    reply = next((_text(m.get("content")) for m in reversed(messages) if m.get("type") == "ai"), "")
+    document = values.get("document") or None
+    if document:
+        document = {k: document.get(k) for k in ("key", "version", "title", "jurisdiction")}
+    return ChatResponse(thread_id=str(thread_id), reply=reply, document=document)

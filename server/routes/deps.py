@@ -1,0 +1,109 @@
+"""What every route needs: the caller, the database, refusals with a clear message."""
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from psycopg import AsyncConnection
+from pydantic import AfterValidator
+
+from server.auth import ADMIN, ANONYMOUS
+from server.shared import get_pool
+from store import audit
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user a request acts for."""
+
+    user_id: str
+    email: str
+    is_admin: bool
+
+
+def current_user(request: Request) -> Caller:
+    """The caller, as the auth handler resolved them; 401 for anonymous requests."""
+    user = request.scope.get("user")
+    identity = getattr(user, "identity", None) if user is not None else None
+    if not identity or identity == ANONYMOUS or not getattr(user, "is_authenticated", False):
+        raise HTTPException(401, "authentication required: send 'Authorization: Bearer <token>'")
+    scopes = getattr(request.scope.get("auth"), "scopes", None) or []
+    return Caller(identity, getattr(user, "display_name", "") or "", ADMIN in scopes)
+
+
+async def connection() -> AsyncIterator[AsyncConnection]:
+    """A pooled autocommit connection for the request."""
+    async with get_pool().connection() as conn:
+        yield conn
+
+
+async def admin_user(request: Request, caller: Annotated[Caller, Depends(current_user)]) -> Caller:
+    """The caller, who must be an administrator (403 otherwise, audited)."""
+    if not caller.is_admin:
+        async with get_pool().connection() as conn:
+            await audit.record(
+                conn, caller.user_id, "access.denied", request.url.path[:255], reason="not an admin"
+            )
+        raise HTTPException(403, "this route is for administrators")
+    return caller
+
+
+CurrentUser = Annotated[Caller, Depends(current_user)]
+AdminUser = Annotated[Caller, Depends(admin_user)]
+Conn = Annotated[AsyncConnection, Depends(connection)]
+
+
+def _storable(value: str) -> str:
+    """Text PostgreSQL can store: no NUL characters, no lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("text cannot contain NUL (\\u0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text contains an unpaired UTF-16 surrogate") from None
+    return value
+
+
+#: A string any route can pass to PostgreSQL safely.
+SafeStr = Annotated[str, AfterValidator(_storable)]
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque pagination cursor holding ``values``."""
+    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    """The values of a cursor from ``encode_cursor``; 422 when it was not made by it."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity:
+        raise HTTPException(422, "cursor is not valid: pass the next_cursor of a previous page")
+    return values
+
+
+async def owned_conversation(conn: AsyncConnection, caller: Caller, thread_id: str) -> dict:
+    """The caller's conversation of ``thread_id``; 404 otherwise. Asking for another user's
+    conversation answers the same 404 and leaves an ``access.denied`` audit entry."""
+    cur = await conn.execute(
+        "SELECT id, thread_id, owner_id, title, status, metadata, created_at, updated_at, "
+        "last_activity_at FROM conversations WHERE thread_id = %s",
+        (str(thread_id),),
+    )
+    row = await cur.fetchone()
+    if row is None or str(row["owner_id"]) != caller.user_id:
+        if row is not None:
+            await audit.record(
+                conn, caller.user_id, "access.denied", str(thread_id), reason="not the owner"
+            )
+        raise HTTPException(404, f"conversation {thread_id} not found")
+    return row

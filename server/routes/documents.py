@@ -1,0 +1,154 @@
+"""Generated documents: every version of a conversation's drafts, diffs, citations, downloads."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from psycopg import AsyncConnection
+from pydantic import BaseModel
+
+from server import documents as render
+from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation
+from store import audit
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class Citation(BaseModel):
+    """An authority the draft relies on."""
+
+    authority: str | None = None
+    citation: str | None = None
+    reason: str | None = None
+
+
+class DocumentVersion(BaseModel):
+    """One version of a draft, without its text."""
+
+    id: int
+    thread_id: str
+    document_key: str
+    version: int
+    type: str
+    jurisdiction: str | None
+    title: str
+    checkpoint_id: str | None
+    created_at: datetime
+
+
+class DocumentFull(DocumentVersion):
+    """One version of a draft with its Markdown text and citations."""
+
+    body: str
+    citations: list[Citation]
+
+
+class DocumentDiff(BaseModel):
+    """What changed between two versions."""
+
+    from_: dict[str, Any]
+    to: dict[str, Any]
+    unified: str
+    added: int
+    removed: int
+    citations_added: list[Citation]
+    citations_removed: list[Citation]
+
+
+COLUMNS = (
+    "d.id, c.thread_id, d.document_key, d.version, d.type, d.jurisdiction, d.title, "
+    "d.checkpoint_id, d.created_at"
+)
+
+
+@router.get("/conversations/{thread_id}/documents", response_model=list[DocumentVersion])
+async def list_documents(thread_id: UUID, caller: CurrentUser, conn: Conn) -> list[Any]:
+    """Every version of every draft of a conversation, oldest first (a version number can
+    appear twice when the conversation was branched)."""
+    conversation = await owned_conversation(conn, caller, thread_id)
+    cur = await conn.execute(
+        f"SELECT {COLUMNS} FROM documents d JOIN conversations c ON c.id = d.conversation_id "
+        "WHERE d.conversation_id = %s ORDER BY d.document_key, d.version, d.id",
+        (conversation["id"],),
+    )
+    return await cur.fetchall()
+
+
+async def owned_document(conn: AsyncConnection, caller: Caller, document_id: int) -> dict:
+    """The caller's document version; 404 otherwise (audited when it is someone else's)."""
+    cur = await conn.execute(
+        f"SELECT {COLUMNS}, d.body, d.citations, c.owner_id FROM documents d "
+        "JOIN conversations c ON c.id = d.conversation_id WHERE d.id = %s",
+        (document_id,),
+    )
+    row = await cur.fetchone()
+    if row is None or str(row["owner_id"]) != caller.user_id:
+        if row is not None:
+            await audit.record(
+                conn,
+                caller.user_id,
+                "access.denied",
+                f"document:{document_id}",
+                reason="not the owner",
+            )
+        raise HTTPException(404, f"document {document_id} not found")
+    return row
+
+
+def _bounded(document_id: int) -> int:
+    """Ids are PostgreSQL bigints: anything else names no document."""
+    if not 0 < document_id < 2**63:
+        raise HTTPException(404, f"document {document_id} not found")
+    return document_id
+
+
+@router.get("/documents/{document_id}", response_model=DocumentFull)
+async def get_document(document_id: int, caller: CurrentUser, conn: Conn) -> Any:
+    """One version of a draft, with its text and citations."""
+    return await owned_document(conn, caller, _bounded(document_id))
+
+
+@router.get("/documents/{document_id}/citations", response_model=list[Citation])
+async def get_citations(document_id: int, caller: CurrentUser, conn: Conn) -> Any:
+    """The authorities one version of a draft cites."""
+    return (await owned_document(conn, caller, _bounded(document_id)))["citations"]
+
+
+@router.get("/documents/{document_id}/diff", response_model=DocumentDiff)
+async def diff_documents(
+    document_id: int,
+    caller: CurrentUser,
+    conn: Conn,
+    against: int = Query(..., description="The id of the other version (the older one, usually)."),
+) -> Any:
+    """A unified diff from version ``against`` to this version, and the citations that changed."""
+    new = await owned_document(conn, caller, _bounded(document_id))
+    old = await owned_document(conn, caller, _bounded(against))
+    result = render.diff(old, new)
+    result["from_"] = result.pop("from")
+    return result
+
+
+@router.get(
+    "/documents/{document_id}/download",
+    responses={200: {"content": {DOCX_TYPE: {}, "text/markdown": {}}}},
+)
+async def download_document(
+    document_id: int,
+    caller: CurrentUser,
+    conn: Conn,
+    format: Literal["docx", "md"] = Query("docx", description="Word (.docx) or Markdown (.md)."),
+) -> Response:
+    """One version of a draft as a Word file (headings, numbered clauses, citations) or as
+    Markdown."""
+    document = await owned_document(conn, caller, _bounded(document_id))
+    filename = render.safe_filename(document, format)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if format == "md":
+        return Response(
+            render.to_markdown(document), media_type="text/markdown; charset=utf-8", headers=headers
+        )
+    return Response(render.to_docx(document), media_type=DOCX_TYPE, headers=headers)
