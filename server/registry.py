@@ -69,6 +69,14 @@ INSERT INTO api_registry (kind, key, payload) VALUES (%s, %s, %s)
 ON CONFLICT (kind, key) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()
 """
 DELETE_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = %s"
+# A thread owned by a user is that user's conversation from its creation on, whatever writes its
+# checkpoints (runs carry the owner in their metadata; state updates do not).
+OWN_CONVERSATION_SQL = """
+INSERT INTO conversations (id, thread_id, owner_id, metadata)
+SELECT gen_random_uuid(), %(thread_id)s, u.id, jsonb_build_object('owner', u.id::text)
+FROM users u WHERE u.id::text = %(owner)s
+ON CONFLICT (thread_id) DO UPDATE SET owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id)
+"""
 DELETE_PREFIX_SQL = "DELETE FROM api_registry WHERE kind = %s AND key LIKE %s"
 
 # Threads with checkpoints but without a registry row: their newest root checkpoint's metadata.
@@ -129,7 +137,13 @@ class Registry:
         self, store: dict, thread_ids: list[Any], *, revive: bool = False
     ) -> None:
         wanted = {_key(t) for t in thread_ids}
-        rows = [self._thread_row(t) for t in store["threads"] if _key(t["thread_id"]) in wanted]
+        threads = [t for t in store["threads"] if _key(t["thread_id"]) in wanted]
+        rows = [self._thread_row(t) for t in threads]
+        rows += [
+            (OWN_CONVERSATION_SQL, {"thread_id": _key(t["thread_id"]), "owner": owner})
+            for t in threads
+            if isinstance(owner := (t.get("metadata") or {}).get("owner"), str) and owner
+        ]
         if revive:
             rows.append(("DELETE FROM deleted_threads WHERE thread_id = ANY(%s)", (list(wanted),)))
         await self.execute(rows)
