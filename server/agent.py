@@ -10,14 +10,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphs.drafter.context import Context
-from graphs.drafter.graph import builder
 from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from graphs.drafter.context import Context
+from graphs.drafter.graph import builder
 from server.settings import get_settings
 from store.db import connection_kwargs, libpq_url, make_async_pool
 

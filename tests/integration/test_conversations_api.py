@@ -328,9 +328,7 @@ async def test_operators_read_the_audit_log_and_stats(server, database_url, me):
     async with httpx.AsyncClient(base_url=server.url, headers=admin.headers, timeout=60) as ops:
         entries = (await ops.get("/api/v1/audit", params={"target": thread_id})).json()
         assert {"run.started", "run.finished"} <= {e["action"] for e in entries["items"]}
-        by_actor = (
-            await ops.get("/api/v1/audit", params={"actor": account.id, "limit": 1})
-        ).json()
+        by_actor = (await ops.get("/api/v1/audit", params={"actor": account.id, "limit": 1})).json()
         assert len(by_actor["items"]) == 1 and by_actor["next_cursor"]
         older = (
             await ops.get(

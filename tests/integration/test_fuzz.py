@@ -74,7 +74,7 @@ def test_no_input_makes_a_route_fail_with_a_5xx(fuzzed, server):
             response = case.call(base_url=server.url, timeout=60)
             if response.status_code >= 500:
                 failures.append(
-                    f"{operation.label}: {response.status_code} {response.text[:300]} "
+                    f"{case.operation.label}: {response.status_code} {response.text[:300]} "
                     f"for {case.path_parameters} {case.query} {str(case.body)[:200]}"
                 )
 
