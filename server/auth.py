@@ -74,9 +74,50 @@ async def authenticate(headers: dict[bytes, bytes], path: str, method: str) -> d
 
 
 def _owner(ctx: Auth.types.AuthContext) -> str:
+    """Whose resources the request touches. `langgraph dev` lets Studio in without credentials
+    as ``langgraph-studio-user`` (a ``StudioUser``): a principal of its own, which sees only what
+    it created, never a user's threads (set ``disable_studio_auth`` to make Studio log in)."""
+    if isinstance(ctx.user, Auth.types.StudioUser):
+        return ctx.user.identity
     if not ctx.user.is_authenticated or ctx.user.identity == ANONYMOUS:
         raise Auth.exceptions.HTTPException(401, "authentication required")
     return ctx.user.identity
+
+
+def _thread_owner(thread_id: Any) -> str | None:
+    """The owner of a thread the API holds ("" when it has none), None when it has no such
+    thread. A scan of the in-memory registry, as the runtime's own lookups are."""
+    from langgraph_runtime_inmem.database import GLOBAL_STORE
+
+    for thread in GLOBAL_STORE["threads"]:
+        if str(thread["thread_id"]) == str(thread_id):
+            return str((thread.get("metadata") or {}).get("owner") or "")
+    return None
+
+
+async def _audit_foreign_thread(ctx: Auth.types.AuthContext, owner: str, value: Any) -> None:
+    """Leave an ``access.denied`` entry when the call names another user's thread (the filter
+    then makes the API answer as if it did not exist)."""
+    if ctx.resource not in ("threads", "crons") or not isinstance(value, dict):
+        return
+    thread_id = value.get("thread_id")
+    if thread_id is None or ctx.action == "create":
+        return
+    found = _thread_owner(thread_id)
+    if found is not None and found != owner:
+        try:
+            async with get_pool().connection() as conn:
+                await audit.record(
+                    conn,
+                    owner,
+                    "access.denied",
+                    str(thread_id),
+                    resource=ctx.resource,
+                    operation=ctx.action,
+                    reason="not the owner",
+                )
+        except Exception:  # auditing must not change the answer
+            logger.exception("could not audit a denied request")
 
 
 @auth.on
@@ -89,6 +130,7 @@ async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str]:
             value["metadata"] = {}
         if isinstance(value["metadata"], dict):
             value["metadata"]["owner"] = owner  # cannot be set to someone else
+    await _audit_foreign_thread(ctx, owner, value)
     return {"owner": owner}
 
 

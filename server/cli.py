@@ -437,7 +437,7 @@ def users_create(
 
 @users_app.command("list")
 def users_list() -> None:
-    """Every user: id, e-mail, admin, active."""
+    """Every user: id, e-mail, role, status (a table; tab-separated lines when piped)."""
     from rich.table import Table
 
     from store import accounts
@@ -448,15 +448,23 @@ def users_list() -> None:
         async with pool.connection() as conn:
             return await accounts.list_users(conn)
 
-    table = Table("id", "email", "admin", "active", "created")
-    for user in _with_pool(url, work, size=1):
-        table.add_row(
+    rows = [
+        (
             str(user["id"]),
             user["email"],
-            "yes" if user["is_admin"] else "",
-            "yes" if user["is_active"] else "disabled",
+            "admin" if user["is_admin"] else "user",
+            "active" if user["is_active"] else "disabled",
             f"{user['created_at']:%Y-%m-%d %H:%M}",
         )
+        for user in _with_pool(url, work, size=1)
+    ]
+    if not sys.stdout.isatty():  # piped: one tab-separated line per user, nothing cut
+        for row in rows:
+            typer.echo("\t".join(row))
+        return
+    table = Table("id", "email", "role", "status", "created")
+    for row in rows:
+        table.add_row(*row)
     Console(soft_wrap=True).print(table)
 
 

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
         alias="AUTH_SESSION_HOURS",
         description="Lifetime of an access token from POST /auth/login.",
     )
+    login_max_failures: int = Field(
+        default=10,
+        ge=1,
+        alias="LOGIN_MAX_FAILURES",
+        description="Failed logins for one e-mail within LOGIN_WINDOW_MINUTES before logins for "
+        "it are refused (429) until the window has passed.",
+    )
+    login_window_minutes: float = Field(default=15, gt=0, alias="LOGIN_WINDOW_MINUTES")
     api_max_body_bytes: int = Field(
         default=1_048_576,
         ge=1024,

@@ -65,20 +65,34 @@ class NewApiKey(ApiKey):
     key: str
 
 
+RECENT_FAILURES_SQL = """
+SELECT count(*) AS n FROM audit_logs
+WHERE action = 'auth.login_failed' AND target = %s AND created_at > now() - %s::interval
+"""
+
+
 @router.post("/login", response_model=LoginResponse)
 async def login(body: LoginRequest, conn: Conn) -> LoginResponse:
-    """Exchange e-mail and password for an access token (audited, failures too)."""
+    """Exchange e-mail and password for an access token (audited, failures too). After
+    ``LOGIN_MAX_FAILURES`` failures for one e-mail within ``LOGIN_WINDOW_MINUTES``, logins for
+    it are refused with 429 until the window has passed."""
+    settings = get_settings()
+    target = body.email.strip().lower()[:255]
+    window = timedelta(minutes=settings.login_window_minutes)
+    failures = (await (await conn.execute(RECENT_FAILURES_SQL, (target, window))).fetchone())["n"]
+    if failures >= settings.login_max_failures:
+        await audit.record(conn, None, "auth.login_throttled", target, failures=failures)
+        raise HTTPException(
+            429,
+            f"too many failed logins for this e-mail: try again in "
+            f"{settings.login_window_minutes:g} minutes",
+            headers={"Retry-After": str(int(window.total_seconds()))},
+        )
     user = await accounts.verify_login(conn, body.email, body.password)
     if user is None:
-        await audit.record(
-            conn,
-            None,
-            "auth.login_failed",
-            body.email.strip().lower()[:255],
-            reason="bad e-mail or password",
-        )
+        await audit.record(conn, None, "auth.login_failed", target, reason="bad e-mail or password")
         raise HTTPException(401, "wrong e-mail or password, or the user is disabled")
-    hours = get_settings().auth_session_hours
+    hours = settings.auth_session_hours
     async with conn.transaction():
         token, row = await accounts.issue_credential(
             conn, user["id"], kind="session", ttl=timedelta(hours=hours)

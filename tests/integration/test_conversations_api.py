@@ -81,6 +81,24 @@ async def test_login_then_the_token_works_everywhere_and_logout_revokes_it(serve
     assert "auth.api_key_created" in actions and "auth.api_key_revoked" in actions
 
 
+async def test_repeated_failed_logins_lock_the_email_out_for_a_while(server, database_url):
+    account = make_user(database_url)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        for _ in range(10):  # LOGIN_MAX_FAILURES
+            wrong = await http.post(
+                "/auth/login", json={"email": account.email, "password": "guess"}
+            )
+            assert wrong.status_code == 401
+        right = await http.post("/auth/login", json={"email": account.email, "password": PASSWORD})
+        assert right.status_code == 429 and "too many failed logins" in right.text
+        assert int(right.headers["retry-after"]) > 0
+        other = make_user(database_url)
+        fine = await http.post("/auth/login", json={"email": other.email, "password": PASSWORD})
+        assert fine.status_code == 200
+        # the account's API key is not affected
+        assert (await http.get("/auth/me", headers=account.headers)).status_code == 200
+
+
 async def test_list_rename_archive_and_paginate(me, database_url):
     account, sdk, http = me
     ids = [await conversation(sdk, database_url, SEED[:1]) for _ in range(3)]
