@@ -63,6 +63,7 @@ def dev(
 
     url = _ready_database()
     run_migrations(url)
+    _hint_first_user(url)
     port = port or get_settings().port
     langgraph = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or "langgraph"
     argv = [langgraph, "dev", "--no-browser", "--host", host, "--port", str(port)]
@@ -72,6 +73,21 @@ def dev(
     console.print(f"[bold]serving[/] graph [cyan]drafter[/] on http://{host}:{port}")
     os.chdir(ROOT)
     os.execvpe(argv[0], argv, env)
+
+
+def _hint_first_user(url: str) -> None:
+    """Every request needs credentials: say how to get the first ones."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        users = conn.execute("SELECT count(*) FROM users WHERE is_active").fetchone()[0]
+    if not users:
+        console.print(
+            "[yellow]no users yet[/]: every request needs a key. Create one with\n"
+            "  printf '%s\\n' \"$PASSWORD\" | .venv/bin/adlaan users create --email you@example.com "
+            "--password-stdin --admin --api-key\n"
+            "and send it as 'Authorization: Bearer <key>' (docs/api.md)."
+        )
 
 
 @app.command()

@@ -329,6 +329,15 @@ async def _after_thread_created(conn, thread) -> None:
         await _registry.save_threads(_store_of(conn), [thread["thread_id"]], revive=True)
 
 
+def _actor() -> str | None:
+    """The authenticated caller of the API request being served, if any (for audit entries)."""
+    from langgraph_api.utils import get_auth_ctx
+
+    ctx = get_auth_ctx()
+    identity = getattr(getattr(ctx, "user", None), "identity", None) if ctx else None
+    return identity or None
+
+
 async def _after_thread_deleted(conn, thread_id) -> None:
     await _registry.forget("thread", thread_id)
     # the conversation's messages and documents go with it (ON DELETE CASCADE)
@@ -338,7 +347,7 @@ async def _after_thread_deleted(conn, thread_id) -> None:
             (
                 AUDIT_SQL,
                 (
-                    None,
+                    _actor(),
                     "thread.deleted",
                     _key(thread_id),
                     Jsonb({}),
@@ -363,7 +372,7 @@ def _wrap_copy(op: Callable) -> Callable:
                     [
                         (
                             AUDIT_SQL,
-                            (None, "thread.copied", target, details, f"thread.copied:{target}"),
+                            (_actor(), "thread.copied", target, details, f"thread.copied:{target}"),
                         )
                     ]
                 )

@@ -274,6 +274,17 @@ async def test_delete_removes_checkpoints_and_mirror_rows_and_is_audited(me, dat
         await sdk.threads.get(thread_id)
     assert error.value.response.status_code == 404
 
+    # deleting through the SDK is audited under the caller too
+    other = await conversation(sdk, database_url, SEED[:1])
+    await sdk.threads.delete(other)
+    assert (await http.get(f"/api/v1/conversations/{other}")).status_code == 404
+    with psycopg.connect(database_url) as conn:
+        actors = conn.execute(
+            "SELECT actor FROM audit_logs WHERE action = 'thread.deleted' AND target = %s",
+            (other,),
+        ).fetchall()
+    assert actors == [(account.id,)]
+
 
 async def test_chat_starts_and_continues_a_conversation(me, database_url):
     account, sdk, http = me
