@@ -7,7 +7,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from server.registry import runtime_store
-from server.routes.deps import Conn, CurrentUser, SafeStr
+from server.routes.deps import CurrentUser, SafeStr
+from server.shared import get_pool
 from store import audit
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
@@ -47,8 +48,10 @@ def _text(content: Any) -> str:
 
 
 @router.post("/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, caller: CurrentUser, conn: Conn) -> ChatResponse:
-    """Run the drafter on the message (continuing ``thread_id``) and wait for its reply."""
+async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
+    """Run the drafter on the message (continuing ``thread_id``) and wait for its reply.
+
+    Holds no database connection while the run goes on (the run has its own)."""
     if not body.message.strip():
         raise HTTPException(422, "message is empty: say what to draft or change")
     from langgraph_sdk import get_client
@@ -63,13 +66,14 @@ async def chat(body: ChatRequest, caller: CurrentUser, conn: Conn) -> ChatRespon
         owner = _owner_of(body.thread_id)
         if owner != caller.user_id:
             if owner is not None:
-                await audit.record(
-                    conn,
-                    caller.user_id,
-                    "access.denied",
-                    str(body.thread_id),
-                    reason="not the owner",
-                )
+                async with get_pool().connection() as conn:
+                    await audit.record(
+                        conn,
+                        caller.user_id,
+                        "access.denied",
+                        str(body.thread_id),
+                        reason="not the owner",
+                    )
             raise HTTPException(404, f"thread {body.thread_id} not found")
         thread_id = str(body.thread_id)
     values = await client.runs.wait(

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from psycopg import AsyncConnection
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server import documents as render
 from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation
@@ -49,7 +49,7 @@ class DocumentFull(DocumentVersion):
 class DocumentDiff(BaseModel):
     """What changed between two versions."""
 
-    from_: dict[str, Any]
+    from_: dict[str, Any] = Field(alias="from", description="The version compared against.")
     to: dict[str, Any]
     unified: str
     added: int
@@ -127,9 +127,7 @@ async def diff_documents(
     """A unified diff from version ``against`` to this version, and the citations that changed."""
     new = await owned_document(conn, caller, _bounded(document_id))
     old = await owned_document(conn, caller, _bounded(against))
-    result = render.diff(old, new)
-    result["from_"] = result.pop("from")
-    return result
+    return render.diff(old, new)
 
 
 @router.get(

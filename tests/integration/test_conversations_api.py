@@ -225,7 +225,9 @@ async def test_documents_versions_diff_citations_and_downloads(me, database_url)
     assert citations == state["values"]["document"]["citations"]
     diff = (await http.get(f"/api/v1/documents/{v3}/diff", params={"against": v2})).json()
     assert diff["added"] > 0 and "+" in diff["unified"]
-    assert any("two (2) years" in line or "24" in line for line in diff["unified"].splitlines())
+    assert (diff["from"]["id"], diff["to"]["id"]) == (v2, v3)
+    added = [line for line in diff["unified"].splitlines() if line.startswith("+")]
+    assert any("two (2) years (24 months)" in line for line in added), added
 
     response = await http.get(f"/api/v1/documents/{v3}/download", params={"format": "docx"})
     assert response.status_code == 200
