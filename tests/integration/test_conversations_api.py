@@ -169,6 +169,12 @@ async def test_search_finds_a_phrase_from_three_turns_back_ranked_and_highlighte
     said = [h for h in hits if h["role"] == "user"]
     assert said and "<mark>California</mark>" in said[0]["snippet"]
     assert "<mark>jurisdiction</mark>" in said[0]["snippet"]
+    # the first thing said, three turns back
+    first = (
+        await http.get("/api/v1/search", params={"q": '"draft an NDA"', "role": "user"})
+    ).json()
+    assert [(h["thread_id"], h["role"]) for h in first] == [(thread_id, "user")]
+    assert "<mark>draft</mark> an <mark>NDA</mark>" in first[0]["snippet"]
     only_user = (
         await http.get("/api/v1/search", params={"q": "jurisdiction", "role": "user"})
     ).json()
