@@ -45,6 +45,12 @@ async def run_hooks(url: str, quick: bool) -> list[cp.Row]:
     return rows
 
 
+async def run_api(url: str, quick: bool) -> list[cp.Row]:
+    from bench import api
+
+    return await api.run(url, quick)
+
+
 async def run(url: str, quick: bool) -> list[cp.Row]:
     rows: list[cp.Row] = []
     turns_each = 3 if quick else 10
@@ -96,6 +102,75 @@ def render_hooks(rows: list[cp.Row], command: str) -> str:
     return "\n".join(lines)
 
 
+API_START, API_END = "<!-- api:start -->", "<!-- api:end -->"
+
+
+def render_api(rows: list[cp.Row], command: str, quick: bool) -> str:
+    from bench.api import MESSAGES_PER_CONVERSATION, SEARCH_RUNS, WARM_UP, sizes
+
+    messages, requests = sizes(quick)
+    lines = [
+        API_START,
+        "## API: search and authentication",
+        "",
+        f'Produced by `{command}`, on a database of its own. Latency rows compare "stock" = '
+        "an `ILIKE` scan / the server without auth with Adlaan's.",
+        "",
+        f"- Message search: {messages:,} generated legal-chat messages in "
+        f"{messages // MESSAGES_PER_CONVERSATION:,} conversations of one user. Stock is the query "
+        "a user would write without this project (`messages JOIN conversations WHERE owner_id = "
+        "… AND content ILIKE '%term%' ORDER BY id DESC LIMIT 20`); Adlaan is the exact SQL of "
+        "`GET /api/v1/search` (`server/routes/search.py`: the GIN-indexed `search_vector`, ranked "
+        "with `ts_rank_cd`, with `ts_headline` snippets), with the parameters the route passes "
+        "(the phrase quoted, as a user types it). Both fetch the first page of 20, interleaved on "
+        f"one connection, median of {SEARCH_RUNS} after {WARM_UP} warm-up runs each, on a "
+        "connection made as the server makes its pool's: with prepared statements (psycopg "
+        "prepares a query from its 6th execution, and PostgreSQL may then switch to a generic "
+        "plan), and without (`DATABASE_POOLER=pgbouncer`). `ILIKE` matches substrings, "
+        "full-text search stemmed words; the match counts are in the row names.",
+        "- Prepared vs unprepared: the generic plan PostgreSQL picks for the search SQL once it "
+        "is prepared cannot see that `thread` and `role` are NULL, estimates a handful of "
+        "conversations, and runs one GIN index scan per conversation of the owner (seen with "
+        "`EXPLAIN ANALYZE` when this section was written); where the prepared Adlaan rows are far "
+        "slower than the unprepared ones, that is why. The stock `ILIKE` query is cheap when "
+        "it walks the primary key backwards and stops at the 20th match (its generic plan "
+        "does), and reads every row when its custom plan is a sequential scan and sort; which "
+        "custom plan it gets depends on the estimate `ANALYZE`'s random sample gives for the "
+        "pattern, so its unprepared rows vary from run to run (~4–15 ms or ~130–200 ms at 200,000 "
+        "rows on this machine).",
+        "- Storage: the stored `search_vector` column and the GIN index are what full-text search "
+        "costs; the stock query needs neither.",
+        f"- Authentication: the real `langgraph dev` serving `drafter`, once with the project's "
+        "langgraph.json and once with its `auth` section removed (what `langgraph dev` does "
+        "without this project: no authentication, no per-owner filter); on each, one thread with "
+        f"one run, then {requests} sequential `GET /threads/{{id}}/state` with httpx after a "
+        "warm-up. With auth, every request resolves its API key in PostgreSQL and the thread "
+        "read is filtered on its owner.",
+        "",
+        "| benchmark | stock | Adlaan | ratio |",
+        "|---|---:|---:|---:|",
+        *(_line(row) for row in rows),
+        API_END,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _block(text: str, start: str, end: str) -> str:
+    """The section between ``start`` and ``end`` (markers included) in ``text``, or ''."""
+    if start not in text or end not in text:
+        return ""
+    return text[text.index(start) : text.index(end) + len(end)] + "\n"
+
+
+def _recreate(admin: str, name: str, url: str) -> None:
+    """Drop and re-create the benchmark database, migrated (a section on a database of its own)."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    migrate(url)
+
+
 def render(rows: list[cp.Row], command: str, quick: bool, server_version: str) -> str:
     lines = [
         "# Benchmarks",
@@ -137,7 +212,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--only", choices=("checkpointer", "hooks"), help="run one section")
+    parser.add_argument("--only", choices=("checkpointer", "hooks", "api"), help="run one section")
     args = parser.parse_args()
 
     admin = admin_url()
@@ -148,13 +223,15 @@ def main() -> None:
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         migrate(url)
-        rows = [] if args.only == "hooks" else asyncio.run(run(url, args.quick))
-        if args.only != "checkpointer":  # on a database of its own: no backlog to mirror first
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            migrate(url)
-        hook_rows = [] if args.only == "checkpointer" else asyncio.run(run_hooks(url, args.quick))
+        rows = [] if args.only in ("hooks", "api") else asyncio.run(run(url, args.quick))
+        hook_rows = []
+        if args.only in (None, "hooks"):  # on a database of its own: no backlog to mirror first
+            _recreate(admin, name, url)
+            hook_rows = asyncio.run(run_hooks(url, args.quick))
+        api_rows = []
+        if args.only in (None, "api"):  # on a database of its own: only its own messages
+            _recreate(admin, name, url)
+            api_rows = asyncio.run(run_api(url, args.quick))
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(
@@ -166,12 +243,24 @@ def main() -> None:
     previous = out.read_text() if out.exists() else ""
     if rows:
         text = render(rows, command, args.quick, server_version)
-    else:  # keep the checkpointer section that is there
-        text = previous.split(HOOKS_START)[0].rstrip() + "\n\n"
+    else:  # keep the checkpointer section that is there, as it is
+        text = previous.split(HOOKS_START)[0].split(API_START)[0]
+        text = text if not text or text.endswith("\n") else text + "\n"
     if hook_rows:
         text += render_hooks(hook_rows, command + (" --only hooks" if args.only else ""))
-    elif HOOKS_START in previous:
-        text += previous[previous.index(HOOKS_START) :]
+    else:
+        text += _block(previous, HOOKS_START, HOOKS_END)
+    if api_rows:
+        api_command = (
+            f".venv/bin/python -m bench --only api{' --quick' if args.quick else ''}"
+            if args.only
+            else command
+        )
+        api = render_api(api_rows, api_command, args.quick)
+    else:
+        api = _block(previous, API_START, API_END)
+    if api:
+        text += ("\n" if text else "") + api
     out.write_text(text)
     print(f"wrote {out}", file=sys.stderr)
 

@@ -28,9 +28,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def project_config(workdir: Path) -> Path:
-    """langgraph.json with every './' path made absolute, written into ``workdir``."""
+def project_config(workdir: Path, *, without_auth: bool = False) -> Path:
+    """langgraph.json with every './' path made absolute, written into ``workdir``.
+
+    ``without_auth`` drops the ``auth`` section and ``http.enable_custom_route_auth``: the server
+    as a stock `langgraph dev` runs it, with no authentication (for benchmarks)."""
     config = json.loads((ROOT / "langgraph.json").read_text())
+    if without_auth:
+        config.pop("auth", None)
+        config.get("http", {}).pop("enable_custom_route_auth", None)
 
     def absolute(value):
         if isinstance(value, str) and value.startswith("./"):
@@ -54,7 +60,14 @@ def project_config(workdir: Path) -> Path:
 class LangGraphServer:
     """A `langgraph dev --no-reload` subprocess on a free port; restartable, killable."""
 
-    def __init__(self, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        extra_env: dict[str, str] | None = None,
+        *,
+        without_auth: bool = False,
+    ):
         from tests.accounts import make_user
 
         self.database_url = database_url
@@ -62,6 +75,8 @@ class LangGraphServer:
         self.user = make_user(database_url)
         self.workdir = workdir
         self.extra_env = extra_env or {}
+        #: serve without the project's ``auth`` section (a stock `langgraph dev`)
+        self.without_auth = without_auth
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.log_path = workdir / "server.log"
@@ -71,7 +86,7 @@ class LangGraphServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> None:
-        config = project_config(self.workdir)
+        config = project_config(self.workdir, without_auth=self.without_auth)
         env = {
             **os.environ,
             RESOLVED_URL_ENV: self.database_url,
