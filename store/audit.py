@@ -53,5 +53,6 @@ async def query(
             "before": before_id,
             "limit": limit,
         },
+        prepare=False,  # a custom plan sees which filters are absent (NULL) and drops them
     )
     return await cur.fetchall()

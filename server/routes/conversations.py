@@ -114,6 +114,7 @@ async def list_conversations(
             "cursor_id": str(seek[1]) if seek else None,
             "limit": limit + 1,
         },
+        prepare=False,  # a custom plan sees which filters are absent (NULL) and drops them
     )
     rows = await cur.fetchall()
     items = [Conversation(**r) for r in rows[:limit]]
