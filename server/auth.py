@@ -71,11 +71,13 @@ async def _deny(scope: dict[str, Any], reason: str) -> None:
 async def authenticate(
     headers: dict[bytes, bytes], path: str, scope: dict[str, Any]
 ) -> dict[str, Any]:
-    """Resolve the request's credential to a user (401 with the reason when it cannot)."""
+    """Resolve the request's credential to a user (401 with the reason when it cannot; the
+    public routes answer anonymous callers, and callers with a stale token, too)."""
+    anonymous = {"identity": ANONYMOUS, "is_authenticated": False, "permissions": []}
     token = bearer_token(headers)
     if token is None:
         if path in PUBLIC_PATHS:
-            return {"identity": ANONYMOUS, "is_authenticated": False, "permissions": []}
+            return anonymous
         await _deny(scope, "no credentials")
         raise Auth.exceptions.HTTPException(
             401,
@@ -85,6 +87,8 @@ async def authenticate(
     async with get_pool().connection() as conn:
         principal = await accounts.resolve_credential(conn, token)
     if principal is None:
+        if path in PUBLIC_PATHS:
+            return anonymous
         await _deny(scope, "invalid, expired or revoked credentials")
         raise Auth.exceptions.HTTPException(401, "invalid, expired or revoked credentials")
     return {

@@ -64,6 +64,11 @@ async def test_login_then_the_token_works_everywhere_and_logout_revokes_it(serve
         assert (await http.get("/auth/me", headers=key_headers)).status_code == 200
         assert (await http.post("/auth/logout", headers=headers)).status_code == 204
         assert (await http.get("/auth/me", headers=headers)).status_code == 401
+        # a stale token does not stand in the way of logging in again
+        relogin = await http.post(
+            "/auth/login", headers=headers, json={"email": account.email, "password": PASSWORD}
+        )
+        assert relogin.status_code == 200, relogin.text
         assert (await http.get("/auth/me", headers=key_headers)).status_code == 200
         revoked = await http.delete(f"/auth/api-keys/{key.json()['id']}", headers=key_headers)
         assert revoked.status_code == 204
