@@ -14,9 +14,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
+from uuid import UUID
 
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
@@ -28,9 +29,10 @@ from server.registry import Registry, runtime_store
 from server.registry import install as install_registry
 from server.retention import run_sweeper
 from server.routes import accounts, admin, chat, conversations, documents, search
-from server.routes.deps import AdminUser, CurrentUser
+from server.routes.deps import AdminUser, Conn, CurrentUser, SafeStr
 from server.settings import get_settings
 from server.shared import set_pool
+from store.accounts import AccountError, normalize_email
 from store.db import await_database, make_async_pool
 
 
@@ -176,3 +178,55 @@ async def restore_registry(caller: AdminUser) -> dict[str, int]:
     (idempotent: what the server holds is newer and is kept)."""
     report = await app.state.registry.restore(runtime_store())
     return dataclasses.asdict(report)
+
+
+class AssignRequest(BaseModel):
+    """Whose threads to give to which user: listed ones, or every thread without an owner."""
+
+    model_config = {"extra": "forbid"}
+    owner_email: SafeStr = Field(min_length=3, max_length=320)
+    thread_ids: list[UUID] = Field(default_factory=list, max_length=10_000)
+    unowned: bool = Field(False, description="Also every thread that has no owner yet.")
+
+
+@app.post("/adlaan/threads/assign", tags=["adlaan"])
+async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> dict[str, int]:
+    """Give threads to a user (administrators only): the listed ones, and with ``unowned`` every
+    thread without an owner, such as those created before authentication was turned on. Each
+    change is audited."""
+    try:
+        email = normalize_email(body.owner_email)
+    except AccountError as error:
+        raise HTTPException(422, str(error)) from None
+    row = await (await conn.execute("SELECT id FROM users WHERE email = %s", (email,))).fetchone()
+    if row is None:
+        raise HTTPException(404, f"no user with e-mail {email}")
+    owner = str(row["id"])
+    wanted = {str(t) for t in body.thread_ids}
+    store = runtime_store()
+    chosen = [
+        t
+        for t in store["threads"]
+        if str(t["thread_id"]) in wanted
+        or (body.unowned and not (t.get("metadata") or {}).get("owner"))
+    ]
+    if missing := wanted - {str(t["thread_id"]) for t in chosen}:
+        raise HTTPException(404, f"no such thread(s): {', '.join(sorted(missing)[:10])}")
+    for thread in chosen:
+        thread["metadata"] = {**(thread.get("metadata") or {}), "owner": owner}
+    ids = [str(t["thread_id"]) for t in chosen]
+    await app.state.registry.save_threads(store, ids)
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE conversations SET owner_id = %s, "
+            "metadata = metadata || jsonb_build_object('owner', %s::text), updated_at = now() "
+            "WHERE thread_id = ANY(%s)",
+            (owner, owner, ids),
+        )
+        await conn.execute(
+            "INSERT INTO audit_logs (actor, action, target, details) "
+            "SELECT %s, 'thread.assigned', t, jsonb_build_object('owner', %s::text) "
+            "FROM unnest(%s::text[]) AS t",
+            (caller.user_id, owner, ids),
+        )
+    return {"assigned": len(ids)}

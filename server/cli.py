@@ -550,6 +550,35 @@ def users_api_key(
     typer.echo(key)
 
 
+@threads_app.command("assign")
+def threads_assign(
+    owner: str = typer.Option(..., help="E-mail of the user who gets the threads."),
+    thread: list[str] = typer.Option(None, "--thread", help="A thread id (repeatable)."),
+    unowned: bool = typer.Option(
+        False, "--unowned", help="Every thread without an owner (e.g. made before auth was on)."
+    ),
+    server: str = typer.Option(..., help="URL of the running server (it holds the registry)."),
+    token: str = typer.Option(
+        ..., envvar="ADLAAN_TOKEN", help="An administrator's API key (or $ADLAAN_TOKEN)."
+    ),
+) -> None:
+    """Give threads to a user: the listed ones, and/or every thread without an owner."""
+    import httpx
+
+    if not thread and not unowned:
+        raise typer.BadParameter("name --thread ID or --unowned", param_hint="--thread")
+    response = httpx.post(
+        f"{server.rstrip('/')}/adlaan/threads/assign",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"owner_email": owner, "thread_ids": list(thread or []), "unowned": unowned},
+        timeout=300,
+    )
+    if response.status_code != 200:
+        console.print(f"[red]{response.status_code}: {response.json().get('detail')}[/]")
+        raise typer.Exit(1)
+    console.print(f"[green]assigned {response.json()['assigned']} thread(s) to {owner}[/]")
+
+
 @db_app.command("url")
 def db_url() -> None:
     """Print the database URL in use (password masked)."""
