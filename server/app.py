@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel, Field
 
 from server.guard import RequestGuard
@@ -50,6 +50,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_idle=settings.db_pool_max_idle,
         max_lifetime=settings.db_pool_max_lifetime,
         prepare=settings.database_pooler != "pgbouncer",
+        # a request waits this long for PostgreSQL (the pool reconnects meanwhile), then 503
+        timeout=float(settings.db_connect_timeout),
         name="adlaan-app",
     )
     await pool.open(wait=True)
@@ -98,6 +100,24 @@ app = FastAPI(
 # of the app in its auth middleware, and FastAPI's included routers are not plain routes.
 for module in (accounts, conversations, search, documents, chat, admin):
     app.router.routes.extend(module.router.routes)
+
+
+DATABASE_DOWN = "the database is unavailable right now; nothing was done, retry shortly"
+RETRY_AFTER_SECONDS = 5
+
+
+# Also reached from the auth handler: langgraph-api runs it inside this app, so a credential
+# lookup that cannot reach PostgreSQL answers 503 too (tests/integration/test_database_down.py).
+@app.exception_handler(psycopg.OperationalError)
+@app.exception_handler(PoolTimeout)
+async def _database_down(request: Request, error: Exception) -> JSONResponse:
+    """PostgreSQL unreachable: a clear 503 the client can retry (the statement never ran, or ran
+    in a transaction that did not commit)."""
+    return JSONResponse(
+        {"detail": DATABASE_DOWN},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 @app.exception_handler(psycopg.DataError)
