@@ -114,6 +114,14 @@ async def test_assistants_and_store_are_scoped(server, world):
         await b.assistants.update(alice_assistant, name="mine now")
     async with denied():
         await b.assistants.delete(alice_assistant)
+    async with denied():
+        await b.assistants.get_graph(alice_assistant)
+    async with denied():
+        await b.assistants.get_schemas(alice_assistant)
+    async with denied():
+        await b.assistants.get_versions(alice_assistant)
+    async with denied():
+        await b.assistants.set_latest(alice_assistant, 1)
     listed = {a["assistant_id"] for a in await b.assistants.search(limit=100)}
     assert alice_assistant not in listed
     assert any(a["graph_id"] == "drafter" for a in await b.assistants.search(graph_id="drafter"))
@@ -127,6 +135,9 @@ async def test_assistants_and_store_are_scoped(server, world):
     async with denied():
         await b.store.search_items(alice_ns)
     assert (await b.store.search_items(()))["items"] == []
+    async with denied():
+        await b.store.list_namespaces(prefix=[world["alice"].id])
+    assert all(ns[0] == world["bob"].id for ns in (await b.store.list_namespaces())["namespaces"])
     # Bob's own namespace works
     await b.store.put_item((world["bob"].id, "notes"), "k", {"v": 1})
     assert (await b.store.get_item((world["bob"].id, "notes"), "k"))["value"] == {"v": 1}
