@@ -17,6 +17,7 @@ from typing import Any
 from langgraph_sdk import Auth
 from psycopg.types.json import Jsonb
 
+from server.registry import thread_owner
 from server.shared import get_pool
 from store import accounts, audit
 
@@ -110,17 +111,6 @@ def _owner(ctx: Auth.types.AuthContext) -> str:
     return ctx.user.identity
 
 
-def _thread_owner(thread_id: Any) -> str | None:
-    """The owner of a thread the API holds ("" when it has none), None when it has no such
-    thread. A scan of the in-memory registry, as the runtime's own lookups are."""
-    from langgraph_runtime_inmem.database import GLOBAL_STORE
-
-    for thread in GLOBAL_STORE["threads"]:
-        if str(thread["thread_id"]) == str(thread_id):
-            return str((thread.get("metadata") or {}).get("owner") or "")
-    return None
-
-
 async def _audit_foreign_thread(ctx: Auth.types.AuthContext, owner: str, value: Any) -> None:
     """Leave an ``access.denied`` entry when the call names another user's thread (the filter
     then makes the API answer as if it did not exist)."""
@@ -129,7 +119,7 @@ async def _audit_foreign_thread(ctx: Auth.types.AuthContext, owner: str, value: 
     thread_id = value.get("thread_id")
     if thread_id is None or ctx.action == "create":
         return
-    found = _thread_owner(thread_id)
+    found = thread_owner(thread_id)
     if found is not None and found != owner:
         try:
             async with get_pool().connection() as conn:

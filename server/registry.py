@@ -496,6 +496,15 @@ def uninstall() -> None:
     _registry = None
 
 
+def thread_owner(thread_id: Any) -> str | None:
+    """The ``metadata.owner`` of a thread the API holds ("" when it has none), None when the API
+    has no such thread (a scan, as the in-memory runtime's own lookups are)."""
+    for thread in runtime_store()["threads"]:
+        if str(thread["thread_id"]) == str(thread_id):
+            return str((thread.get("metadata") or {}).get("owner") or "")
+    return None
+
+
 def runtime_store() -> dict:
     """The in-memory runtime's store (threads, assistants, runs...)."""
     from langgraph_runtime_inmem.database import GLOBAL_STORE

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from server.registry import runtime_store
+from server.registry import thread_owner
 from server.routes.deps import CurrentUser, SafeStr
 from server.shared import get_pool
 from store import audit
@@ -30,13 +30,6 @@ class ChatResponse(BaseModel):
     thread_id: str
     reply: str
     document: dict[str, Any] | None = None
-
-
-def _owner_of(thread_id: UUID) -> str | None:
-    for thread in runtime_store()["threads"]:
-        if str(thread["thread_id"]) == str(thread_id):
-            return str((thread.get("metadata") or {}).get("owner") or "")
-    return None
 
 
 def _text(content: Any) -> str:
@@ -63,7 +56,7 @@ async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
         thread = await client.threads.create(metadata={"owner": caller.user_id})
         thread_id = thread["thread_id"]
     else:
-        owner = _owner_of(body.thread_id)
+        owner = thread_owner(body.thread_id)
         if owner != caller.user_id:
             if owner is not None:
                 async with get_pool().connection() as conn:
