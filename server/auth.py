@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from langgraph_sdk import Auth
-from psycopg.types.json import Jsonb
 
 from server.registry import thread_owner
 from server.shared import get_pool
@@ -42,12 +41,6 @@ def bearer_token(headers: dict[bytes, bytes]) -> str | None:
     return key or None
 
 
-DENIED_SQL = """
-INSERT INTO audit_logs (actor, action, target, details, dedupe_key)
-VALUES (NULL, 'auth.denied', %s, %s, %s) ON CONFLICT (dedupe_key) DO NOTHING
-"""
-
-
 async def _deny(scope: dict[str, Any], reason: str) -> None:
     """Audit a request refused for its credentials: one entry per client address, reason and
     minute, so a flood of bad requests cannot grow the audit log without bound."""
@@ -56,13 +49,15 @@ async def _deny(scope: dict[str, Any], reason: str) -> None:
     minute = int(time.time() // 60)
     try:
         async with get_pool().connection() as conn:
-            await conn.execute(
-                DENIED_SQL,
-                (
-                    path[:255],
-                    Jsonb({"method": method, "reason": reason, "client": client}),
-                    f"auth.denied:{client}:{reason}:{minute}"[:300],
-                ),
+            await audit.record(
+                conn,
+                None,
+                "auth.denied",
+                path[:255],
+                dedupe_key=f"auth.denied:{client}:{reason}:{minute}"[:300],
+                method=method,
+                reason=reason,
+                client=client,
             )
     except Exception:  # auditing must not turn a 401 into a 500
         logger.exception("could not audit a denied request")

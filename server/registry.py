@@ -30,7 +30,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from hooks.builtin.mirror import AUDIT_SQL
+from store.audit import INSERT_SQL as AUDIT_SQL
 from store.models.hook_event import RUN_EVENT_SQL
 
 logger = logging.getLogger("adlaan.registry")

@@ -8,14 +8,25 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-INSERT_SQL = "INSERT INTO audit_logs (actor, action, target, details) VALUES (%s, %s, %s, %s)"
+#: (actor, action, target, details, dedupe_key): writers that may replay (the mirror) or repeat
+#: (refused requests) set ``dedupe_key``, and a second entry with the same key is a no-op.
+INSERT_SQL = """
+INSERT INTO audit_logs (actor, action, target, details, dedupe_key) VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
 
 
 async def record(
-    conn: AsyncConnection, actor: str | None, action: str, target: str | None = None, **details: Any
+    conn: AsyncConnection,
+    actor: str | None,
+    action: str,
+    target: str | None = None,
+    *,
+    dedupe_key: str | None = None,
+    **details: Any,
 ) -> None:
     """Append one entry (never message contents: ids, counts and reasons only)."""
-    await conn.execute(INSERT_SQL, (actor, action, target, Jsonb(details)))
+    await conn.execute(INSERT_SQL, (actor, action, target, Jsonb(details), dedupe_key))
 
 
 async def query(

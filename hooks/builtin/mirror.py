@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from hooks import hookimpl
 from hooks.events import CheckpointEvent, RunEvent
+from store.audit import INSERT_SQL as AUDIT_SQL
 
 TITLE_LENGTH = 120
 #: NUL, and surrogate code points (a Python str holds them only unpaired): PostgreSQL refuses both.
@@ -56,10 +57,6 @@ INSERT INTO documents (conversation_id, document_key, version, type, jurisdictio
                        citations, content_hash, checkpoint_id)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (conversation_id, document_key, version, content_hash) DO NOTHING
-"""
-AUDIT_SQL = """
-INSERT INTO audit_logs (actor, action, target, details, dedupe_key) VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (dedupe_key) DO NOTHING
 """
 # Checkpoints committed between an update's parent and the update itself: it branched off.
 IS_FORK_SQL = """
