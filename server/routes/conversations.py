@@ -63,13 +63,17 @@ class Message(BaseModel):
     created_at: datetime
 
 
-LIST_SQL = """
+#: A conversation as the routes show it (one row of ``conversations c``).
+CONVERSATION_SQL = """
 SELECT c.thread_id, c.title, c.status, c.metadata ->> 'graph_id' AS graph_id, c.created_at,
        c.last_activity_at,
        (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.is_current)
            AS message_count
 FROM conversations c
-WHERE c.owner_id = %(owner)s
+"""
+LIST_SQL = (
+    CONVERSATION_SQL
+    + """WHERE c.owner_id = %(owner)s
   AND (%(status)s::text IS NULL OR c.status = %(status)s)
   AND (%(after)s::timestamptz IS NULL OR c.last_activity_at >= %(after)s)
   AND (%(before)s::timestamptz IS NULL OR c.last_activity_at < %(before)s)
@@ -77,6 +81,7 @@ WHERE c.owner_id = %(owner)s
 ORDER BY c.last_activity_at {direction}, c.thread_id {direction}
 LIMIT %(limit)s
 """
+)
 SEEK = {
     "desc": "(c.last_activity_at, c.thread_id) < (%(cursor_at)s, %(cursor_id)s)",
     "asc": "(c.last_activity_at, c.thread_id) > (%(cursor_at)s, %(cursor_id)s)",
@@ -127,19 +132,8 @@ async def list_conversations(
 
 
 async def _conversation_out(conn, row: dict) -> Conversation:
-    cur = await conn.execute(
-        "SELECT count(*) AS n FROM messages WHERE conversation_id = %s AND is_current", (row["id"],)
-    )
-    count = (await cur.fetchone())["n"]
-    return Conversation(
-        thread_id=row["thread_id"],
-        title=row["title"],
-        status=row["status"],
-        graph_id=(row["metadata"] or {}).get("graph_id"),
-        message_count=count,
-        created_at=row["created_at"],
-        last_activity_at=row["last_activity_at"],
-    )
+    cur = await conn.execute(CONVERSATION_SQL + "WHERE c.id = %s", (row["id"],))
+    return Conversation(**await cur.fetchone())
 
 
 @router.get("/{thread_id}", response_model=Conversation)
