@@ -99,15 +99,62 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         alias="LOGIN_MAX_FAILURES",
-        description="Failed logins for one e-mail within LOGIN_WINDOW_MINUTES before logins for "
-        "it are refused (429) until the window has passed.",
+        description="Login attempts for one e-mail within LOGIN_WINDOW_MINUTES before logins for "
+        "it are refused (429) until the window has passed; a successful login resets the count.",
+    )
+    login_max_attempts_per_client: int = Field(
+        default=50,
+        ge=1,
+        alias="LOGIN_MAX_ATTEMPTS_PER_CLIENT",
+        description="Login attempts from one client address within LOGIN_WINDOW_MINUTES, "
+        "whatever the e-mail, before that address is refused (429).",
     )
     login_window_minutes: float = Field(default=15, gt=0, alias="LOGIN_WINDOW_MINUTES")
     api_max_body_bytes: int = Field(
-        default=1_048_576,
+        default=4 * 1024 * 1024,
         ge=1024,
         alias="API_MAX_BODY_BYTES",
-        description="Largest request body the /api/v1 and /auth routes accept (413 beyond).",
+        description="Largest request body an authenticated caller may send to any route (413 "
+        "beyond), counted while it streams in.",
+    )
+    public_max_body_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        alias="PUBLIC_MAX_BODY_BYTES",
+        description="Largest body of a request to a public route (logging in), read before any "
+        "credential is known.",
+    )
+    json_max_depth: int = Field(
+        default=64,
+        ge=4,
+        le=512,
+        alias="JSON_MAX_DEPTH",
+        description="Deepest nesting of arrays and objects a JSON body may have (400 beyond).",
+    )
+    cors_allow_origins: str = Field(
+        default="",
+        alias="CORS_ALLOW_ORIGINS",
+        description="Comma-separated browser origins allowed to call the API (empty: none). "
+        "LangGraph Studio's is https://smith.langchain.com.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        alias="TRUSTED_PROXIES",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is "
+        "believed; empty: the client address is the socket's.",
+    )
+    studio_trust_local: bool = Field(
+        default=False,
+        alias="STUDIO_TRUST_LOCAL",
+        description="Development only: a loopback request carrying Studio's "
+        "'x-auth-scheme: langsmith' header and no credential acts as the principal "
+        "'langgraph-studio-user'. Refused unless the server is bound to loopback.",
+    )
+    audit_retention_days: float = Field(
+        default=365,
+        gt=0,
+        alias="AUDIT_RETENTION_DAYS",
+        description="Audit entries older than this many days are deleted by the retention sweeper.",
     )
 
     llm_model: str | None = Field(default=None, alias="LLM_MODEL")
@@ -126,6 +173,14 @@ class Settings(BaseSettings):
                 "(Adlaan Agent persists to PostgreSQL only)"
             )
         return SecretStr(url)
+
+    def cors_origins(self) -> list[str]:
+        """``CORS_ALLOW_ORIGINS`` as a list."""
+        return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
+
+    def proxy_addresses(self) -> list[str]:
+        """``TRUSTED_PROXIES`` as a list."""
+        return [a.strip() for a in self.trusted_proxies.split(",") if a.strip()]
 
     def allowed_plugins(self) -> list[str]:
         """``HOOKS_ALLOW`` as a list of names."""
