@@ -41,11 +41,12 @@ ORDER BY checkpoint_id DESC LIMIT 1
 """
 
 
-def _actor(metadata: dict[str, Any]) -> str | None:
-    for key in ("user_id", "owner", "actor"):
-        if isinstance(metadata.get(key), str) and metadata[key]:
-            return metadata[key]
-    return None
+def _actor(metadata: dict[str, Any], key: str) -> str | None:
+    """Who acted, from a key only the server writes: a checkpoint's ``langgraph_auth_user_id``
+    (langgraph-api sets it from the principal and refuses it from clients), a run's ``owner``
+    (the auth handler overwrites it). Never ``user_id`` or anything else a caller can choose."""
+    value = metadata.get(key)
+    return value if isinstance(value, str) and value else None
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -104,7 +105,7 @@ class Dispatcher:
                 run_id=row["run_id"],
                 status=payload.get("status", "unknown"),
                 assistant_id=payload.get("assistant_id"),
-                actor=_actor(payload.get("metadata") or {}),
+                actor=_actor(payload.get("metadata") or {}, "owner"),
                 created_at=row["created_at"],
                 metadata=payload.get("metadata") or {},
             )
@@ -131,7 +132,7 @@ class Dispatcher:
                 created_at=_timestamp(found.checkpoint.get("ts")) if found else row["created_at"],
                 graph_id=metadata.get("graph_id"),
                 assistant_id=metadata.get("assistant_id"),
-                actor=_actor(metadata),
+                actor=_actor(metadata, "langgraph_auth_user_id"),
                 metadata=metadata,
                 values=dict(found.checkpoint["channel_values"]) if found else {},
                 is_head=bool(head and head["checkpoint_id"] == row["checkpoint_id"]),

@@ -10,6 +10,8 @@ name of its own, where pydantic cannot resolve string annotations of request bod
 import asyncio
 import contextlib
 import dataclasses
+import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,10 +23,12 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel, Field
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount
 
+from server import gate
 from server.guard import RequestGuard
 from server.hooks import make_dispatcher
-from server.limits import BodyLimit
 from server.registry import Registry, runtime_store
 from server.registry import install as install_registry
 from server.retention import run_sweeper
@@ -32,8 +36,17 @@ from server.routes import accounts, admin, chat, conversations, documents, searc
 from server.routes.deps import AdminUser, Conn, CurrentUser, SafeStr
 from server.settings import get_settings
 from server.shared import set_pool
-from store.accounts import AccountError, normalize_email
+from store.accounts import (
+    AccountError,
+    Principal,
+    normalize_email,
+    resolve_credential,
+    service_principal,
+)
 from store.db import await_database, make_async_pool
+from store.repositories import owners
+
+logger = logging.getLogger("adlaan.app")
 
 
 @asynccontextmanager
@@ -63,6 +76,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if report.threads or report.assistants or report.runs_failed or report.threads_unstuck:
         print(f"adlaan: registry restored from PostgreSQL: {report}", file=sys.stderr)
     app.state.registry = registry
+    await _record_owners(pool, runtime_store())
+    app.state.studio = await _studio_principal(pool, settings)
+    if os.environ.get("FORWARDED_ALLOW_IPS") is None:
+        logger.warning(
+            "FORWARDED_ALLOW_IPS is not set: uvicorn believes X-Forwarded-For from loopback "
+            "clients; start the server with 'adlaan dev' so that only TRUSTED_PROXIES are"
+        )
     stop_hooks = asyncio.Event()
     dispatcher = (
         asyncio.create_task(
@@ -90,10 +110,47 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await pool.close()
 
 
+async def _record_owners(pool: AsyncConnectionPool, store: dict) -> None:
+    """Threads and assistants the server held before ownership was durable get their row."""
+    for kind, key, items in (
+        ("thread", "thread_id", store["threads"]),
+        ("assistant", "assistant_id", store["assistants"]),
+    ):
+        pairs = [
+            (str(item[key]), owner)
+            for item in items
+            if isinstance(owner := (item.get("metadata") or {}).get("owner"), str) and owner
+        ]
+        async with pool.connection() as conn:
+            await owners.backfill(conn, kind, pairs)
+
+
+async def _studio_principal(pool: AsyncConnectionPool, settings) -> Principal | None:
+    """With STUDIO_TRUST_LOCAL, the user Studio's header stands for (created once)."""
+    if not settings.studio_trust_local:
+        return None
+    logger.warning(
+        "STUDIO_TRUST_LOCAL is on: loopback requests with Studio's header and no credential "
+        "act as %s. Development only (docs/security.md).",
+        STUDIO_EMAIL,
+    )
+    async with pool.connection() as conn:
+        return await service_principal(conn, STUDIO_EMAIL)
+
+
+STUDIO_EMAIL = "studio@langgraph.localhost"
+
+
+async def _resolve(token: str) -> Principal | None:
+    async with _pool().connection() as conn:
+        return await resolve_credential(conn, token)
+
+
 app = FastAPI(
     title="Adlaan Agent",
     description="Conversations, search, documents, audit and monitoring next to the LangGraph "
-    "API. Every route but /auth/login and /adlaan/health needs 'Authorization: Bearer <token>'.",
+    "API. Every route but the public ones (docs/security.md: /ok, /auth/login, /adlaan/health, "
+    "this description) needs 'Authorization: Bearer <token>'.",
     lifespan=lifespan,
 )
 # Routes are added one by one, not with include_router: langgraph-api wraps each top-level route
@@ -102,8 +159,7 @@ for module in (accounts, conversations, search, documents, chat, admin):
     app.router.routes.extend(module.router.routes)
 
 
-DATABASE_DOWN = "the database is unavailable right now; nothing was done, retry shortly"
-RETRY_AFTER_SECONDS = 5
+DATABASE_DOWN, RETRY_AFTER_SECONDS = gate.DATABASE_DOWN, gate.RETRY_AFTER_SECONDS
 
 
 # Also reached from the auth handler: langgraph-api runs it inside this app, so a credential
@@ -132,8 +188,24 @@ def _pool() -> AsyncConnectionPool | None:
     return getattr(app.state, "pool", None)
 
 
+# Outermost first: CORS (so refusals carry its headers), then the gate (route table, credential,
+# body limits), then the run/state validation, then langgraph-api's own stack.
 app.add_middleware(RequestGuard, pool_getter=_pool)
-app.add_middleware(BodyLimit, max_bytes=lambda: get_settings().api_max_body_bytes)
+app.add_middleware(
+    gate.Gate,
+    settings=get_settings,
+    resolve=_resolve,
+    pool=_pool,
+    studio=lambda: getattr(app.state, "studio", None),
+)
+app.add_middleware(
+    CORSMiddleware,
+    allow_origins=get_settings().cors_origins(),
+    allow_credentials=True,
+    allow_methods=["*"],
+    allow_headers=["authorization", "content-type", "x-api-key"],
+    expose_headers=["x-pagination-total", "x-pagination-next", "content-location"],
+)
 
 
 @app.get("/adlaan/health", tags=["adlaan"])
@@ -147,6 +219,36 @@ async def health() -> dict[str, str]:
     return {"status": "ok", "database": "ok"}
 
 
+class RouteAccess(BaseModel):
+    """One route of the live server and who may call it."""
+
+    methods: list[str]
+    path: str
+    access: Literal["public", "user", "admin", "blocked"]
+
+
+def _routes(routes, prefix: str = "") -> list[tuple[list[str], str]]:
+    found = []
+    for route in routes:
+        path = prefix + getattr(route, "path", "")
+        if isinstance(route, Mount):
+            found += _routes(route.routes, path)
+        else:
+            methods = sorted(getattr(route, "methods", None) or ["WEBSOCKET"])
+            found.append((methods, path))
+    return found
+
+
+@app.get("/adlaan/routes", tags=["adlaan"], response_model=list[RouteAccess])
+async def route_table(request: Request) -> list[RouteAccess]:
+    """Every route the running server exposes (the LangGraph API's and the development server's
+    included) and who may call it, as the gate decides (administrators only)."""
+    return [
+        RouteAccess(methods=methods, path=path, access=gate.access_of(methods[0], path))
+        for methods, path in _routes(request.app.router.routes)
+    ]
+
+
 class PruneRequest(BaseModel):
     """Body of ``POST /threads/prune`` (the LangGraph API's own shape)."""
 
@@ -154,22 +256,13 @@ class PruneRequest(BaseModel):
     strategy: Literal["delete", "keep_latest"] = "delete"
 
 
-def _owned_threads(thread_ids: list[str], owner: str) -> list[str]:
-    """Those of ``thread_ids`` the API knows as ``owner``'s (the auth handler's rule)."""
-    wanted = set(thread_ids)
-    return [
-        str(t["thread_id"])
-        for t in runtime_store()["threads"]
-        if str(t["thread_id"]) in wanted and (t.get("metadata") or {}).get("owner") == owner
-    ]
-
-
 @app.post("/threads/prune", tags=["threads"])
 async def prune_threads(body: PruneRequest, caller: CurrentUser) -> dict[str, int]:
     """Prune threads: ``keep_latest`` keeps the head of every branch of each thread (the dev
     server's in-memory runtime refuses it); ``delete`` deletes the threads as the API does.
     Only the caller's threads are touched; others are skipped as if they did not exist."""
-    body.thread_ids = _owned_threads(body.thread_ids, caller.user_id)
+    async with _pool().connection() as conn:
+        body.thread_ids = await owners.owned(conn, "thread", body.thread_ids, caller.user_id)
     if not body.thread_ids:
         return {"pruned_count": 0}
     if body.strategy == "delete":
@@ -237,6 +330,7 @@ async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> 
     ids = [str(t["thread_id"]) for t in chosen]
     await app.state.registry.save_threads(store, ids)
     async with conn.transaction():
+        await owners.assign(conn, "thread", ids, owner)
         await conn.execute(
             "UPDATE conversations SET owner_id = %s, "
             "metadata = metadata || jsonb_build_object('owner', %s::text), updated_at = now() "

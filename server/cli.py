@@ -69,7 +69,11 @@ def dev(
     argv = [langgraph, "dev", "--no-browser", "--host", host, "--port", str(port)]
     if not reload:
         argv.append("--no-reload")
-    env = {**os.environ, RESOLVED_URL_ENV: url}
+    try:
+        serving = get_settings().server_environment(host)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--host") from None
+    env = {**os.environ, RESOLVED_URL_ENV: url, **serving}
     console.print(f"[bold]serving[/] graph [cyan]drafter[/] on http://{host}:{port}")
     os.chdir(ROOT)
     os.execvpe(argv[0], argv, env)

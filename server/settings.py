@@ -209,6 +209,19 @@ class Settings(BaseSettings):
 
         return ensure_embedded(self.data_dir), f"embedded PostgreSQL in {self.data_dir}"
 
+    def server_environment(self, host: str) -> dict[str, str]:
+        """Environment a server process bound to ``host`` must start with: uvicorn believes
+        X-Forwarded-For only from TRUSTED_PROXIES (it reads FORWARDED_ALLOW_IPS before the app
+        is loaded; its own default believes any loopback client). Refuses STUDIO_TRUST_LOCAL
+        on any bind but loopback."""
+        if self.studio_trust_local and host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError(
+                f"STUDIO_TRUST_LOCAL works only on a server bound to loopback, not {host!r}: "
+                "turn it off, or bind to 127.0.0.1 (docs/security.md)"
+            )
+        # "" trusts nothing; a list trusts exactly those addresses
+        return {"FORWARDED_ALLOW_IPS": ",".join(self.proxy_addresses())}
+
     def describe_database(self) -> str:
         """One line for start-up logs: which database, password masked."""
         url, source = self.database_url_and_source()

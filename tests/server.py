@@ -57,6 +57,11 @@ def project_config(workdir: Path, *, without_auth: bool = False) -> Path:
     return path
 
 
+def _aliases(env: dict[str, str]) -> dict[str, str]:
+    """``extra_env`` as Settings keyword arguments (they are the fields' aliases)."""
+    return {k: v for k, v in env.items() if k.isupper()}
+
+
 class LangGraphServer:
     """A `langgraph dev --no-reload` subprocess on a free port; restartable, killable."""
 
@@ -86,9 +91,13 @@ class LangGraphServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> None:
+        from server.settings import Settings
+
         config = project_config(self.workdir, without_auth=self.without_auth)
         env = {
             **os.environ,
+            # what `adlaan dev` sets (server/cli.py), from the same settings
+            **Settings(**_aliases(self.extra_env)).server_environment("127.0.0.1"),
             RESOLVED_URL_ENV: self.database_url,
             "LANGSMITH_TRACING": "false",
             "LANGCHAIN_TRACING_V2": "false",

@@ -1,15 +1,16 @@
 """The seed's chat endpoint: one message in, the agent's reply and the thread id out."""
 
+import uuid
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from server.registry import thread_owner
 from server.routes.deps import CurrentUser, SafeStr
 from server.shared import get_pool
 from store import audit
+from store.repositories import owners
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 
@@ -49,26 +50,22 @@ async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
         raise HTTPException(422, "message is empty: say what to draft or change")
     from langgraph_sdk import get_client
 
-    # In-process client: it skips authentication, so ownership is checked here, as the auth
-    # handler checks it on the LangGraph API.
+    # In-process client: it skips authentication, so ownership is claimed and checked here, in
+    # PostgreSQL, as the auth handler does on the LangGraph API.
     client = get_client()
+    async with get_pool().connection() as conn:
+        if body.thread_id is None:
+            thread_id = str(uuid.uuid4())
+            await owners.claim(conn, "thread", thread_id, caller.user_id)
+        else:
+            thread_id = str(body.thread_id)
+            if await owners.owner_of(conn, "thread", thread_id) != caller.user_id:
+                await audit.record(
+                    conn, caller.user_id, "access.denied", thread_id, reason="not the owner"
+                )
+                raise HTTPException(404, f"thread {thread_id} not found")
     if body.thread_id is None:
-        thread = await client.threads.create(metadata={"owner": caller.user_id})
-        thread_id = thread["thread_id"]
-    else:
-        owner = thread_owner(body.thread_id)
-        if owner != caller.user_id:
-            if owner is not None:
-                async with get_pool().connection() as conn:
-                    await audit.record(
-                        conn,
-                        caller.user_id,
-                        "access.denied",
-                        str(body.thread_id),
-                        reason="not the owner",
-                    )
-            raise HTTPException(404, f"thread {body.thread_id} not found")
-        thread_id = str(body.thread_id)
+        await client.threads.create(thread_id=thread_id, metadata={"owner": caller.user_id})
     values = await client.runs.wait(
         thread_id,
         GRAPH,

@@ -352,7 +352,7 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(me, database_url, 
         assert response.json()["detail"], (method, path, response.text)
     unknown = await http.get("/api/v1/conversations/00000000-0000-0000-0000-000000000000")
     assert unknown.status_code == 404 and "not found" in unknown.json()["detail"]
-    too_big = await http.post("/api/v1/chat", json={"message": "x" * 2_000_000})
+    too_big = await http.post("/api/v1/chat", json={"message": "x" * 5_000_000})
     assert too_big.status_code == 413 and "larger than" in too_big.json()["detail"]
     with psycopg.connect(database_url) as conn:
         after = conn.execute(

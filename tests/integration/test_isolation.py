@@ -143,22 +143,6 @@ async def test_assistants_and_store_are_scoped(server, world):
     assert (await b.store.get_item((world["bob"].id, "notes"), "k"))["value"] == {"v": 1}
 
 
-async def test_studio_in_dev_is_its_own_principal(server, world):
-    """`langgraph dev` lets Studio in without credentials (header x-auth-scheme: langsmith): it
-    acts as the user "langgraph-studio-user" and sees only what it created."""
-    studio = {"x-auth-scheme": "langsmith"}
-    async with httpx.AsyncClient(base_url=server.url, headers=studio, timeout=60) as http:
-        assert (await http.get(f"/threads/{world['thread_id']}")).status_code == 404
-        found = (await http.post("/threads/search", json={"limit": 100})).json()
-        assert world["thread_id"] not in {t["thread_id"] for t in found}
-        created = (await http.post("/threads", json={})).json()
-        assert created["metadata"]["owner"] == "langgraph-studio-user"
-        assert (await http.get(f"/threads/{created['thread_id']}")).status_code == 200
-        # the conversation routes are for users who logged in
-        listing = await http.get("/api/v1/conversations", params={"status": "all"})
-        assert listing.status_code == 401
-
-
 async def test_alices_world_is_untouched_after_bobs_attempts(server, world, database_url):
     # runs after the attempts above (module order): nothing of Alice's changed
     a = world["alice"].client(server.url)
