@@ -1,7 +1,9 @@
 """Users and their credentials: argon2 password hashes, hashed API keys and session tokens.
 
 Functions take an open psycopg connection (``dict_row``) and run one statement or one short
-transaction each; the caller decides what else goes into its transaction.
+transaction each; the caller decides what else goes into its transaction. Hashing is slow on
+purpose (argon2), so ``hash_password`` and ``verify_password`` take no connection: callers run
+them in a thread before taking one, or after giving it back.
 """
 
 from __future__ import annotations
@@ -78,19 +80,27 @@ def token_digest(token: str) -> str:
 async def create_user(
     conn: AsyncConnection,
     email: str,
-    password: str,
+    password: str | None = None,
     *,
+    password_hash: str | None = None,
     is_admin: bool = False,
     display_name: str | None = None,
 ) -> dict[str, Any]:
-    """Create a user; ``AccountError`` if the e-mail is taken or the input is unusable."""
+    """Create a user; ``AccountError`` if the e-mail is taken or the input is unusable.
+
+    Pass ``password_hash`` (from ``hash_password``, run before taking a connection) so that no
+    connection is held while argon2 works; a plain ``password`` is hashed here, in a thread,
+    before the first statement."""
     address = normalize_email(email)
-    digest = await asyncio.to_thread(hash_password, password)
+    if password_hash is None:
+        if password is None:
+            raise AccountError("a new user needs a password")
+        password_hash = await asyncio.to_thread(hash_password, password)
     try:
         cur = await conn.execute(
             "INSERT INTO users (id, email, display_name, password_hash, is_admin) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING id, email, display_name, is_admin, is_active, created_at",
-            (uuid.uuid4(), address, display_name, digest, is_admin),
+            (uuid.uuid4(), address, display_name, password_hash, is_admin),
         )
     except errors.UniqueViolation:
         raise AccountError(f"a user with e-mail {address} already exists") from None
@@ -115,36 +125,50 @@ async def set_active(conn: AsyncConnection, email: str, active: bool) -> bool:
     return cur.rowcount == 1
 
 
-async def verify_login(conn: AsyncConnection, email: str, password: str) -> dict[str, Any] | None:
-    """The active user whose password this is, else None (same cost for unknown e-mails)."""
+async def find_login(conn: AsyncConnection, email: str) -> dict[str, Any] | None:
+    """The user row a login for ``email`` checks against (with its password hash), or None
+    for an unknown or malformed e-mail. One short read: verify with ``verify_password`` after
+    giving the connection back."""
     try:
         address = normalize_email(email)
     except AccountError:
-        address = None
-    row = None
-    if address:
-        cur = await conn.execute(
-            "SELECT id, email, password_hash, is_admin, is_active FROM users WHERE email = %s",
-            (address,),
-        )
-        row = await cur.fetchone()
-    stored = row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH
-
-    def verify() -> bool:
-        try:
-            return _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    ok = await asyncio.to_thread(verify)
-    if not ok or row is None or not row["is_active"] or stored is _DUMMY_HASH:
         return None
-    if _hasher.check_needs_rehash(stored):
-        await conn.execute(
-            "UPDATE users SET password_hash = %s WHERE id = %s",
-            (await asyncio.to_thread(_hasher.hash, password), row["id"]),
-        )
-    return row
+    cur = await conn.execute(
+        "SELECT id, email, password_hash, is_admin, is_active FROM users WHERE email = %s",
+        (address,),
+    )
+    return await cur.fetchone()
+
+
+@dataclass(frozen=True)
+class LoginCheck:
+    """The outcome of ``verify_password``."""
+
+    ok: bool
+    #: a new hash of the password when the stored one has outdated parameters (store it)
+    rehash: str | None = None
+
+
+def verify_password(user: dict[str, Any] | None, password: str) -> LoginCheck:
+    """Whether ``password`` logs ``user`` (a ``find_login`` row) in: active, with this password.
+
+    Blocking (argon2, about 0.1 s): run it in a thread, holding no connection. An unknown user
+    is verified against a dummy hash, so a failed login takes as long either way."""
+    stored = user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None or not user["is_active"] or stored is _DUMMY_HASH:
+        return LoginCheck(False)
+    return LoginCheck(True, _hasher.hash(password) if _hasher.check_needs_rehash(stored) else None)
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: uuid.UUID | str, digest: str) -> None:
+    """Store a new password hash for ``user_id`` (a rehash from ``verify_password``)."""
+    await conn.execute(
+        "UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s", (digest, user_id)
+    )
 
 
 async def issue_credential(

@@ -70,3 +70,48 @@ def test_safe_str_refuses_what_postgresql_cannot_store():
     for bad in ("nul\x00", "lone \ud800 surrogate"):
         with pytest.raises(ValidationError):
             adapter.validate_python(bad)
+
+
+def _user(password_hash, *, active=True):
+    """A row as ``find_login`` returns it."""
+    return {
+        "id": "u1",
+        "email": "a@b.co",
+        "password_hash": password_hash,
+        "is_admin": False,
+        "is_active": active,
+    }
+
+
+def test_verify_password_needs_a_known_active_user_and_the_right_password():
+    digest = accounts.hash_password("long enough")
+    assert accounts.verify_password(_user(digest), "long enough") == accounts.LoginCheck(True)
+    assert not accounts.verify_password(_user(digest), "long enougH").ok
+    assert not accounts.verify_password(_user(digest, active=False), "long enough").ok
+    assert not accounts.verify_password(_user(None), "long enough").ok
+    assert not accounts.verify_password(_user("not a hash"), "long enough").ok
+    assert not accounts.verify_password(None, "long enough").ok
+
+
+def test_verify_password_costs_the_same_for_an_unknown_user():
+    import time
+
+    digest = accounts.hash_password("long enough")
+
+    def timed(user):
+        start = time.perf_counter()
+        for _ in range(3):
+            accounts.verify_password(user, "wrong password")
+        return time.perf_counter() - start
+
+    known, unknown = timed(_user(digest)), timed(None)
+    assert 0.3 < unknown / known < 3, "an argon2 verification either way"
+
+
+def test_verify_password_rehashes_a_hash_with_outdated_parameters():
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("long enough")
+    check = accounts.verify_password(_user(weak), "long enough")
+    assert check.ok and check.rehash and check.rehash != weak
+    assert accounts.verify_password(_user(check.rehash), "long enough") == accounts.LoginCheck(True)

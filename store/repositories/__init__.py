@@ -1,0 +1,1 @@
+"""Repositories: every SQL statement on a table lives in the module named after it."""
