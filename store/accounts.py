@@ -230,3 +230,16 @@ async def revoke_credential(conn: AsyncConnection, user_id: str, key_id: uuid.UU
         (key_id, user_id),
     )
     return cur.rowcount == 1
+
+
+async def service_principal(conn: AsyncConnection, email: str) -> Principal:
+    """The principal of a service user (no password, so nobody logs in as it), created once."""
+    address = normalize_email(email)
+    cur = await conn.execute(
+        "INSERT INTO users (id, email, display_name) VALUES (%s, %s, %s) "
+        "ON CONFLICT (email) DO UPDATE SET updated_at = users.updated_at "
+        "RETURNING id, email, is_admin",
+        (uuid.uuid4(), address, address),
+    )
+    row = await cur.fetchone()
+    return Principal(str(row["id"]), row["email"], row["is_admin"])

@@ -73,7 +73,13 @@ def server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LangGraphServer]:
     """One real `langgraph dev` for the session's integration tests."""
-    srv = LangGraphServer(database_url, tmp_path_factory.mktemp("server"))
+    # Every test logs in from 127.0.0.1: the per-address login limit is for attackers, not for
+    # a suite that shares one server (tests/integration/test_login_throttle.py tests it).
+    srv = LangGraphServer(
+        database_url,
+        tmp_path_factory.mktemp("server"),
+        extra_env={"LOGIN_MAX_ATTEMPTS_PER_CLIENT": "100000"},
+    )
     srv.start()
     yield srv
     srv.stop()
