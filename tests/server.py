@@ -31,12 +31,13 @@ def free_port() -> int:
 def project_config(workdir: Path, *, without_auth: bool = False) -> Path:
     """langgraph.json with every './' path made absolute, written into ``workdir``.
 
-    ``without_auth`` drops the ``auth`` section and ``http.enable_custom_route_auth``: the server
-    as a stock `langgraph dev` runs it, with no authentication (for benchmarks)."""
+    ``without_auth`` drops the ``auth`` and ``http`` sections (the http app holds the gate that
+    requires credentials): the graphs on our checkpointer as a stock `langgraph dev` serves them,
+    with no authentication (for benchmarks, and a deployment from before authentication)."""
     config = json.loads((ROOT / "langgraph.json").read_text())
     if without_auth:
         config.pop("auth", None)
-        config.get("http", {}).pop("enable_custom_route_auth", None)
+        config.pop("http", None)
 
     def absolute(value):
         if isinstance(value, str) and value.startswith("./"):

@@ -99,7 +99,7 @@ async def assign(
     or a hand-over): the one statement that changes an existing owner."""
     await conn.execute(
         "INSERT INTO resource_owners (kind, resource_id, owner_id) "
-        "SELECT %s, r, %s FROM unnest(%s::text[]) AS r "
+        "SELECT DISTINCT %s, r, %s::uuid FROM unnest(%s::text[]) AS r "
         "ON CONFLICT (kind, resource_id) DO UPDATE SET owner_id = EXCLUDED.owner_id",
         (kind, owner, [str(r) for r in resource_ids]),
     )
