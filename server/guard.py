@@ -1,8 +1,11 @@
 """Request validation in front of the LangGraph API: bad input gets a clear 4xx and writes nothing.
 
 langgraph-api accepts a run whose user message is empty, and a run or state update that names a
-checkpoint the thread never had silently starts from an empty state. This ASGI middleware checks
-those requests before they reach the API, so nothing is created for them.
+checkpoint the thread never had silently starts from an empty state. Some bodies its schemas let
+through make it fail with a 500: a store search without ``namespace_prefix``, a cron without
+``assistant_id``, a thread search by ``values`` (the in-memory runtime crashes on a thread that
+has none). This ASGI middleware checks those requests before they reach the API, so nothing is
+created for them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,19 @@ _BATCH_RUN = re.compile(r"^/runs/batch/?$")
 _UPDATE_STATE = re.compile(r"^/threads/(?P<thread>[^/]+)/state/?$")
 _STATE_AT_POST = re.compile(r"^/threads/(?P<thread>[^/]+)/state/checkpoint/?$")
 _STATE_AT_GET = re.compile(r"^/threads/(?P<thread>[^/]+)/state/(?P<checkpoint>[^/]+)/?$")
+_STORE_SEARCH = re.compile(r"^/store/items/search/?$")
+_THREAD_SEARCH = re.compile(r"^/threads/(?:search|count)/?$")
+_CRON_CREATE = re.compile(r"^(?:/threads/[^/]+)?/runs/crons/?$")
+_WATCHED_POSTS = (
+    _THREAD_RUN,
+    _STATELESS_RUN,
+    _BATCH_RUN,
+    _UPDATE_STATE,
+    _STATE_AT_POST,
+    _STORE_SEARCH,
+    _THREAD_SEARCH,
+    _CRON_CREATE,
+)
 
 
 class BadRequest(Exception):
@@ -85,6 +101,38 @@ def validate_messages(messages: Any, where: str = "input.messages") -> None:
                 raise BadRequest(422, f"{here} is empty: a user message needs some text")
 
 
+def validate_store_search(body: dict[str, Any]) -> None:
+    """A store search names the namespace prefix it searches (the API fails without one)."""
+    prefix = body.get("namespace_prefix")
+    if prefix is None:
+        raise BadRequest(
+            422,
+            "namespace_prefix is required: a list of namespace labels, e.g. "
+            '["<your user id>", "notes"] ([] searches all of your namespaces)',
+        )
+    if not isinstance(prefix, list) or not all(isinstance(label, str) for label in prefix):
+        raise BadRequest(422, "namespace_prefix must be a list of strings")
+
+
+def validate_thread_search(body: dict[str, Any]) -> None:
+    """Thread searches and counts cannot filter on state ``values`` on this server."""
+    if body.get("values") not in (None, {}):
+        raise BadRequest(
+            422,
+            "filtering threads by 'values' is not supported by this server (its in-memory "
+            "runtime does not index thread state): filter by 'metadata' or 'status', or search "
+            "conversations with GET /api/v1/search",
+        )
+
+
+def validate_cron(body: dict[str, Any]) -> None:
+    """A cron names the assistant it runs and its schedule (the API fails without them)."""
+    for field, example in (("assistant_id", '"drafter"'), ("schedule", '"0 9 * * 1"')):
+        value = body.get(field)
+        if not isinstance(value, str) or not value.strip():
+            raise BadRequest(422, f"a cron needs '{field}', a non-empty string such as {example}")
+
+
 def _checkpoint_of(body: dict[str, Any]) -> tuple[str | None, str]:
     checkpoint = body.get("checkpoint") if isinstance(body.get("checkpoint"), dict) else {}
     checkpoint_id = body.get("checkpoint_id") or checkpoint.get("checkpoint_id")
@@ -125,10 +173,7 @@ class RequestGuard:
 
     @staticmethod
     def _watched(path: str) -> bool:
-        return any(
-            pattern.match(path)
-            for pattern in (_THREAD_RUN, _STATELESS_RUN, _BATCH_RUN, _UPDATE_STATE, _STATE_AT_POST)
-        )
+        return any(pattern.match(path) for pattern in _WATCHED_POSTS)
 
     async def _check_post(self, path: str, raw: bytes) -> None:
         try:
@@ -144,6 +189,15 @@ class RequestGuard:
             return
         if not isinstance(body, dict):
             raise BadRequest(422, "request body must be a JSON object")
+        if _STORE_SEARCH.match(path):
+            validate_store_search(body)
+            return
+        if _THREAD_SEARCH.match(path):
+            validate_thread_search(body)
+            return
+        if _CRON_CREATE.match(path):
+            validate_cron(body)
+            return
         if match := (
             _THREAD_RUN.match(path) or _UPDATE_STATE.match(path) or _STATE_AT_POST.match(path)
         ):

@@ -11,6 +11,14 @@ last flush, although the checkpoints are safe in PostgreSQL. This module closes 
   ``api_registry``, and any thread that has checkpoints but no registry row is rebuilt from its
   checkpoint metadata; runs that were in flight end as ``error`` and their threads become idle.
 
+A stateless run (``POST /runs``, ``/runs/wait``, ``/runs/stream`` with the default
+``on_completion="delete"``) runs on a temporary thread that the runtime creates in ``Runs.put``
+and deletes when the run ends; the run carries ``kwargs["temporary"] = True`` (the thread itself
+carries no mark, and the API runs the graph without a checkpointer). Such a thread is never
+written through, only its run; the deletion, which the worker requests without consuming
+``Threads.delete``'s iterator, is written through at once, with the thread's runs and mirror
+rows. A stateless run lost with the server is dropped at the next start, with its thread.
+
 The contact with the runtime is narrow (the ``ops`` classes and ``GLOBAL_STORE``) and pinned; the
 contract test ``tests/unit/test_compat.py`` fails when an upgrade changes it.
 """
@@ -30,6 +38,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from hooks.builtin.mirror import LOCK_THREAD_SQL
 from store.audit import INSERT_SQL as AUDIT_SQL
 from store.models.hook_event import RUN_EVENT_SQL
 
@@ -69,6 +78,10 @@ INSERT INTO api_registry (kind, key, payload) VALUES (%s, %s, %s)
 ON CONFLICT (kind, key) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()
 """
 DELETE_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = %s"
+DELETE_KEYS_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = ANY(%s)"
+# Messages and documents go with their conversation (ON DELETE CASCADE); LOCK_THREAD_SQL first,
+# so the mirror cannot write the rows back while (or after) they are deleted.
+DELETE_CONVERSATION_SQL = "DELETE FROM conversations WHERE thread_id = %s"
 # A thread owned by a user is that user's conversation from its creation on, whatever writes its
 # checkpoints (runs carry the owner in their metadata; state updates do not).
 OWN_CONVERSATION_SQL = """
@@ -112,6 +125,11 @@ def _json_dumps(value: Any) -> str:
     import json
 
     return json.dumps(value, default=str)
+
+
+def is_temporary(run: dict) -> bool:
+    """Whether ``run`` is a stateless run whose thread the runtime deletes when it ends."""
+    return bool((run.get("kwargs") or {}).get("temporary"))
 
 
 class Registry:
@@ -170,11 +188,29 @@ class Registry:
 
     async def save_run(self, store: dict, run: dict) -> None:
         statements = [(UPSERT_SQL, ("run", _key(run["run_id"]), _dumps(run)))]
-        statements += [
-            self._thread_row(t)
-            for t in store["threads"]
-            if run.get("thread_id") is not None and t["thread_id"] == run["thread_id"]
+        # A stateless run's thread is temporary: only the run is kept (until it ends), so that a
+        # restart after a crash knows to delete the thread rather than bring it back.
+        if not is_temporary(run):
+            statements += [
+                self._thread_row(t)
+                for t in store["threads"]
+                if run.get("thread_id") is not None and t["thread_id"] == run["thread_id"]
+            ]
+        await self.execute(statements)
+
+    async def forget_thread(
+        self, thread_id: Any, run_ids: list[str], *, audit: tuple | None = None
+    ) -> None:
+        """A deleted thread leaves the registry with its runs, and the mirror with its rows."""
+        key = _key(thread_id)
+        statements = [
+            (DELETE_SQL, ("thread", key)),
+            (DELETE_KEYS_SQL, ("run", run_ids)),
+            (LOCK_THREAD_SQL, (key,)),
+            (DELETE_CONVERSATION_SQL, (key,)),
         ]
+        if audit is not None:
+            statements.append((AUDIT_SQL, audit))
         await self.execute(statements)
 
     # -- restore ------------------------------------------------------------------------
@@ -198,6 +234,7 @@ class Registry:
             "run": {_key(r["run_id"]) for r in store["runs"]},
         }
         finished_runs: list[str] = []
+        values: dict[tuple[str, str], Any] = {}
         for row in rows:
             kind, key = row["kind"], row["key"]
             if key in have[kind]:
@@ -205,12 +242,23 @@ class Registry:
                     finished_runs.append(key)  # the runtime's own pickle has it: it decides
                 continue
             try:
-                value = pickle.loads(row["payload"])  # noqa: S301 (our own table, see _dumps)
+                values[kind, key] = pickle.loads(row["payload"])  # noqa: S301 (see _dumps)
             except Exception:  # one unreadable row must not keep the server from starting
                 logger.exception("registry: cannot restore %s %s; skipped", kind, key)
                 report.skipped += 1
-                continue
-            if kind == "thread":
+        # Stateless runs the store lost: their temporary threads go, as the worker would have
+        # deleted them (the runs end here; the runtime cannot run them again without a thread).
+        temporary = {
+            _key(value["thread_id"])
+            for (kind, key), value in values.items()
+            if kind == "run" and is_temporary(value) and value.get("thread_id") is not None
+        } - have["thread"]
+        for (kind, key), value in values.items():
+            if kind == "run" and _key(value.get("thread_id")) in temporary:
+                finished_runs.append(key)
+            elif kind == "thread" and key in temporary:
+                pass
+            elif kind == "thread":
                 value.update(status="idle", values=None)
                 store["threads"].append(value)
                 report.threads += 1
@@ -227,6 +275,10 @@ class Registry:
                 report.runs_failed += 1
             if progress:
                 progress(1)
+        for thread_id in sorted(temporary):  # (rows an older version wrote through)
+            await self.forget_thread(thread_id, [])
+            report.temporary_dropped += 1
+        orphans = [o for o in orphans if o["thread_id"] not in temporary]
         for orphan in orphans:
             store["threads"].append(self.thread_from_checkpoint(orphan))
             report.threads += 1
@@ -276,6 +328,8 @@ class RestoreReport:
     rebuilt_from_checkpoints: int = 0
     threads_unstuck: int = 0
     skipped: int = 0
+    #: stateless runs lost with the server, dropped with their temporary threads
+    temporary_dropped: int = 0
 
 
 # -- wiring into the runtime ---------------------------------------------------------------
@@ -338,24 +392,48 @@ def _actor() -> str | None:
     return identity or None
 
 
-async def _after_thread_deleted(conn, thread_id) -> None:
-    await _registry.forget("thread", thread_id)
-    # the conversation's messages and documents go with it (ON DELETE CASCADE)
-    statements = [("DELETE FROM conversations WHERE thread_id = %s", (_key(thread_id),))]
+def _wrap_delete_thread(op: Callable) -> Callable:
+    """``Threads.delete(conn, thread_id)`` deletes as it is called; the worker that ends a
+    stateless run never consumes the iterator it returns. So the write-through happens here, at
+    once, and the caller gets an iterator over what was deleted."""
+
+    @functools.wraps(op)
+    async def wrapper(conn, thread_id, *args, **kwargs):
+        if _registry is None:
+            return await op(conn, thread_id, *args, **kwargs)
+        # the op removes the thread and its runs from the store: note them first
+        store = _store_of(conn)
+        thread = next((t for t in store["threads"] if _key(t["thread_id"]) == _key(thread_id)), {})
+        runs = [r for r in store["runs"] if _key(r.get("thread_id")) == _key(thread_id)]
+        deleted = [item async for item in await op(conn, thread_id, *args, **kwargs)]
+        for item in deleted:
+            await _after_thread_deleted(item, thread, runs)
+
+        async def replay() -> AsyncIterator[Any]:
+            for item in deleted:
+                yield item
+
+        return replay()
+
+    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
+    return wrapper
+
+
+async def _after_thread_deleted(thread_id: Any, thread: dict, runs: list[dict]) -> None:
+    key = _key(thread_id)
+    audit = None
     if not deletion_audited.get():
-        statements.append(
-            (
-                AUDIT_SQL,
-                (
-                    _actor(),
-                    "thread.deleted",
-                    _key(thread_id),
-                    Jsonb({}),
-                    f"thread.deleted:{_key(thread_id)}:{uuid.uuid4()}",
-                ),
-            )
+        details = {"temporary": True} if any(is_temporary(r) for r in runs) else {}
+        # the worker deletes a stateless run's thread outside any request: its owner asked
+        owner = (thread.get("metadata") or {}).get("owner")
+        audit = (
+            _actor() or (owner if isinstance(owner, str) and owner else None),
+            "thread.deleted",
+            key,
+            Jsonb(details),
+            f"thread.deleted:{key}:{uuid.uuid4()}",
         )
-    await _registry.execute(statements)
+    await _registry.forget_thread(key, [_key(r["run_id"]) for r in runs], audit=audit)
 
 
 def _wrap_copy(op: Callable) -> Callable:
@@ -452,7 +530,7 @@ WRAPPED_OPS: tuple[tuple[str, str, Callable[[Callable], Callable]], ...] = (
     ("Threads", "put", lambda op: _wrap_iterator(op, _after_thread_created)),
     ("Threads", "patch", lambda op: _wrap_iterator(op, _after_thread)),
     ("Threads", "copy", _wrap_copy),
-    ("Threads", "delete", lambda op: _wrap_iterator(op, _after_thread_deleted)),
+    ("Threads", "delete", _wrap_delete_thread),
     ("Assistants", "put", lambda op: _wrap_iterator(op, _after_assistant)),
     ("Assistants", "patch", lambda op: _wrap_iterator(op, _after_assistant)),
     ("Assistants", "set_latest", lambda op: _wrap_iterator(op, _after_assistant)),

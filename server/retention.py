@@ -4,6 +4,8 @@ Every ``RETENTION_SWEEP_INTERVAL`` seconds it finds threads idle longer than ``R
 applies ``RETENTION_POLICY``: ``delete`` removes the thread from the LangGraph API (its registry
 and, through the checkpointer, its checkpoints) and then its mirror rows; ``archive`` marks its
 conversation archived. Each thread gets an audit entry. ``adlaan cleanup`` does the same on demand.
+Each sweep also deletes audit entries older than ``AUDIT_RETENTION_DAYS`` and login-throttle
+counters whose window has ended.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from psycopg_pool import AsyncConnectionPool
 
 from server.registry import deletion_audited
 from server.settings import Settings
-from store.retention import PURGE_TOMBSTONES_SQL, aapply_policy, aidle_threads
+from store.repositories import login_throttle
+from store.retention import PURGE_TOMBSTONES_SQL, aapply_policy, aidle_threads, apurge_audit
 
 logger = logging.getLogger("adlaan.retention")
 
@@ -39,6 +43,25 @@ async def forget_threads(thread_ids: list[str]) -> None:
         deletion_audited.reset(token)
 
 
+@dataclass(frozen=True)
+class Purged:
+    """What ``purge_expired`` deleted."""
+
+    audit_entries: int
+    login_counters: int
+
+
+async def purge_expired(pool: AsyncConnectionPool, settings: Settings) -> Purged:
+    """Delete audit entries older than the audit retention (in batches) and login-throttle
+    counters whose window has ended."""
+    cutoff = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
+    window = timedelta(minutes=settings.login_window_minutes)
+    async with pool.connection() as conn:
+        audit_entries = await apurge_audit(conn, cutoff, settings.retention_batch_size)
+        login_counters = await login_throttle.purge_expired(conn, window)
+    return Purged(audit_entries, login_counters)
+
+
 async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:
     """One sweep; returns how many threads it deleted or archived."""
     cutoff = datetime.now(UTC) - timedelta(days=settings.retention_days)
@@ -52,6 +75,9 @@ async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:
         if not batch:
             async with pool.connection() as conn:
                 await conn.execute(PURGE_TOMBSTONES_SQL)
+            purged = await purge_expired(pool, settings)
+            if purged.audit_entries:
+                logger.warning("retention: deleted %d old audit entries", purged.audit_entries)
             return done
         if settings.retention_policy == "delete":
             await forget_threads([t.thread_id for t in batch])

@@ -1,5 +1,6 @@
 """Retention and compaction in set-based SQL: find idle threads, delete or archive them (with
-their checkpoints and mirror rows), and leave one audit entry per thread.
+their checkpoints and mirror rows), and leave one audit entry per thread; delete audit entries
+older than the audit retention, in batches.
 
 A thread's last activity is the timestamp of its newest root checkpoint, so this works whether
 or not the relational mirror has caught up.
@@ -143,3 +144,48 @@ async def aapply_policy(
 
 #: Tombstones only need to outlive any run that was in flight when its thread was deleted.
 PURGE_TOMBSTONES_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval '7 days'"
+
+
+# A batch at a time, oldest first: one statement never holds locks on the whole table.
+PURGE_AUDIT_BATCH_SQL = """
+DELETE FROM audit_logs WHERE id IN (
+    SELECT id FROM audit_logs WHERE created_at < %s ORDER BY created_at, id LIMIT %s
+)
+"""
+#: The purge itself is audited (by count and cut-off), so a gap in the log is explained.
+AUDIT_PURGED_SQL = "INSERT INTO audit_logs (actor, action, details) VALUES (%s, 'audit.purged', %s)"
+
+
+def _purged_details(deleted: int, cutoff: datetime) -> Jsonb:
+    return Jsonb({"deleted": deleted, "before": cutoff.isoformat()})
+
+
+def purge_audit(
+    conn: Connection, cutoff: datetime, batch_size: int, *, actor: str = "retention"
+) -> int:
+    """Delete audit entries created before ``cutoff``, ``batch_size`` per statement (each its
+    own transaction on an autocommit connection); how many. Leaves one ``audit.purged`` entry."""
+    deleted = 0
+    while True:
+        count = conn.execute(PURGE_AUDIT_BATCH_SQL, (cutoff, batch_size)).rowcount
+        deleted += count
+        if count < batch_size:
+            break
+    if deleted:
+        conn.execute(AUDIT_PURGED_SQL, (actor, _purged_details(deleted, cutoff)))
+    return deleted
+
+
+async def apurge_audit(
+    conn: AsyncConnection, cutoff: datetime, batch_size: int, *, actor: str = "retention"
+) -> int:
+    """The async twin of ``purge_audit``."""
+    deleted = 0
+    while True:
+        count = (await conn.execute(PURGE_AUDIT_BATCH_SQL, (cutoff, batch_size))).rowcount
+        deleted += count
+        if count < batch_size:
+            break
+    if deleted:
+        await conn.execute(AUDIT_PURGED_SQL, (actor, _purged_details(deleted, cutoff)))
+    return deleted

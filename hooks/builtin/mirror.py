@@ -58,6 +58,12 @@ INSERT INTO documents (conversation_id, document_key, version, type, jurisdictio
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (conversation_id, document_key, version, content_hash) DO NOTHING
 """
+#: Taken first by every transaction that writes a thread's mirror rows, and by the registry's
+#: deletion of those rows (server/registry.py): the two never interleave.
+LOCK_THREAD_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('adlaan.thread:' || %s, 0))"
+#: A deleted thread (a stateless run's temporary thread, say) keeps a tombstone for a while: an
+#: event delivered after the deletion must not write its conversation back.
+TOMBSTONED_SQL = "SELECT EXISTS (SELECT 1 FROM deleted_threads WHERE thread_id = %s)"
 # Checkpoints committed between an update's parent and the update itself: it branched off.
 IS_FORK_SQL = """
 SELECT EXISTS (
@@ -115,6 +121,10 @@ class Mirror:
             if k in event.metadata
         }
         async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(LOCK_THREAD_SQL, (event.thread_id,))
+            tombstoned = await (await conn.execute(TOMBSTONED_SQL, (event.thread_id,))).fetchone()
+            if tombstoned["exists"]:
+                return
             row = await (
                 await conn.execute(
                     UPSERT_CONVERSATION_SQL,

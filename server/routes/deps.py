@@ -2,8 +2,9 @@
 
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -77,8 +78,32 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
-    """The values of a cursor from ``encode_cursor``; 422 when it was not made by it."""
+_CURSOR_INVALID = "cursor is not valid: pass the next_cursor of a previous page"
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _cursor_value(value: Any, kind: type) -> Any:
+    """``value`` as a ``kind`` (int within bigint, str PostgreSQL can store, aware datetime);
+    ValueError otherwise. A JSON ``true`` is not an integer, whatever Python thinks."""
+    if kind is int and type(value) is int and value in _BIGINT:
+        return value
+    if kind is str and type(value) is str:
+        return _storable(value)
+    if kind is datetime and type(value) is str:
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is not None:
+            return at
+    raise ValueError(f"expected {kind.__name__}, got {value!r}")
+
+
+def decode_cursor(
+    cursor: str | None, arity: int, types: Sequence[type] | None = None
+) -> list[Any] | None:
+    """The values of a cursor from ``encode_cursor``; 422 when it was not made by it.
+
+    With ``types`` (``int``, ``str`` or ``datetime`` per value) each value is checked and
+    converted, so a forged cursor whose values have the wrong types is a 422 as well, never a
+    database error."""
     if cursor is None:
         return None
     try:
@@ -87,7 +112,12 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != arity:
-        raise HTTPException(422, "cursor is not valid: pass the next_cursor of a previous page")
+        raise HTTPException(422, _CURSOR_INVALID)
+    if types is not None:
+        try:
+            values = [_cursor_value(v, kind) for v, kind in zip(values, types, strict=True)]
+        except ValueError:
+            raise HTTPException(422, _CURSOR_INVALID) from None
     return values
 
 

@@ -167,3 +167,76 @@ async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
         assert deletions == [("retention", "thread.deleted", thread_id)], "one deletion, one entry"
     finally:
         server.stop()
+
+
+async def test_the_sweep_deletes_old_audit_entries_in_batches_and_ended_login_windows(
+    database_url,
+):
+    from server.retention import sweep_once
+    from server.settings import Settings
+
+    marker = f"retention-{uuid.uuid4()}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for age in ("400 days", "400 days", "91 days", "91 days", "91 days", "89 days", "1 day"):
+            conn.execute(
+                "INSERT INTO audit_logs (actor, action, target, created_at) "
+                "VALUES ('tests', 'tests.retention', %s, now() - %s::interval)",
+                (marker, age),
+            )
+        for key, age in (("old", "16 minutes"), ("ended", "15 minutes"), ("live", "14 minutes")):
+            conn.execute(
+                "INSERT INTO login_throttle (key, window_start, attempts) "
+                "VALUES (%s, now() - %s::interval, 3)",
+                (f"email:{key}-{marker}", age),
+            )
+    settings = Settings(
+        RETENTION_DAYS=100_000,  # no thread is that idle: this sweep only purges
+        AUDIT_RETENTION_DAYS=90,
+        RETENTION_BATCH_SIZE=2,  # five old entries: three batches
+        LOGIN_WINDOW_MINUTES=15,
+    )
+    pool = make_async_pool(database_url, max_size=2)
+    await pool.open(wait=True)
+    try:
+        assert await sweep_once(pool, settings) == 0
+    finally:
+        await pool.close()
+
+    with psycopg.connect(database_url) as conn:
+        ages = conn.execute(
+            "SELECT extract(day FROM now() - created_at)::int FROM audit_logs "
+            "WHERE target = %s ORDER BY 1",
+            (marker,),
+        ).fetchall()
+        purged = conn.execute(
+            "SELECT actor, details FROM audit_logs WHERE action = 'audit.purged' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        keys = conn.execute(
+            "SELECT key FROM login_throttle WHERE key LIKE %s", (f"%{marker}",)
+        ).fetchall()
+    assert [a[0] for a in ages] == [1, 89], "only entries older than AUDIT_RETENTION_DAYS go"
+    assert purged[0] == "retention" and purged[1]["deleted"] >= 5
+    assert [k[0] for k in keys] == [f"email:live-{marker}"], "only ended windows go"
+
+
+def test_purge_audit_for_the_command_line_works_in_batches(database_url):
+    from datetime import UTC, datetime, timedelta
+
+    from store.retention import purge_audit
+
+    marker = f"retention-{uuid.uuid4()}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for age in ("30 days", "30 days", "30 days", "1 day"):
+            conn.execute(
+                "INSERT INTO audit_logs (actor, action, target, created_at) "
+                "VALUES ('tests', 'tests.retention', %s, now() - %s::interval)",
+                (marker, age),
+            )
+        cutoff = datetime.now(UTC) - timedelta(days=7)
+        assert purge_audit(conn, cutoff, 1, actor="cli") >= 3
+        left = conn.execute(
+            "SELECT count(*) FROM audit_logs WHERE target = %s", (marker,)
+        ).fetchone()[0]
+        assert purge_audit(conn, cutoff, 1, actor="cli") == 0, "nothing left to purge"
+    assert left == 1
