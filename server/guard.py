@@ -10,6 +10,7 @@ created for them.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -45,6 +46,16 @@ _WATCHED_POSTS = (
     _THREAD_SEARCH,
     _CRON_CREATE,
 )
+
+
+#: The user the gate (server/gate.py) authenticated for the request being checked.
+_caller: contextvars.ContextVar[str | None] = contextvars.ContextVar("guard_caller", default=None)
+_CHECKPOINT_OF_CALLER_SQL = """
+SELECT EXISTS (SELECT 1 FROM resource_owners WHERE kind = 'thread' AND resource_id = %s
+               AND owner_id::text = %s) AS mine,
+       EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = %s
+               AND checkpoint_id = %s) AS found
+"""
 
 
 class BadRequest(Exception):
@@ -156,6 +167,7 @@ class RequestGuard:
         self.pool_getter = pool_getter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _caller.set(getattr(scope.get("adlaan.principal"), "user_id", None))
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -219,12 +231,13 @@ class RequestGuard:
         async with pool.connection() as conn:
             row = await (
                 await conn.execute(
-                    "SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = %s "
-                    "AND checkpoint_id = %s LIMIT 1",
-                    (thread_id, ns, checkpoint_id),
+                    _CHECKPOINT_OF_CALLER_SQL,
+                    (thread_id, _caller.get(), thread_id, ns, checkpoint_id),
                 )
             ).fetchone()
-        if row is None:
+        # Only the owner learns which checkpoints exist; anyone else gets the API's own answer
+        # for a thread that does not exist, whether it does or not.
+        if row["mine"] and not row["found"]:
             raise BadRequest(
                 404,
                 f"checkpoint {checkpoint_id!r} does not exist in thread {thread_id!r} "

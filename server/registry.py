@@ -280,6 +280,8 @@ class Registry:
             report.temporary_dropped += 1
         orphans = [o for o in orphans if o["thread_id"] not in temporary]
         for orphan in orphans:
+            if orphan["thread_id"] in have["thread"]:
+                continue  # the runtime's pickle holds it (and the registry did not): keep it once
             store["threads"].append(self.thread_from_checkpoint(orphan))
             report.threads += 1
             report.rebuilt_from_checkpoints += 1
@@ -287,7 +289,7 @@ class Registry:
                 progress(1)
         report.threads_unstuck = self._unstick(store)
         await self.execute([(DELETE_SQL, ("run", key)) for key in finished_runs])
-        if report.rebuilt_from_checkpoints:
+        if orphans:
             ids = [o["thread_id"] for o in orphans]
             await self.save_threads(store, ids)
         return report

@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from hooks import hookimpl
 from hooks.events import CheckpointEvent, RunEvent
 from store.audit import INSERT_SQL as AUDIT_SQL
+from store.repositories import owners
 
 TITLE_LENGTH = 120
 #: NUL, and surrogate code points (a Python str holds them only unpaired): PostgreSQL refuses both.
@@ -28,7 +29,11 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 UPSERT_CONVERSATION_SQL = """
 INSERT INTO conversations (id, thread_id, owner_id, title, metadata, last_activity_at, created_at)
-VALUES (%(id)s, %(thread_id)s, (SELECT id FROM users WHERE id::text = %(owner)s), %(title)s,
+VALUES (%(id)s, %(thread_id)s::text,
+        -- the durable owner (resource_owners), never what a checkpoint's metadata says
+        (SELECT owner_id FROM resource_owners
+         WHERE kind = 'thread' AND resource_id = %(thread_id)s::text),
+        %(title)s,
         %(metadata)s, %(at)s, %(at)s)
 ON CONFLICT (thread_id) DO UPDATE SET
     owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id),
@@ -94,6 +99,15 @@ def _content_text(content: Any) -> str:
     return json.dumps(content, default=str, ensure_ascii=False)
 
 
+async def _actor_of(conn, event: CheckpointEvent | RunEvent) -> str | None:
+    """The principal the server recorded for the event, else the thread's durable owner (the
+    only user who can act on it): the audit trail never names whom a caller's metadata says."""
+    if event.actor:
+        return event.actor
+    found = await owners.owner_of(conn, "thread", event.thread_id)
+    return found if isinstance(found, str) else None
+
+
 class Mirror:
     """Writes the relational mirror through ``pool``."""
 
@@ -131,8 +145,6 @@ class Mirror:
                     {
                         "id": uuid.uuid4(),
                         "thread_id": event.thread_id,
-                        # the auth handler stamps the owner's user id on every thread
-                        "owner": str(metadata.get("owner") or ""),
                         "title": clean_text(title)[0] if title else None,
                         "metadata": Jsonb(_clean_json(metadata)),
                         "at": event.created_at,
@@ -228,7 +240,8 @@ class Mirror:
             "run_id": event.run_id,
             "graph_id": event.graph_id,
         }
-        await conn.execute(AUDIT_SQL, (event.actor, action, event.thread_id, Jsonb(details), key))
+        actor = await _actor_of(conn, event)
+        await conn.execute(AUDIT_SQL, (actor, action, event.thread_id, Jsonb(details), key))
 
     @hookimpl
     async def after_run(self, event: RunEvent) -> None:
@@ -236,7 +249,7 @@ class Mirror:
             await conn.execute(
                 AUDIT_SQL,
                 (
-                    event.actor,
+                    await _actor_of(conn, event),
                     "run.finished",
                     event.thread_id,
                     Jsonb(
