@@ -102,11 +102,12 @@ def cleanup(
     policy: str = typer.Option(None, help="delete or archive (default: RETENTION_POLICY)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; change nothing."),
 ) -> None:
-    """Delete (or archive) threads idle longer than the retention, with an audit entry each."""
+    """Delete (or archive) threads idle longer than the retention, with an audit entry each,
+    and audit entries older than AUDIT_RETENTION_DAYS."""
     import psycopg
     from rich.progress import Progress
 
-    from store.retention import apply_policy, idle_threads, parse_duration
+    from store.retention import apply_policy, idle_threads, parse_duration, purge_audit
 
     settings = get_settings()
     policy = policy or settings.retention_policy
@@ -128,7 +129,13 @@ def cleanup(
             console.print(
                 f"  {thread.thread_id}  last activity {thread.last_activity:%Y-%m-%d %H:%M}"
             )
-        if dry_run or not threads:
+        if dry_run:
+            return
+        audit_cutoff = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
+        purged = purge_audit(conn, audit_cutoff, settings.retention_batch_size, actor="cli")
+        if purged:
+            console.print(f"{purged} audit entr(ies) older than {audit_cutoff:%Y-%m-%d} deleted")
+        if not threads:
             return
         batch = settings.retention_batch_size
         with Progress(console=console) as progress:

@@ -190,7 +190,7 @@ async def test_studio_trust_is_opt_in_loopback_only_and_a_user_of_its_own(
             assert owner not in (people["alice"].id, "langgraph-studio-user")
             assert (await http.get(f"/threads/{alice_thread}")).status_code == 404
             assert (await http.get("/api/v1/conversations")).status_code == 200
-        assert "STUDIO_TRUST_LOCAL is on" in srv.log_path.read_text(errors="replace")
+        assert "act as studio@langgraph.localhost" in srv.log_path.read_text(errors="replace")
     finally:
         srv.stop()
 
