@@ -1,5 +1,6 @@
-"""Rendering terms as a Markdown NDA: a ``#`` title, a preamble, numbered ``##`` clauses, and the
-authorities the draft relies on.
+"""The NDA's wording: terms rendered as a document (``documents.model.Document``) whose body is
+written in the document's Markdown (``documents.markdown.write``): a ``#`` title, a preamble,
+numbered ``##`` clauses, and the authorities the draft relies on.
 
 Rendering is pure: the same terms always give the same body, which is how the graph tells whether
 a message changed the draft (and so whether to bump its version). Terms not agreed yet appear as
@@ -11,6 +12,8 @@ from __future__ import annotations
 from copy import deepcopy
 from datetime import date
 
+from documents.markdown import write
+from documents.model import Clause
 from graphs.drafter.jurisdictions import BY_CODE, FEDERAL_AUTHORITIES, Authority
 from graphs.drafter.numbers import number_words
 from graphs.drafter.state import Document, Terms
@@ -92,15 +95,15 @@ def _preamble(terms: Terms, title: str, first: str, second: str) -> str:
     )
 
 
-def _clauses(terms: Terms) -> list[tuple[str, str]]:
-    """The numbered clauses, in order, as (heading, text)."""
+def _clauses(terms: Terms) -> list[Clause]:
+    """The numbered clauses, in order."""
     code = terms.get("governing_law")
     jurisdiction = BY_CODE.get(code) if code else None
     months = terms.get("term_months")
     term = describe_term(months) if months else "[term]"
     purpose = terms.get("purpose", DEFAULT_PURPOSE)
     clauses = [
-        (
+        Clause(
             "Definitions",
             '"Confidential Information" means all non-public business, technical, financial and '
             "other information that the Disclosing Party discloses to the Receiving Party, in any "
@@ -110,7 +113,7 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             "contractors and professional advisers who need to know Confidential Information for "
             "the Purpose.",
         ),
-        (
+        Clause(
             "Obligations of the Receiving Party",
             "The Receiving Party shall (a) use Confidential Information only for the Purpose; "
             "(b) protect it with at least the care it uses for its own confidential information "
@@ -118,7 +121,7 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             "its Representatives who are bound by duties of confidentiality at least as "
             "protective as this Agreement, remaining responsible for their compliance.",
         ),
-        (
+        Clause(
             "Exclusions",
             "Confidential Information does not include information that (a) is or becomes public "
             "through no fault of the Receiving Party; (b) the Receiving Party knew before "
@@ -126,7 +129,7 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             "independently without using Confidential Information; or (d) the Receiving Party "
             "rightfully receives from a third party without a duty of confidentiality.",
         ),
-        (
+        Clause(
             "Permitted Disclosures",
             "The Receiving Party may disclose Confidential Information to the extent required by "
             "law, regulation or court order, after giving the Disclosing Party prompt written "
@@ -138,7 +141,7 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             "harassment dispute to the extent the Speak Out Act (42 U.S.C. §§ 19401–19404) makes "
             "such a restriction unenforceable.",
         ),
-        (
+        Clause(
             "Term and Termination",
             f"This Agreement begins on the Effective Date and continues for {term}, unless "
             "either Party ends it earlier by written notice to the other. Ending it early does not "
@@ -147,7 +150,7 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             "trade secrets continue for as long as the information remains a trade secret under "
             "applicable law.",
         ),
-        (
+        Clause(
             "Return of Materials",
             "On the Disclosing Party's written request, or when this Agreement ends, the "
             "Receiving Party shall promptly return or destroy all Confidential Information in its "
@@ -155,14 +158,14 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             "except for copies it must keep by law or in routine electronic backups, which remain "
             "subject to this Agreement.",
         ),
-        (
+        Clause(
             "No License; No Warranty",
             "All Confidential Information remains the property of the Disclosing Party. No "
             "license or other right is granted except as this Agreement states, and Confidential "
             'Information is provided "as is". Neither Party is obliged to disclose any information '
             "or to enter into any further agreement.",
         ),
-        (
+        Clause(
             "Governing Law",
             (
                 f"This Agreement is governed by the laws of {jurisdiction.formal_name}, without "
@@ -173,16 +176,18 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             else "This Agreement is governed by the laws of [governing law], without regard to "
             "its conflict-of-laws rules.",
         ),
-        (
+        Clause(
             "Notice of Immunity Under the Defend Trade Secrets Act",
             "Any individual bound by this Agreement, including an employee, contractor or "
             "consultant, is hereby notified under 18 U.S.C. § 1833(b) that: " + DTSA_NOTICE,
         ),
     ]
     if jurisdiction and (limits := [a.clause for a in jurisdiction.extras if a.clause]):
-        clauses.append((f"{jurisdiction.name} Law Requirements", " ".join(dict.fromkeys(limits))))
+        clauses.append(
+            Clause(f"{jurisdiction.name} Law Requirements", " ".join(dict.fromkeys(limits)))
+        )
     clauses += [
-        (
+        Clause(
             "Remedies",
             "Unauthorized use or disclosure of Confidential Information may cause the Disclosing "
             "Party irreparable harm for which damages are an inadequate remedy, so it may seek "
@@ -190,7 +195,7 @@ def _clauses(terms: Terms) -> list[tuple[str, str]]:
             "at law or in equity, including under the Defend Trade Secrets Act "
             "(18 U.S.C. § 1836).",
         ),
-        (
+        Clause(
             "General",
             "This Agreement is the Parties' entire agreement on its subject and may be amended or "
             "waived only in a writing signed by both Parties. Neither Party may assign it without "
@@ -224,18 +229,15 @@ def render(terms: Terms) -> Document:
         name or placeholder
         for name, placeholder in zip(party_names(terms), placeholders, strict=True)
     )
-    clauses = [*_clauses(terms), ("Signatures", _signatures(first, second))]
-    body = "\n\n".join(
-        [f"# {title}", _preamble(terms, title, first, second)]
-        + [f"## {n}. {heading}\n\n{text}" for n, (heading, text) in enumerate(clauses, 1)]
-    )
+    clauses = [*_clauses(terms), Clause("Signatures", _signatures(first, second))]
+    body = write(title, _preamble(terms, title, first, second), clauses)
     code = terms.get("governing_law")
     return {
         "key": terms.get("doc_type", "nda"),
         "type": terms.get("doc_type", "nda"),
         "jurisdiction": code if code in BY_CODE else None,
         "title": title,
-        "body": body + "\n",
+        "body": body,
         "citations": [authority.as_citation() for authority in citations_for(terms)],
         "terms": deepcopy(terms),
     }

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graphs.drafter.state import Citation
+from documents.model import Citation
 
 
 @dataclass(frozen=True)

@@ -15,21 +15,11 @@ from langgraph.graph.message import add_messages
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
+import documents
+
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
 
 NdaKind = Literal["mutual", "one_way"]
-
-
-@with_config(_DOCUMENTED)
-class Citation(TypedDict):
-    """An authority the draft relies on, and why."""
-
-    authority: str
-    """The statute, act, rule or doctrine, by name."""
-    citation: str
-    """Where to find it, e.g. ``Cal. Civ. Code §§ 3426–3426.11``."""
-    reason: str
-    """Why this draft cites it."""
 
 
 @with_config(_DOCUMENTED)
@@ -57,23 +47,9 @@ class Terms(TypedDict, total=False):
 
 
 @with_config(_DOCUMENTED)
-class Document(TypedDict, total=False):
+class Document(documents.Document, total=False):
     """The current draft."""
 
-    key: str
-    """Stable identifier of the draft across versions (``nda``)."""
-    version: int
-    """1 for the first draft, +1 whenever the body changes (absent before any draft)."""
-    type: str
-    """Document type (``nda``)."""
-    jurisdiction: str | None
-    """Governing-law code, or None while the governing law is not agreed."""
-    title: str
-    """The document's title."""
-    body: str
-    """The full text in Markdown: a ``#`` title and numbered ``##`` clauses."""
-    citations: list[Citation]
-    """The authorities the draft relies on, federal first, each with its reason."""
     terms: Terms
     """A copy of the terms this version was built from."""
 

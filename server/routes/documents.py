@@ -1,14 +1,17 @@
 """Generated documents: every version of a conversation's drafts, diffs, citations, downloads."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from psycopg import AsyncConnection
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, create_model
 
-from server import documents as render
+from documents import model
+from documents.docx import to_docx
+from documents.markdown import to_markdown
+from documents.versions import diff, safe_filename
 from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation
 from store import audit
 
@@ -17,12 +20,21 @@ router = APIRouter(prefix="/api/v1", tags=["documents"])
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-class Citation(BaseModel):
-    """An authority the draft relies on."""
+def _lenient(typed: type) -> type[BaseModel]:
+    """A response model with the fields, types and descriptions of the TypedDict ``typed``, each
+    optional: a stored row written by an older drafter may lack one or hold ``None``."""
+    properties = TypeAdapter(typed).json_schema()["properties"]
+    fields: dict[str, Any] = {
+        name: (hint | None, Field(None, description=properties[name].get("description")))
+        for name, hint in get_type_hints(typed).items()
+    }
+    return create_model(typed.__name__, __doc__=typed.__doc__, **fields)
 
-    authority: str | None = None
-    citation: str | None = None
-    reason: str | None = None
+
+if TYPE_CHECKING:  # a type checker sees the one declaration; pydantic, its lenient model
+    Citation = model.Citation
+else:
+    Citation = _lenient(model.Citation)
 
 
 class DocumentVersion(BaseModel):
@@ -127,7 +139,7 @@ async def diff_documents(
     """A unified diff from version ``against`` to this version, and the citations that changed."""
     new = await owned_document(conn, caller, _bounded(document_id))
     old = await owned_document(conn, caller, _bounded(against))
-    return render.diff(old, new)
+    return diff(old, new)
 
 
 @router.get(
@@ -143,10 +155,10 @@ async def download_document(
     """One version of a draft as a Word file (headings, numbered clauses, citations) or as
     Markdown."""
     document = await owned_document(conn, caller, _bounded(document_id))
-    filename = render.safe_filename(document, format)
+    filename = safe_filename(document, format)
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "md":
         return Response(
-            render.to_markdown(document), media_type="text/markdown; charset=utf-8", headers=headers
+            to_markdown(document), media_type="text/markdown; charset=utf-8", headers=headers
         )
-    return Response(render.to_docx(document), media_type=DOCX_TYPE, headers=headers)
+    return Response(to_docx(document), media_type=DOCX_TYPE, headers=headers)

@@ -11,8 +11,10 @@ import docx
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
+from documents.docx import to_docx
+from documents.markdown import to_markdown
+from documents.versions import diff, safe_filename
 from graphs.drafter import builder
-from server.documents import diff, safe_filename, to_docx, to_markdown
 
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
 TERM_LINE = (
