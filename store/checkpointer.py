@@ -14,7 +14,10 @@ What the stock saver (3.2.0) lacks, and this adds:
 - ``aprune("keep_latest")`` that keeps the head of *every* branch (the stock one keeps the newest
   checkpoint by id, deleting the other branch's head after a fork), and ``aprune("turns")``
   which compacts history to turn boundaries plus every branch head, re-linking each kept
-  checkpoint to its nearest kept ancestor so history stays a tree.
+  checkpoint to its nearest kept ancestor so history stays a tree. Both keep what the stock
+  prune keeps (a pre-v4 checkpoint's pending sends, in its parent), delete finished subgraph
+  calls with the root checkpoint they started from, and refuse threads that use a
+  ``DeltaChannel``, as the stock one does, rather than prune their state away.
 """
 
 from __future__ import annotations
@@ -28,10 +31,15 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import (
     PRUNE_BLOBS_SQL,
     PRUNE_DELETE_THREADS_SQL,
+    PRUNE_DELTA_THREADS_SQL,
+    PRUNE_HEADS_SQL,
     PRUNE_REFERENCED_BLOBS_SQL,
+    PRUNE_SNAPSHOT_SQL,
+    PRUNE_SUBGRAPH_CALLS_SQL,
     PRUNE_WRITES_SQL,
     _garbage_blobs,
 )
+from langgraph.checkpoint.serde.types import TASKS
 from psycopg import AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -119,6 +127,8 @@ GROUP BY c.checkpoint_ns
 
 # Branch heads, plus the last checkpoint of every run (a turn boundary: where a run stopped)
 # and every checkpoint written outside a run (update_state, forks): what a user can step to.
+# A child continues its parent's run when it has the same run id (or neither has one, as with
+# the Python API) and is not the ``input`` checkpoint every invocation starts with.
 TURN_BOUNDARIES_SQL = """
 SELECT c.checkpoint_ns, array_agg(c.checkpoint_id) AS ids
 FROM checkpoints c
@@ -129,10 +139,25 @@ WHERE c.thread_id = %s
           WHERE child.thread_id = c.thread_id AND child.checkpoint_ns = c.checkpoint_ns
             AND child.parent_checkpoint_id = c.checkpoint_id
             AND child.metadata ->> 'run_id' IS NOT DISTINCT FROM c.metadata ->> 'run_id'
+            AND child.metadata ->> 'source' IS DISTINCT FROM 'input'
       )
       OR c.metadata ->> 'source' IN ('update', 'fork')
   )
 GROUP BY c.checkpoint_ns
+"""
+
+# A kept checkpoint older than format v4 reads its pending sends from its parent's writes,
+# so that parent stays too.
+SENDS_PARENTS_SQL = f"""
+SELECT c.parent_checkpoint_id AS id
+FROM checkpoints c
+WHERE c.thread_id = %s AND c.checkpoint_ns = %s AND c.checkpoint_id = ANY(%s)
+  AND (c.checkpoint ->> 'v')::int < 4 AND c.parent_checkpoint_id IS NOT NULL
+  AND EXISTS (
+      SELECT 1 FROM checkpoint_writes w
+      WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns
+        AND w.checkpoint_id = c.parent_checkpoint_id AND w.channel = '{TASKS}'
+  )
 """
 
 # Point each kept checkpoint at its nearest kept ancestor (NULL when it has none).
@@ -176,12 +201,43 @@ FROM deleted d LEFT JOIN LATERAL jsonb_each_text(d.versions) AS v ON true
 _Statements = Generator[tuple[str, Any, bool], list[DictRow], None]
 
 
-def _prune_keeping(thread_id: str, keep_sql: str) -> _Statements:
-    """One thread's prune: keep what ``keep_sql`` selects per namespace, delete the rest,
-    re-link the kept ones, then drop writes and blobs nothing kept refers to."""
-    kept_by_ns = yield keep_sql, (thread_id,), True
-    for row in kept_by_ns:
-        ns, ids = row["checkpoint_ns"], list(row["ids"])
+def _refuse_delta_threads(thread_ids: Sequence[str], strategy: str) -> _Statements:
+    """Refuse, as the stock saver does, to prune threads whose graphs use a ``DeltaChannel``:
+    their state is rebuilt from the writes of ancestors that pruning would delete."""
+    rows = yield PRUNE_DELTA_THREADS_SQL, (list(thread_ids), list(thread_ids)), True
+    if delta := sorted(r["thread_id"] for r in rows):
+        raise NotImplementedError(
+            f"{strategy} can't prune threads that use a DeltaChannel: {', '.join(delta)}"
+        )
+
+
+def _prune_keeping(thread_id: str, keep_sql: str, strategy: str) -> _Statements:
+    """One thread's prune, in one snapshot: keep what ``keep_sql`` selects per namespace (and
+    the parents holding a pre-v4 checkpoint's sends), delete the rest, re-link the kept ones,
+    then drop writes and blobs nothing kept refers to. A finished subgraph call's namespace
+    goes whole with the root checkpoint it started from."""
+    yield PRUNE_SNAPSHOT_SQL, (), False
+    heads = yield PRUNE_HEADS_SQL, (thread_id,) * 4, True
+    # Catches a thread that started using a DeltaChannel after the batch check.
+    yield from _refuse_delta_threads([thread_id], strategy)
+    kept_rows = yield keep_sql, (thread_id,), True
+    kept = {r["checkpoint_ns"]: list(r["ids"]) for r in kept_rows}
+    # A subgraph call's namespace ends with its task id after a ":" (a `checkpointer=True`
+    # subgraph's does not: its state outlives each call). Runs save in the background, so a
+    # call whose root checkpoint is not saved yet is left alone.
+    calls = sorted(
+        h["checkpoint_ns"]
+        for h in heads
+        if ":" in h["checkpoint_ns"] and h["root_saved"] and h["root"] not in kept.get("", ())
+    )
+    if calls:
+        for sql in PRUNE_SUBGRAPH_CALLS_SQL:
+            yield sql, (thread_id, calls), False
+    for ns, ids in kept.items():
+        if ns in calls:
+            continue
+        parents = yield SENDS_PARENTS_SQL, (thread_id, ns, ids), True
+        ids = sorted({*ids, *(r["id"] for r in parents)})
         yield RELINK_SQL, {"ids": ids, "thread": thread_id, "ns": ns}, False
         deleted = yield DELETE_UNKEPT_SQL, (thread_id, ns, ids), True
         if not deleted:
@@ -267,8 +323,14 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                     await cur.execute(sql, (thread_ids,))
             return
         keep_sql = BRANCH_HEADS_SQL if strategy == "keep_latest" else TURN_BOUNDARIES_SQL
+        async with self._cursor() as cur:
+            await _aio._aexecute(cur, _refuse_delta_threads(thread_ids, strategy))
         for thread_id in thread_ids:
-            async with self._cursor() as cur, cur.connection.transaction():
-                # One snapshot: what a run saves meanwhile is neither seen nor deleted.
-                await cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                await _aio._aexecute(cur, _prune_keeping(thread_id, keep_sql))
+            async with self._cursor() as cur:
+                if self.pipe:
+                    # The transaction must start with its isolation level, and in pipeline
+                    # mode it would take in what ran since the last sync.
+                    await self.pipe.sync()
+                async with cur.connection.transaction():
+                    # One snapshot: what a run saves meanwhile is neither seen nor deleted.
+                    await _aio._aexecute(cur, _prune_keeping(thread_id, keep_sql, strategy))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, func
+from sqlalchemy import Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base
@@ -29,5 +29,6 @@ class DeletedThread(Base):
 
     __tablename__ = "deleted_threads"
 
-    thread_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # Any thread id the checkpointer accepts (TEXT) must be deletable.
+    thread_id: Mapped[str] = mapped_column(Text, primary_key=True)
     deleted_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

@@ -52,11 +52,13 @@ class HookEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    thread_id: Mapped[str] = mapped_column(String(255))
-    checkpoint_id: Mapped[str | None] = mapped_column(String(64))
-    parent_checkpoint_id: Mapped[str | None] = mapped_column(String(64))
-    run_id: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str | None] = mapped_column(String(32))
+    # Unbounded like the checkpoint columns they copy: the trigger runs inside the checkpoint's
+    # own write, which a value too long for the outbox must never break.
+    thread_id: Mapped[str] = mapped_column(Text)
+    checkpoint_id: Mapped[str | None] = mapped_column(Text)
+    parent_checkpoint_id: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
