@@ -11,7 +11,6 @@ counters whose window has ended.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from psycopg_pool import AsyncConnectionPool
 
 from server.registry import deletion_audited
+from server.runtime import delete_threads
 from server.settings import Settings
 from store.repositories import login_throttle
 from store.retention import PURGE_TOMBSTONES_SQL, aapply_policy, aidle_threads, apurge_audit
@@ -28,17 +28,9 @@ logger = logging.getLogger("adlaan.retention")
 
 async def forget_threads(thread_ids: list[str]) -> None:
     """Delete the threads from the dev server's registry (which deletes their checkpoints)."""
-    from fastapi import HTTPException
-    from langgraph_runtime.database import connect
-    from langgraph_runtime.ops import Threads
-
     token = deletion_audited.set(True)  # aapply_policy audits these, with the reason
     try:
-        async with connect() as conn:
-            for thread_id in thread_ids:
-                with contextlib.suppress(HTTPException):  # not in the registry: nothing to forget
-                    async for _ in await Threads.delete(conn, thread_id):
-                        pass
+        await delete_threads(thread_ids)
     finally:
         deletion_audited.reset(token)
 
