@@ -8,22 +8,35 @@ made here is written through like one made by the API).
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Sequence
 from typing import Literal
 
 
 async def delete_threads(thread_ids: Sequence[str]) -> None:
     """Delete the threads from the runtime (which deletes their checkpoints); a thread it does not
-    hold is skipped."""
+    hold is skipped, and so is an id that is no UUID (such as the Python Agent API's
+    ``user-123-session-456``): the runtime holds none, and its ``Threads.delete`` raises
+    ``ValueError`` on one, which stopped the retention sweeper at the first such thread."""
     from fastapi import HTTPException
     from langgraph_runtime.database import connect
     from langgraph_runtime.ops import Threads
 
     async with connect() as conn:
         for thread_id in thread_ids:
+            if not _is_uuid(thread_id):
+                continue
             with contextlib.suppress(HTTPException):  # not in the registry: nothing to forget
                 async for _ in await Threads.delete(conn, thread_id):
                     pass
+
+
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 async def prune_threads(

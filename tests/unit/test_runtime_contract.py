@@ -215,3 +215,33 @@ def test_install_wraps_each_op_once_and_keeps_the_original(monkeypatch):
             assert function.__adlaan_wrapped__ is originals[spec.cls, spec.method]
     finally:
         inmem.uninstall()
+
+
+# -- langgraph_runtime_inmem.ops.Threads.delete on an id that is no UUID (skipped by us) ---------
+async def test_threads_delete_refuses_an_id_that_is_no_uuid():
+    (delete,) = [s for s in inmem.WRAPPED_OPS if (s.cls, s.method) == ("Threads", "delete")]
+
+    class Conn:
+        store = {"threads": [], "runs": [], "crons": []}
+
+    with pytest.raises(ValueError, match="UUID"):
+        await _original(delete)(Conn(), "user-123-session-456")
+
+
+async def test_delete_threads_skips_ids_that_are_no_uuid(monkeypatch):
+    from langgraph_runtime_inmem import ops
+
+    asked = []
+
+    async def delete(conn, thread_id, ctx=None):
+        asked.append(thread_id)
+
+        async def deleted():
+            yield thread_id
+
+        return deleted()
+
+    monkeypatch.setattr(ops.Threads, "delete", staticmethod(delete))
+    thread_id = "1f0c6a52-3c4e-4a8e-9b1d-2a6f5e7c8d90"
+    await runtime.delete_threads(["user-123-session-456", thread_id, "old-x"])
+    assert asked == [thread_id]
