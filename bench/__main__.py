@@ -120,7 +120,7 @@ def render_api(rows: list[cp.Row], command: str, quick: bool) -> str:
         f"{messages // MESSAGES_PER_CONVERSATION:,} conversations of one user. Stock is the query "
         "a user would write without this project (`messages JOIN conversations WHERE owner_id = "
         "… AND content ILIKE '%term%' ORDER BY id DESC LIMIT 20`); Adlaan is the function "
-        "`GET /api/v1/search` calls (`store/search.py`: the GIN-indexed `search_vector`, ranked "
+        "`GET /api/v1/search` calls (`store/repositories/messages.py`: the GIN-indexed `search_vector`, ranked "
         "with `ts_rank_cd`, with `ts_headline` snippets), with the arguments the route passes "
         "(the phrase quoted, as a user types it). Both fetch the first page of 20, interleaved on "
         f"one connection, median of {SEARCH_RUNS} after {WARM_UP} warm-up runs each, on a "

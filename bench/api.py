@@ -18,7 +18,7 @@ import psycopg
 
 from bench.checkpointer import Row
 from store.db import connection_kwargs
-from store.search import search_messages
+from store.repositories.messages import search_messages
 from tests.server import LangGraphServer
 
 #: Messages per conversation (the table has ``n / MESSAGES_PER_CONVERSATION`` conversations).

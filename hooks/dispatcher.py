@@ -25,20 +25,9 @@ from hooks.events import CheckpointEvent, RunEvent
 from store.checkpointer import PostgresCheckpointer
 from store.db import libpq_url
 from store.models.hook_event import NOTIFY_CHANNEL
+from store.repositories import checkpoints, outbox
 
 logger = logging.getLogger("adlaan.hooks")
-
-LOCK_CURSOR_SQL = """
-SELECT plugin, last_event_id, attempts FROM hook_cursors
-WHERE plugin = %s AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-FOR UPDATE SKIP LOCKED
-"""
-EVENT_SQL = "SELECT * FROM hook_events WHERE id = %s"
-EVENTS_AFTER_SQL = "SELECT * FROM hook_events WHERE id > %s ORDER BY id LIMIT %s"
-HEAD_SQL = """
-SELECT checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''
-ORDER BY checkpoint_id DESC LIMIT 1
-"""
 
 
 def _actor(metadata: dict[str, Any], key: str) -> str | None:
@@ -119,7 +108,7 @@ class Dispatcher:
             }
             found = await self.saver.aget_tuple(config)
             async with self.pool.connection() as conn:
-                head = await (await conn.execute(HEAD_SQL, (row["thread_id"],))).fetchone()
+                head = await checkpoints.head_id(conn, row["thread_id"])
             metadata = dict(found.metadata) if found else {}
             event = CheckpointEvent(
                 event_id=row["id"],
@@ -135,7 +124,7 @@ class Dispatcher:
                 actor=_actor(metadata, "langgraph_auth_user_id"),
                 metadata=metadata,
                 values=dict(found.checkpoint["channel_values"]) if found else {},
-                is_head=bool(head and head["checkpoint_id"] == row["checkpoint_id"]),
+                is_head=head == row["checkpoint_id"],
             )
         if not cache:
             return event
@@ -148,19 +137,15 @@ class Dispatcher:
     async def ensure_cursors(self) -> None:
         async with self.pool.connection() as conn:
             for name in self.plugin_names():
-                await conn.execute(
-                    "INSERT INTO hook_cursors (plugin) VALUES (%s) ON CONFLICT DO NOTHING", (name,)
-                )
+                await outbox.ensure_cursor(conn, name)
 
     async def deliver(self, plugin_name: str) -> int:
         """Hand one batch to one plugin; returns how many events it took."""
         async with self.pool.connection() as conn, conn.transaction():
-            cursor = await (await conn.execute(LOCK_CURSOR_SQL, (plugin_name,))).fetchone()
+            cursor = await outbox.lock_cursor(conn, plugin_name)
             if cursor is None:  # another dispatcher has it, or it is backing off
                 return 0
-            rows = await (
-                await conn.execute(EVENTS_AFTER_SQL, (cursor["last_event_id"], self.batch_size))
-            ).fetchall()
+            rows = await outbox.events_after(conn, cursor["last_event_id"], self.batch_size)
             last, attempts, delivered = cursor["last_event_id"], cursor["attempts"], 0
             for row in rows:
                 if attempts:  # a retry reloads the event: the checkpoint may have changed
@@ -178,28 +163,42 @@ class Dispatcher:
                         message,
                     )
                     if attempts >= self.max_attempts:
-                        await conn.execute(
-                            "INSERT INTO hook_dead_letters (plugin, event_id, error, attempts) "
-                            "VALUES (%s, %s, %s, %s)",
-                            (plugin_name, row["id"], message, attempts),
-                        )
+                        await outbox.dead_letter(conn, plugin_name, row["id"], message, attempts)
                         last, attempts, delivered = row["id"], 0, delivered + 1
                         continue
                     delay = self.base_delay * 2 ** (attempts - 1)
-                    await conn.execute(
-                        "UPDATE hook_cursors SET last_event_id = %s, attempts = %s, last_error = %s,"
-                        " next_attempt_at = now() + make_interval(secs => %s), updated_at = now()"
-                        " WHERE plugin = %s",
-                        (last, attempts, message, delay, plugin_name),
-                    )
+                    await outbox.back_off(conn, plugin_name, last, attempts, message, delay)
                     return delivered
                 last, attempts, delivered = row["id"], 0, delivered + 1
-            await conn.execute(
-                "UPDATE hook_cursors SET last_event_id = %s, attempts = 0, next_attempt_at = NULL,"
-                " last_error = NULL, updated_at = now() WHERE plugin = %s",
-                (last, plugin_name),
-            )
+            await outbox.advance(conn, plugin_name, last)
             return delivered
+
+    async def checkpoint_events(self, thread_ids: list[str] | None = None) -> list[dict]:
+        """Outbox rows for every root checkpoint (of ``thread_ids``, or all), in order: what
+        ``event`` turns into checkpoint events, to replay them (``adlaan mirror sync``)."""
+        async with self.pool.connection() as conn:
+            return await checkpoints.roots(conn, thread_ids)
+
+    async def retry_dead_letters(self, plugin: str | None = None) -> tuple[int, int]:
+        """Deliver each dead letter (of ``plugin``, or all) once more, now: (delivered, failed
+        again). A letter that fails again stays dead with its new error."""
+        ok = failed = 0
+        async with self.pool.connection() as conn:
+            letters = await outbox.pending_dead_letters(conn, plugin)
+        for letter in letters:
+            async with self.pool.connection() as conn:
+                row = await outbox.event(conn, letter["event_id"])
+            try:
+                await self.call(letter["plugin"], await self.event(row, cache=False))
+            except Exception as error:
+                failed += 1
+                async with self.pool.connection() as conn:
+                    await outbox.dead_letter_failed_again(conn, letter["id"], str(error)[:2000])
+                continue
+            async with self.pool.connection() as conn:
+                await outbox.dead_letter_retried(conn, letter["id"])
+            ok += 1
+        return ok, failed
 
     async def drain(self) -> int:
         """Deliver until every plugin is caught up (or backing off)."""

@@ -26,14 +26,15 @@ from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
-from server import gate
+from server import gate, runtime
 from server.guard import RequestGuard
 from server.hooks import make_dispatcher
-from server.registry import Registry, runtime_store
+from server.registry import Registry
 from server.registry import install as install_registry
 from server.retention import run_sweeper
 from server.routes import accounts, admin, chat, conversations, documents, search
 from server.routes.deps import AdminUser, Conn, CurrentUser, SafeStr
+from server.runtime import runtime_store
 from server.settings import get_settings
 from server.shared import set_pool
 from store.accounts import (
@@ -44,7 +45,8 @@ from store.accounts import (
     service_principal,
 )
 from store.db import await_database, make_async_pool
-from store.repositories import owners
+from store.repositories import audit, checkpoints, owners, users
+from store.repositories import conversations as conversation_rows
 
 logger = logging.getLogger("adlaan.app")
 
@@ -266,21 +268,11 @@ async def prune_threads(body: PruneRequest, caller: CurrentUser) -> dict[str, in
     if not body.thread_ids:
         return {"pruned_count": 0}
     if body.strategy == "delete":
-        from langgraph_runtime.ops import Threads
-
-        return {"pruned_count": await Threads.prune(body.thread_ids, strategy="delete")}
-    from langgraph_api._checkpointer import get_checkpointer
-
-    checkpointer = await get_checkpointer()
+        return {"pruned_count": await runtime.prune_threads(body.thread_ids, strategy="delete")}
+    checkpointer = await runtime.get_checkpointer()
     pool = _pool()
     async with pool.connection() as conn:
-        rows = await (
-            await conn.execute(
-                "SELECT DISTINCT thread_id FROM checkpoints WHERE thread_id = ANY(%s)",
-                (body.thread_ids,),
-            )
-        ).fetchall()
-    existing = [row["thread_id"] for row in rows]
+        existing = await checkpoints.threads_with_checkpoints(conn, body.thread_ids)
     await checkpointer.aprune(existing, strategy="keep_latest")
     return {"pruned_count": len(existing)}
 
@@ -311,10 +303,9 @@ async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> 
         email = normalize_email(body.owner_email)
     except AccountError as error:
         raise HTTPException(422, str(error)) from None
-    row = await (await conn.execute("SELECT id FROM users WHERE email = %s", (email,))).fetchone()
-    if row is None:
+    owner = await users.id_by_email(conn, email)
+    if owner is None:
         raise HTTPException(404, f"no user with e-mail {email}")
-    owner = str(row["id"])
     wanted = {str(t) for t in body.thread_ids}
     store = runtime_store()
     chosen = [
@@ -331,16 +322,6 @@ async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> 
     await app.state.registry.save_threads(store, ids)
     async with conn.transaction():
         await owners.assign(conn, "thread", ids, owner)
-        await conn.execute(
-            "UPDATE conversations SET owner_id = %s, "
-            "metadata = metadata || jsonb_build_object('owner', %s::text), updated_at = now() "
-            "WHERE thread_id = ANY(%s)",
-            (owner, owner, ids),
-        )
-        await conn.execute(
-            "INSERT INTO audit_logs (actor, action, target, details) "
-            "SELECT %s, 'thread.assigned', t, jsonb_build_object('owner', %s::text) "
-            "FROM unnest(%s::text[]) AS t",
-            (caller.user_id, owner, ids),
-        )
+        await conversation_rows.assign_owner(conn, ids, owner)
+        await audit.record_many(conn, caller.user_id, "thread.assigned", ids, owner=owner)
     return {"assigned": len(ids)}

@@ -19,8 +19,8 @@ from langgraph_sdk import Auth
 
 from server.gate import PRINCIPAL_KEY, access_of, bearer_token
 from server.shared import get_pool
-from store import accounts, audit
-from store.repositories import owners
+from store import accounts
+from store.repositories import audit, owners
 
 logger = logging.getLogger("adlaan.auth")
 

@@ -81,11 +81,13 @@ def dev(
 
 def _hint_first_user(url: str) -> None:
     """Every request needs credentials: say how to get the first ones."""
-    import psycopg
+    from store.repositories import users
 
-    with psycopg.connect(url) as conn:
-        users = conn.execute("SELECT count(*) FROM users WHERE is_active").fetchone()[0]
-    if not users:
+    async def work(pool):
+        async with pool.connection() as conn:
+            return await users.count_active(conn)
+
+    if not _with_pool(url, work, size=1):
         console.print(
             "[yellow]no users yet[/]: every request needs a key. Create one with\n"
             "  printf '%s\\n' \"$PASSWORD\" | .venv/bin/adlaan users create --email you@example.com "
@@ -238,34 +240,32 @@ def hooks_worker() -> None:
 @hooks_app.command("status")
 def hooks_status() -> None:
     """Each plugin's position, lag and retry state, and the dead letters."""
-    import psycopg
     from rich.table import Table
 
+    from store.repositories import outbox
+
     url = _ready_database()
-    with psycopg.connect(url) as conn:
-        newest = conn.execute("SELECT coalesce(max(id), 0) FROM hook_events").fetchone()[0]
-        cursors = conn.execute(
-            "SELECT plugin, last_event_id, attempts, next_attempt_at, last_error FROM hook_cursors ORDER BY plugin"
-        ).fetchall()
-        dead = conn.execute(
-            "SELECT id, plugin, event_id, attempts, error, created_at FROM hook_dead_letters "
-            "WHERE retried_at IS NULL ORDER BY id"
-        ).fetchall()
+
+    async def work(pool):
+        async with pool.connection() as conn:
+            return await outbox.status(conn)
+
+    found = _with_pool(url, work, size=1)
     table = Table("plugin", "last event", "behind", "attempts", "retry at", "last error")
-    for plugin, last, attempts, retry_at, error in cursors:
+    for cursor in found["cursors"]:
         table.add_row(
-            plugin,
-            str(last),
-            str(newest - last),
-            str(attempts),
-            str(retry_at or ""),
-            (error or "")[:80],
+            cursor["plugin"],
+            str(cursor["last_event_id"]),
+            str(found["newest"] - cursor["last_event_id"]),
+            str(cursor["attempts"]),
+            str(cursor["next_attempt_at"] or ""),
+            (cursor["last_error"] or "")[:80],
         )
     console.print(table)
     dead_table = Table("dead letter", "plugin", "event", "attempts", "error", "at")
-    for row in dead:
-        dead_table.add_row(*(str(v)[:80] for v in row))
-    console.print(dead_table if dead else "no dead letters")
+    for row in found["dead"]:
+        dead_table.add_row(*(str(v)[:80] for v in row.values()))
+    console.print(dead_table if found["dead"] else "no dead letters")
 
 
 @hooks_app.command("retry")
@@ -273,40 +273,13 @@ def hooks_retry(
     plugin: str = typer.Option(None, help="Only this plugin's dead letters."),
 ) -> None:
     """Deliver the dead letters again, now (each once; a failure leaves it dead)."""
-    import psycopg
-
-    from hooks.dispatcher import EVENT_SQL
     from server.hooks import make_dispatcher
 
     url = _ready_database()
     settings = get_settings()
 
     async def work(pool):
-        dispatcher = make_dispatcher(pool, settings)
-        ok = failed = 0
-        with psycopg.connect(url, autocommit=True) as conn:
-            dead = conn.execute(
-                "SELECT id, plugin, event_id FROM hook_dead_letters WHERE retried_at IS NULL "
-                "AND (%s::text IS NULL OR plugin = %s) ORDER BY id",
-                (plugin, plugin),
-            ).fetchall()
-            for letter_id, name, event_id in dead:
-                async with pool.connection() as aconn:
-                    row = await (await aconn.execute(EVENT_SQL, (event_id,))).fetchone()
-                try:
-                    await dispatcher.call(name, await dispatcher.event(row))
-                except Exception as error:
-                    failed += 1
-                    conn.execute(
-                        "UPDATE hook_dead_letters SET error = %s WHERE id = %s",
-                        (str(error)[:2000], letter_id),
-                    )
-                    continue
-                conn.execute(
-                    "UPDATE hook_dead_letters SET retried_at = now() WHERE id = %s", (letter_id,)
-                )
-                ok += 1
-        return ok, failed
+        return await make_dispatcher(pool, settings).retry_dead_letters(plugin)
 
     ok, failed = _with_pool(url, work)
     console.print(f"delivered {ok} dead letter(s); {failed} failed again")
@@ -320,7 +293,6 @@ def mirror_sync(
 ) -> None:
     """Repair the mirror from the checkpoints: every root checkpoint is mirrored again, in order
     (idempotent), so the mirror equals the state."""
-    import psycopg
     from rich.progress import Progress
 
     from hooks.builtin.mirror import Mirror
@@ -328,36 +300,20 @@ def mirror_sync(
     from hooks.manager import get_plugin_manager
 
     url = _ready_database()
-    with psycopg.connect(url) as conn:
-        checkpoints = conn.execute(
-            "SELECT thread_id, checkpoint_id, parent_checkpoint_id, metadata->>'run_id', "
-            "metadata->>'source' FROM checkpoints WHERE checkpoint_ns = '' "
-            "AND (%s::text[] IS NULL OR thread_id = ANY(%s::text[])) ORDER BY thread_id, checkpoint_id",
-            (thread or None, thread or None),
-        ).fetchall()
 
     async def work(pool):
         mirror = Mirror(pool)
         dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", mirror)]))
+        rows = await dispatcher.checkpoint_events(thread or None)
         with Progress(console=console) as progress:
-            task = progress.add_task("mirroring checkpoints", total=len(checkpoints))
-            for thread_id, checkpoint_id, parent, run_id, source in checkpoints:
-                row = {
-                    "id": 0,
-                    "kind": "checkpoint",
-                    "thread_id": thread_id,
-                    "checkpoint_id": checkpoint_id,
-                    "parent_checkpoint_id": parent,
-                    "run_id": run_id,
-                    "source": source,
-                    "payload": {},
-                    "created_at": None,
-                }
-                await mirror.after_checkpoint(event=await dispatcher.event(row, cache=False))
+            task = progress.add_task("mirroring checkpoints", total=len(rows))
+            for row in rows:
+                await dispatcher.call("mirror", await dispatcher.event(row, cache=False))
                 progress.advance(task)
+        return len(rows)
 
-    _with_pool(url, work)
-    console.print(f"[green]mirrored {len(checkpoints)} checkpoint(s)[/]")
+    count = _with_pool(url, work)
+    console.print(f"[green]mirrored {count} checkpoint(s)[/]")
 
 
 @threads_app.command("restore")
@@ -425,7 +381,8 @@ def users_create(
 ) -> None:
     """Create a user. The password comes from stdin (never from the command line, where other
     users of the machine could read it in the process list)."""
-    from store import accounts, audit
+    from store import accounts
+    from store.repositories import audit
 
     if not password_stdin:
         raise typer.BadParameter(
@@ -496,7 +453,8 @@ def users_list() -> None:
 
 
 def _set_active(email: str, active: bool) -> None:
-    from store import accounts, audit
+    from store import accounts
+    from store.repositories import audit
 
     try:
         accounts.normalize_email(email)
@@ -536,7 +494,8 @@ def users_api_key(
     name: str = typer.Option("cli", help="A name to tell the key apart."),
 ) -> None:
     """Create an API key for a user and print it (it is shown once, stored hashed)."""
-    from store import accounts, audit
+    from store import accounts
+    from store.repositories import audit, users
 
     try:
         address = accounts.normalize_email(email)
@@ -546,11 +505,10 @@ def users_api_key(
 
     async def work(pool):
         async with pool.connection() as conn, conn.transaction():
-            cur = await conn.execute("SELECT id FROM users WHERE email = %s", (address,))
-            row = await cur.fetchone()
-            if row is None:
+            user_id = await users.id_by_email(conn, address)
+            if user_id is None:
                 return None
-            key, created = await accounts.issue_credential(conn, row["id"], name=name)
+            key, created = await accounts.issue_credential(conn, user_id, name=name)
             await audit.record(conn, "cli", "auth.api_key_created", str(created["id"]))
             return key
 

@@ -31,8 +31,8 @@ import psycopg
 from psycopg_pool import PoolTimeout
 
 from server.settings import Settings
-from store import audit
 from store.accounts import Principal
+from store.repositories import audit
 
 logger = logging.getLogger("adlaan.gate")
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from store.repositories import checkpoints, owners
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -50,12 +52,6 @@ _WATCHED_POSTS = (
 
 #: The user the gate (server/gate.py) authenticated for the request being checked.
 _caller: contextvars.ContextVar[str | None] = contextvars.ContextVar("guard_caller", default=None)
-_CHECKPOINT_OF_CALLER_SQL = """
-SELECT EXISTS (SELECT 1 FROM resource_owners WHERE kind = 'thread' AND resource_id = %s
-               AND owner_id::text = %s) AS mine,
-       EXISTS (SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = %s
-               AND checkpoint_id = %s) AS found
-"""
 
 
 class BadRequest(Exception):
@@ -229,15 +225,11 @@ class RequestGuard:
         if pool is None:
             return
         async with pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    _CHECKPOINT_OF_CALLER_SQL,
-                    (thread_id, _caller.get(), thread_id, ns, checkpoint_id),
-                )
-            ).fetchone()
+            mine = await owners.owner_of(conn, "thread", thread_id) == _caller.get()
+            found = mine and await checkpoints.exists(conn, thread_id, ns, checkpoint_id)
         # Only the owner learns which checkpoints exist; anyone else gets the API's own answer
         # for a thread that does not exist, whether it does or not.
-        if row["mine"] and not row["found"]:
+        if mine and not found:
             raise BadRequest(
                 404,
                 f"checkpoint {checkpoint_id!r} does not exist in thread {thread_id!r} "

@@ -19,18 +19,18 @@ written through, only its run; the deletion, which the worker requests without c
 ``Threads.delete``'s iterator, is written through at once, with the thread's runs and mirror
 rows. A stateless run lost with the server is dropped at the next start, with its thread.
 
-The contact with the runtime is narrow (the ``ops`` classes and ``GLOBAL_STORE``) and pinned; the
-contract test ``tests/unit/test_compat.py`` fails when an upgrade changes it.
+The runtime's ops are wrapped, and its store read, by ``server.runtime`` (the one place that
+touches the runtime's internals, pinned and contract-tested); this module decides what each change
+writes.
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
 import logging
 import pickle
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,12 +39,21 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from hooks.builtin.mirror import LOCK_THREAD_SQL
-from store.audit import INSERT_SQL as AUDIT_SQL
+from server.runtime import (
+    Listeners,
+    current_identity,
+    install_write_through,
+    runtime_store,
+    uninstall_write_through,
+)
 from store.models.hook_event import RUN_EVENT_SQL
+from store.repositories import conversations, tombstones
+from store.repositories import registry as registry_rows
+from store.repositories.audit import INSERT_SQL as AUDIT_SQL
 
 logger = logging.getLogger("adlaan.registry")
 
-#: Fields of a thread the runtime derives from checkpoints; never persisted here.
+#: Fields of a thread the runtime derives from its checkpoints; never persisted here.
 _DERIVED_THREAD_FIELDS = ("values", "interrupts", "error")
 _TERMINAL_RUN_STATUSES = {"success", "error", "timeout", "interrupted"}
 #: Checkpoint metadata keys that are LangGraph's own, not the thread's metadata.
@@ -73,43 +82,17 @@ _INTERNAL_METADATA = {
     "user-agent",
 }
 
-UPSERT_SQL = """
-INSERT INTO api_registry (kind, key, payload) VALUES (%s, %s, %s)
-ON CONFLICT (kind, key) DO UPDATE SET payload = EXCLUDED.payload, updated_at = now()
-"""
-DELETE_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = %s"
-DELETE_KEYS_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = ANY(%s)"
-# Messages and documents go with their conversation (ON DELETE CASCADE); LOCK_THREAD_SQL first,
-# so the mirror cannot write the rows back while (or after) they are deleted.
-DELETE_CONVERSATION_SQL = "DELETE FROM conversations WHERE thread_id = %s"
-# A thread owned by a user is that user's conversation from its creation on, whatever writes its
-# checkpoints (runs carry the owner in their metadata; state updates do not).
-OWN_CONVERSATION_SQL = """
-INSERT INTO conversations (id, thread_id, owner_id, metadata)
-SELECT gen_random_uuid(), %(thread_id)s, u.id, jsonb_build_object('owner', u.id::text)
-FROM users u WHERE u.id::text = %(owner)s
-ON CONFLICT (thread_id) DO UPDATE SET owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id)
-"""
-DELETE_PREFIX_SQL = "DELETE FROM api_registry WHERE kind = %s AND key LIKE %s"
-
-# Threads with checkpoints but without a registry row: their newest root checkpoint's metadata.
-ORPHAN_THREADS_SQL = """
-SELECT DISTINCT ON (c.thread_id) c.thread_id, c.metadata,
-       (first.checkpoint ->> 'ts')::timestamptz AS created_at,
-       (c.checkpoint ->> 'ts')::timestamptz AS updated_at
-FROM checkpoints c
-JOIN LATERAL (
-    SELECT checkpoint FROM checkpoints f
-    WHERE f.thread_id = c.thread_id AND f.checkpoint_ns = ''
-    ORDER BY f.checkpoint_id LIMIT 1
-) first ON true
-WHERE c.checkpoint_ns = ''
-  -- the API's threads have UUIDs; others (e.g. the Python Agent API's "user-123-session-456")
-  -- are not API threads and stay out of its registry
-  AND c.thread_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-  AND NOT EXISTS (SELECT 1 FROM api_registry r WHERE r.kind = 'thread' AND r.key = c.thread_id)
-ORDER BY c.thread_id, c.checkpoint_id DESC
-"""
+UPSERT_SQL, DELETE_SQL, DELETE_PREFIX_SQL = (
+    registry_rows.UPSERT_SQL,
+    registry_rows.DELETE_SQL,
+    registry_rows.DELETE_PREFIX_SQL,
+)
+DELETE_KEYS_SQL = registry_rows.DELETE_KEYS_SQL
+# Messages and documents go with their conversation; LOCK_THREAD_SQL first, so the mirror cannot
+# write the rows back while (or after) they are deleted.
+DELETE_CONVERSATION_SQL = conversations.DELETE_ONE_SQL
+OWN_CONVERSATION_SQL = conversations.OWN_SQL
+ORPHAN_THREADS_SQL = registry_rows.ORPHAN_THREADS_SQL
 
 
 def _dumps(value: Any) -> bytes:
@@ -163,7 +146,7 @@ class Registry:
             if isinstance(owner := (t.get("metadata") or {}).get("owner"), str) and owner
         ]
         if revive:
-            rows.append(("DELETE FROM deleted_threads WHERE thread_id = ANY(%s)", (list(wanted),)))
+            rows.append((tombstones.REVIVE_SQL, (list(wanted),)))
         await self.execute(rows)
 
     async def forget(self, kind: str, key: Any) -> None:
@@ -221,9 +204,7 @@ class Registry:
         never overwrites what the store already holds, which is newer)."""
         report = RestoreReport()
         async with self.pool.connection() as conn:
-            rows = await (
-                await conn.execute("SELECT kind, key, payload FROM api_registry ORDER BY kind, key")
-            ).fetchall()
+            rows = await (await conn.execute(registry_rows.ALL_SQL)).fetchall()
             orphans = await (await conn.execute(ORPHAN_THREADS_SQL)).fetchall()
         have = {
             "thread": {_key(t["thread_id"]) for t in store["threads"]},
@@ -344,81 +325,20 @@ deletion_audited: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-def _wrap_iterator(op: Callable, after: Callable[[Any, Any], Any]) -> Callable:
-    """Wrap an op returning an async iterator: ``after(conn, item)`` runs for each item before it
-    is handed to the API (so the write is durable before the API acknowledges it)."""
-
-    @functools.wraps(op)
-    async def wrapper(conn, *args, **kwargs):
-        iterator = await op(conn, *args, **kwargs)
-        if _registry is None:
-            return iterator
-
-        async def through() -> AsyncIterator[Any]:
-            async for item in iterator:
-                await after(conn, item)
-                yield item
-
-        return through()
-
-    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _store_of(conn) -> dict:
-    store = getattr(conn, "store", None)
-    if store is None:
-        from langgraph_runtime_inmem.database import GLOBAL_STORE
-
-        store = GLOBAL_STORE
-    return store
-
-
-async def _after_thread(conn, thread) -> None:
+async def _after_thread(store: dict, thread) -> None:
     if isinstance(thread, dict):
-        await _registry.save_threads(_store_of(conn), [thread["thread_id"]])
+        await _registry.save_threads(store, [thread["thread_id"]])
 
 
-async def _after_thread_created(conn, thread) -> None:
+async def _after_thread_created(store: dict, thread) -> None:
     """A thread created (again) under an id deliberately: lift the id's tombstone, if any."""
     if isinstance(thread, dict):
-        await _registry.save_threads(_store_of(conn), [thread["thread_id"]], revive=True)
+        await _registry.save_threads(store, [thread["thread_id"]], revive=True)
 
 
 def _actor() -> str | None:
     """The authenticated caller of the API request being served, if any (for audit entries)."""
-    from langgraph_api.utils import get_auth_ctx
-
-    ctx = get_auth_ctx()
-    identity = getattr(getattr(ctx, "user", None), "identity", None) if ctx else None
-    return identity or None
-
-
-def _wrap_delete_thread(op: Callable) -> Callable:
-    """``Threads.delete(conn, thread_id)`` deletes as it is called; the worker that ends a
-    stateless run never consumes the iterator it returns. So the write-through happens here, at
-    once, and the caller gets an iterator over what was deleted."""
-
-    @functools.wraps(op)
-    async def wrapper(conn, thread_id, *args, **kwargs):
-        if _registry is None:
-            return await op(conn, thread_id, *args, **kwargs)
-        # the op removes the thread and its runs from the store: note them first
-        store = _store_of(conn)
-        thread = next((t for t in store["threads"] if _key(t["thread_id"]) == _key(thread_id)), {})
-        runs = [r for r in store["runs"] if _key(r.get("thread_id")) == _key(thread_id)]
-        deleted = [item async for item in await op(conn, thread_id, *args, **kwargs)]
-        for item in deleted:
-            await _after_thread_deleted(item, thread, runs)
-
-        async def replay() -> AsyncIterator[Any]:
-            for item in deleted:
-                yield item
-
-        return replay()
-
-    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
-    return wrapper
+    return current_identity()
 
 
 async def _after_thread_deleted(thread_id: Any, thread: dict, runs: list[dict]) -> None:
@@ -438,53 +358,39 @@ async def _after_thread_deleted(thread_id: Any, thread: dict, runs: list[dict]) 
     await _registry.forget_thread(key, [_key(r["run_id"]) for r in runs], audit=audit)
 
 
-def _wrap_copy(op: Callable) -> Callable:
+async def _after_thread_copied(store: dict, thread_id: Any, thread) -> None:
     """Like the other thread ops, plus an audit entry naming the source thread."""
-
-    @functools.wraps(op)
-    async def wrapper(conn, thread_id, *args, **kwargs):
-        async def after(conn, thread) -> None:
-            await _after_thread(conn, thread)
-            if isinstance(thread, dict):
-                target = _key(thread["thread_id"])
-                details = Jsonb({"source_thread_id": _key(thread_id)})
-                await _registry.execute(
-                    [
-                        (
-                            AUDIT_SQL,
-                            (_actor(), "thread.copied", target, details, f"thread.copied:{target}"),
-                        )
-                    ]
-                )
-
-        return await _wrap_iterator(op, after)(conn, thread_id, *args, **kwargs)
-
-    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
-    return wrapper
+    await _after_thread(store, thread)
+    if isinstance(thread, dict):
+        target = _key(thread["thread_id"])
+        details = Jsonb({"source_thread_id": _key(thread_id)})
+        await _registry.execute(
+            [(AUDIT_SQL, (_actor(), "thread.copied", target, details, f"thread.copied:{target}"))]
+        )
 
 
-async def _after_assistant(conn, assistant) -> None:
+async def _after_assistant(store: dict, assistant) -> None:
     if isinstance(assistant, dict):
-        await _registry.save_assistant(_store_of(conn), assistant["assistant_id"])
+        await _registry.save_assistant(store, assistant["assistant_id"])
 
 
-async def _after_assistant_deleted(conn, assistant_id) -> None:
+async def _after_assistant_deleted(store: dict, assistant_id) -> None:
     await _registry.forget("assistant", assistant_id)
 
 
-async def _after_run(conn, run) -> None:
+async def _after_run(store: dict, run) -> None:
     if isinstance(run, dict):
-        await _registry.save_run(_store_of(conn), run)
+        await _registry.save_run(store, run)
 
 
-async def _after_run_deleted(conn, run_id) -> None:
+async def _after_run_deleted(store: dict, run_id) -> None:
     await _registry.forget("run", run_id)
 
 
-async def _run_ended(conn, run_id: Any, status: str) -> None:
+async def _run_ended(store: dict, run_id: Any, status: str) -> None:
     """A run that ends leaves the registry and enters the hooks outbox, in one transaction."""
     statements = [(DELETE_SQL, ("run", _key(run_id)))]
-    run = next((r for r in _store_of(conn)["runs"] if _key(r["run_id"]) == _key(run_id)), None)
+    run = next((r for r in store["runs"] if _key(r["run_id"]) == _key(run_id)), None)
     if run is not None and status in _TERMINAL_RUN_STATUSES:
         payload = {
             "status": status,
@@ -496,84 +402,30 @@ async def _run_ended(conn, run_id: Any, status: str) -> None:
     await _registry.execute(statements)
 
 
-def _wrap_set_status(op: Callable) -> Callable:
-    """``Runs.set_status(conn, run_id, status)``: used for retries and by other callers."""
-
-    @functools.wraps(op)
-    async def wrapper(conn, run_id, status, *args, **kwargs):
-        result = await op(conn, run_id, status, *args, **kwargs)
-        if _registry is not None and status in _TERMINAL_RUN_STATUSES:
-            await _run_ended(conn, run_id, status)
-        return result
-
-    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _wrap_set_joint_status(op: Callable) -> Callable:
-    """``Threads.set_joint_status(conn, thread_id, run_id, run_status, ...)``: how the worker
-    ends every run (``rollback`` deletes the run)."""
-
-    @functools.wraps(op)
-    async def wrapper(conn, thread_id, run_id, run_status, *args, **kwargs):
-        result = await op(conn, thread_id, run_id, run_status, *args, **kwargs)
-        if _registry is not None and (
-            run_status in _TERMINAL_RUN_STATUSES or run_status == "rollback"
-        ):
-            await _run_ended(conn, run_id, run_status)
-        return result
-
-    wrapper.__adlaan_wrapped__ = op  # type: ignore[attr-defined]
-    return wrapper
-
-
-#: (class name, method, wrapper factory) — everything this module touches in the runtime.
-WRAPPED_OPS: tuple[tuple[str, str, Callable[[Callable], Callable]], ...] = (
-    ("Threads", "put", lambda op: _wrap_iterator(op, _after_thread_created)),
-    ("Threads", "patch", lambda op: _wrap_iterator(op, _after_thread)),
-    ("Threads", "copy", _wrap_copy),
-    ("Threads", "delete", _wrap_delete_thread),
-    ("Assistants", "put", lambda op: _wrap_iterator(op, _after_assistant)),
-    ("Assistants", "patch", lambda op: _wrap_iterator(op, _after_assistant)),
-    ("Assistants", "set_latest", lambda op: _wrap_iterator(op, _after_assistant)),
-    ("Assistants", "delete", lambda op: _wrap_iterator(op, _after_assistant_deleted)),
-    ("Runs", "put", lambda op: _wrap_iterator(op, _after_run)),
-    ("Runs", "delete", lambda op: _wrap_iterator(op, _after_run_deleted)),
-    ("Runs", "set_status", _wrap_set_status),
-    ("Threads", "set_joint_status", _wrap_set_joint_status),
-)
-
-
-SUPPORTED_RUNTIME = "0.36.7"
-
-
 def install(registry: Registry) -> None:
-    """Wrap the runtime's mutating ops (once) and route their writes to ``registry``."""
+    """Route the runtime's changes to ``registry`` (``server.runtime`` wraps its ops, once)."""
     global _registry
-    from importlib.metadata import version
-
-    from langgraph_runtime_inmem import ops
-
-    if (found := version("langgraph-runtime-inmem")) != SUPPORTED_RUNTIME:
-        raise RuntimeError(
-            f"server/registry.py was written for langgraph-runtime-inmem {SUPPORTED_RUNTIME}, "
-            f"found {found}: re-check the wrapped ops (tests/unit/test_compat.py) and the pin"
+    install_write_through(
+        Listeners(
+            thread_created=_after_thread_created,
+            thread_saved=_after_thread,
+            thread_copied=_after_thread_copied,
+            thread_deleted=_after_thread_deleted,
+            assistant_saved=_after_assistant,
+            assistant_deleted=_after_assistant_deleted,
+            run_saved=_after_run,
+            run_deleted=_after_run_deleted,
+            run_ended=_run_ended,
         )
-
+    )
     _registry = registry
-    for class_name, method, factory in WRAPPED_OPS:
-        cls = getattr(ops, class_name)
-        current = cls.__dict__[method]
-        function = current.__func__ if isinstance(current, staticmethod) else current
-        if getattr(function, "__adlaan_wrapped__", None) is not None:
-            continue
-        setattr(cls, method, staticmethod(factory(function)))
 
 
 def uninstall() -> None:
     """Stop writing through (the wrappers stay, and pass calls straight on)."""
     global _registry
     _registry = None
+    uninstall_write_through()
 
 
 def thread_owner(thread_id: Any) -> str | None:
@@ -583,10 +435,3 @@ def thread_owner(thread_id: Any) -> str | None:
         if str(thread["thread_id"]) == str(thread_id):
             return str((thread.get("metadata") or {}).get("owner") or "")
     return None
-
-
-def runtime_store() -> dict:
-    """The in-memory runtime's store (threads, assistants, runs...)."""
-    from langgraph_runtime_inmem.database import GLOBAL_STORE
-
-    return GLOBAL_STORE

@@ -21,6 +21,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import AsyncConnection, errors
 
+from store.repositories import api_keys, users
+
 API_KEY_PREFIX = "adlk_"
 SESSION_PREFIX = "adls_"
 MIN_PASSWORD_LENGTH = 8
@@ -97,32 +99,21 @@ async def create_user(
             raise AccountError("a new user needs a password")
         password_hash = await asyncio.to_thread(hash_password, password)
     try:
-        cur = await conn.execute(
-            "INSERT INTO users (id, email, display_name, password_hash, is_admin) "
-            "VALUES (%s, %s, %s, %s, %s) RETURNING id, email, display_name, is_admin, is_active, created_at",
-            (uuid.uuid4(), address, display_name, password_hash, is_admin),
+        return await users.insert(
+            conn, address, password_hash, is_admin=is_admin, display_name=display_name
         )
     except errors.UniqueViolation:
         raise AccountError(f"a user with e-mail {address} already exists") from None
-    return await cur.fetchone()
 
 
 async def list_users(conn: AsyncConnection) -> list[dict[str, Any]]:
     """Every user, oldest first, without credentials."""
-    cur = await conn.execute(
-        "SELECT id, email, display_name, is_admin, is_active, created_at FROM users "
-        "ORDER BY created_at, email"
-    )
-    return await cur.fetchall()
+    return await users.list_all(conn)
 
 
 async def set_active(conn: AsyncConnection, email: str, active: bool) -> bool:
     """Enable or disable a user (a disabled user's credentials stop working at once)."""
-    cur = await conn.execute(
-        "UPDATE users SET is_active = %s, updated_at = now() WHERE email = %s",
-        (active, normalize_email(email)),
-    )
-    return cur.rowcount == 1
+    return await users.set_active(conn, normalize_email(email), active)
 
 
 async def find_login(conn: AsyncConnection, email: str) -> dict[str, Any] | None:
@@ -133,11 +124,7 @@ async def find_login(conn: AsyncConnection, email: str) -> dict[str, Any] | None
         address = normalize_email(email)
     except AccountError:
         return None
-    cur = await conn.execute(
-        "SELECT id, email, password_hash, is_admin, is_active FROM users WHERE email = %s",
-        (address,),
-    )
-    return await cur.fetchone()
+    return await users.for_login(conn, address)
 
 
 @dataclass(frozen=True)
@@ -166,9 +153,7 @@ def verify_password(user: dict[str, Any] | None, password: str) -> LoginCheck:
 
 async def set_password_hash(conn: AsyncConnection, user_id: uuid.UUID | str, digest: str) -> None:
     """Store a new password hash for ``user_id`` (a rehash from ``verify_password``)."""
-    await conn.execute(
-        "UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s", (digest, user_id)
-    )
+    await users.set_password_hash(conn, user_id, digest)
 
 
 async def issue_credential(
@@ -181,65 +166,36 @@ async def issue_credential(
 ) -> tuple[str, dict[str, Any]]:
     """A new credential for ``user_id``: the token (shown once, never stored) and its row."""
     token = (API_KEY_PREFIX if kind == "api_key" else SESSION_PREFIX) + secrets.token_urlsafe(32)
-    cur = await conn.execute(
-        "INSERT INTO api_keys (id, user_id, kind, name, prefix, key_hash, expires_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, now() + %s::interval) "
-        "RETURNING id, kind, name, prefix, created_at, expires_at",
-        (uuid.uuid4(), user_id, kind, name, token[:12], token_digest(token), ttl),
+    row = await api_keys.insert(
+        conn, user_id, kind=kind, name=name, prefix=token[:12], digest=token_digest(token), ttl=ttl
     )
-    return token, await cur.fetchone()
+    return token, row
 
 
 async def resolve_credential(conn: AsyncConnection, token: str) -> Principal | None:
     """The user a live credential belongs to, or None (unknown, revoked, expired, disabled)."""
     if not token.startswith((API_KEY_PREFIX, SESSION_PREFIX)) or len(token) > 200:
         return None
-    cur = await conn.execute(
-        "SELECT k.id AS key_id, k.last_used_at, u.id, u.email, u.is_admin FROM api_keys k "
-        "JOIN users u ON u.id = k.user_id "
-        "WHERE k.key_hash = %s AND k.revoked_at IS NULL "
-        "AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.is_active",
-        (token_digest(token),),
-    )
-    row = await cur.fetchone()
+    row = await api_keys.live_by_digest(conn, token_digest(token))
     if row is None:
         return None
     last = row["last_used_at"]
     if last is None or datetime.now(last.tzinfo) - last > LAST_USED_RESOLUTION:
-        await conn.execute(
-            "UPDATE api_keys SET last_used_at = now() WHERE id = %s", (row["key_id"],)
-        )
+        await api_keys.touch(conn, row["key_id"])
     return Principal(str(row["id"]), row["email"], row["is_admin"], str(row["key_id"]))
 
 
 async def list_credentials(conn: AsyncConnection, user_id: str) -> list[dict[str, Any]]:
     """A user's live API keys (sessions are not listed), newest first."""
-    cur = await conn.execute(
-        "SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_keys "
-        "WHERE user_id = %s AND kind = 'api_key' AND revoked_at IS NULL ORDER BY created_at DESC",
-        (user_id,),
-    )
-    return await cur.fetchall()
+    return await api_keys.list_api_keys(conn, user_id)
 
 
 async def revoke_credential(conn: AsyncConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
     """Revoke one of the user's credentials; False if it is not theirs or already revoked."""
-    cur = await conn.execute(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND user_id = %s "
-        "AND revoked_at IS NULL",
-        (key_id, user_id),
-    )
-    return cur.rowcount == 1
+    return await api_keys.revoke(conn, user_id, key_id)
 
 
 async def service_principal(conn: AsyncConnection, email: str) -> Principal:
     """The principal of a service user (no password, so nobody logs in as it), created once."""
-    address = normalize_email(email)
-    cur = await conn.execute(
-        "INSERT INTO users (id, email, display_name) VALUES (%s, %s, %s) "
-        "ON CONFLICT (email) DO UPDATE SET updated_at = users.updated_at "
-        "RETURNING id, email, is_admin",
-        (uuid.uuid4(), address, address),
-    )
-    row = await cur.fetchone()
+    row = await users.ensure_service(conn, normalize_email(email))
     return Principal(str(row["id"]), row["email"], row["is_admin"])

@@ -17,48 +17,24 @@ from typing import Literal
 from psycopg import AsyncConnection, Connection
 from psycopg.types.json import Jsonb
 
+from store.repositories import audit, checkpoints, conversations, registry, tombstones
+
 Policy = Literal["delete", "archive"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks", "": "days"}
 
-IDLE_THREADS_SQL = """
-SELECT thread_id, max((checkpoint ->> 'ts')::timestamptz) AS last_activity
-FROM checkpoints ck
-WHERE checkpoint_ns = ''
-  AND NOT (%s AND EXISTS (
-      SELECT 1 FROM conversations c WHERE c.thread_id = ck.thread_id AND c.status = 'archived'
-  ))
-GROUP BY thread_id
-HAVING max((checkpoint ->> 'ts')::timestamptz) < %s
-ORDER BY last_activity
-LIMIT %s
-"""
-
+IDLE_THREADS_SQL = checkpoints.IDLE_THREADS_SQL
 DELETE_THREADS_SQL = (
     # tombstone first: a run still writing to one of these threads cannot bring it back
-    "INSERT INTO deleted_threads (thread_id) SELECT unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING",
-    "DELETE FROM checkpoint_writes WHERE thread_id = ANY(%(ids)s)",
-    "DELETE FROM checkpoint_blobs WHERE thread_id = ANY(%(ids)s)",
-    "DELETE FROM checkpoints WHERE thread_id = ANY(%(ids)s)",
+    tombstones.ADD_SQL,
+    *checkpoints.DELETE_SQL,
     # messages and documents go with their conversation (ON DELETE CASCADE)
-    "DELETE FROM conversations WHERE thread_id = ANY(%(ids)s)",
-    # or the crash-safe registry would bring the thread back at the next start
-    "DELETE FROM api_registry WHERE kind = 'thread' AND key = ANY(%(ids)s)",
+    conversations.DELETE_SQL,
+    registry.FORGET_THREADS_SQL,
 )
-
-# Archiving works before the mirror has written a conversation row: it writes one.
-ARCHIVE_SQL = """
-INSERT INTO conversations (id, thread_id, status)
-SELECT gen_random_uuid(), t, 'archived' FROM unnest(%(ids)s::text[]) AS t
-ON CONFLICT (thread_id) DO UPDATE SET status = 'archived', updated_at = now()
-"""
-
-AUDIT_SQL = """
-INSERT INTO audit_logs (actor, action, target, details)
-SELECT %(actor)s, %(action)s, t.thread_id, %(details)s || jsonb_build_object('last_activity', t.last)
-FROM unnest(%(ids)s::text[], %(lasts)s::timestamptz[]) AS t(thread_id, last)
-"""
+ARCHIVE_SQL = conversations.ARCHIVE_SQL
+AUDIT_SQL = audit.THREADS_SQL
 
 
 def parse_duration(text: str) -> timedelta:
@@ -143,17 +119,9 @@ async def aapply_policy(
 
 
 #: Tombstones only need to outlive any run that was in flight when its thread was deleted.
-PURGE_TOMBSTONES_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval '7 days'"
-
-
-# A batch at a time, oldest first: one statement never holds locks on the whole table.
-PURGE_AUDIT_BATCH_SQL = """
-DELETE FROM audit_logs WHERE id IN (
-    SELECT id FROM audit_logs WHERE created_at < %s ORDER BY created_at, id LIMIT %s
-)
-"""
-#: The purge itself is audited (by count and cut-off), so a gap in the log is explained.
-AUDIT_PURGED_SQL = "INSERT INTO audit_logs (actor, action, details) VALUES (%s, 'audit.purged', %s)"
+PURGE_TOMBSTONES_SQL = tombstones.SWEEP_OLD_SQL
+PURGE_AUDIT_BATCH_SQL = audit.PURGE_BATCH_SQL
+AUDIT_PURGED_SQL = audit.PURGED_SQL
 
 
 def _purged_details(deleted: int, cutoff: datetime) -> Jsonb:

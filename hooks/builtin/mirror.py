@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -20,62 +19,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from hooks import hookimpl
 from hooks.events import CheckpointEvent, RunEvent
-from store.audit import INSERT_SQL as AUDIT_SQL
-from store.repositories import owners
+from store.repositories import checkpoints, conversations, documents, owners, tombstones
+from store.repositories import messages as messages_repo
+from store.repositories.audit import INSERT_SQL as AUDIT_SQL
 
 TITLE_LENGTH = 120
 #: NUL, and surrogate code points (a Python str holds them only unpaired): PostgreSQL refuses both.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-UPSERT_CONVERSATION_SQL = """
-INSERT INTO conversations (id, thread_id, owner_id, title, metadata, last_activity_at, created_at)
-VALUES (%(id)s, %(thread_id)s::text,
-        -- the durable owner (resource_owners), never what a checkpoint's metadata says
-        (SELECT owner_id FROM resource_owners
-         WHERE kind = 'thread' AND resource_id = %(thread_id)s::text),
-        %(title)s,
-        %(metadata)s, %(at)s, %(at)s)
-ON CONFLICT (thread_id) DO UPDATE SET
-    owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id),
-    title = COALESCE(conversations.title, EXCLUDED.title),
-    metadata = conversations.metadata || EXCLUDED.metadata,
-    last_activity_at = GREATEST(conversations.last_activity_at, EXCLUDED.last_activity_at),
-    updated_at = now()
-RETURNING id
-"""
-UPSERT_MESSAGE_SQL = """
-INSERT INTO messages (conversation_id, message_id, role, type, content, tool_calls, checkpoint_id)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (conversation_id, message_id) DO UPDATE SET
-    role = EXCLUDED.role, type = EXCLUDED.type, content = EXCLUDED.content,
-    tool_calls = EXCLUDED.tool_calls
-"""
-CURRENT_MESSAGES_SQL = """
-UPDATE messages SET
-    is_current = message_id = ANY(%(ids)s::text[]),
-    position = array_position(%(ids)s::text[], message_id::text) - 1
-WHERE conversation_id = %(conversation)s
-  AND (is_current OR message_id = ANY(%(ids)s::text[]))
-"""
-INSERT_DOCUMENT_SQL = """
-INSERT INTO documents (conversation_id, document_key, version, type, jurisdiction, title, body,
-                       citations, content_hash, checkpoint_id)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (conversation_id, document_key, version, content_hash) DO NOTHING
-"""
 #: Taken first by every transaction that writes a thread's mirror rows, and by the registry's
 #: deletion of those rows (server/registry.py): the two never interleave.
 LOCK_THREAD_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('adlaan.thread:' || %s, 0))"
-#: A deleted thread (a stateless run's temporary thread, say) keeps a tombstone for a while: an
-#: event delivered after the deletion must not write its conversation back.
-TOMBSTONED_SQL = "SELECT EXISTS (SELECT 1 FROM deleted_threads WHERE thread_id = %s)"
-# Checkpoints committed between an update's parent and the update itself: it branched off.
-IS_FORK_SQL = """
-SELECT EXISTS (
-    SELECT 1 FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''
-    AND checkpoint_id > %s AND checkpoint_id < %s
-)
-"""
 
 
 def clean_text(text: str) -> tuple[str, bool]:
@@ -136,22 +90,16 @@ class Mirror:
         }
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute(LOCK_THREAD_SQL, (event.thread_id,))
-            tombstoned = await (await conn.execute(TOMBSTONED_SQL, (event.thread_id,))).fetchone()
-            if tombstoned["exists"]:
+            # a deleted thread (a stateless run's, say): a late event must not write it back
+            if await tombstones.is_deleted(conn, event.thread_id):
                 return
-            row = await (
-                await conn.execute(
-                    UPSERT_CONVERSATION_SQL,
-                    {
-                        "id": uuid.uuid4(),
-                        "thread_id": event.thread_id,
-                        "title": clean_text(title)[0] if title else None,
-                        "metadata": Jsonb(_clean_json(metadata)),
-                        "at": event.created_at,
-                    },
-                )
-            ).fetchone()
-            conversation = row["id"]
+            conversation = await conversations.upsert_seen(
+                conn,
+                event.thread_id,
+                title=clean_text(title)[0] if title else None,
+                metadata=_clean_json(metadata),
+                at=event.created_at,
+            )
             replaced, params = [], []
             for message in messages:
                 content, changed = clean_text(_content_text(message.content))
@@ -169,14 +117,9 @@ class Mirror:
                         event.checkpoint_id,
                     )
                 )
-            if params:  # one pipelined batch, not a round trip per message
-                async with conn.cursor() as cur:
-                    await cur.executemany(UPSERT_MESSAGE_SQL, params)
+            await messages_repo.upsert_many(conn, params)
             if event.is_head:
-                await conn.execute(
-                    CURRENT_MESSAGES_SQL,
-                    {"ids": [m.id for m in messages], "conversation": conversation},
-                )
+                await messages_repo.set_current(conn, conversation, [m.id for m in messages])
             document = event.values.get("document") or {}
             if document.get("version"):
                 body = clean_text(str(document.get("body", "")))[0]
@@ -184,20 +127,18 @@ class Mirror:
                 digest = hashlib.sha256(
                     (body + json.dumps(citations, sort_keys=True)).encode()
                 ).hexdigest()
-                await conn.execute(
-                    INSERT_DOCUMENT_SQL,
-                    (
-                        conversation,
-                        document.get("key", "document"),
-                        document["version"],
-                        document.get("type", "document"),
-                        document.get("jurisdiction"),
-                        clean_text(str(document.get("title", "")))[0][:500],
-                        body,
-                        Jsonb(citations),
-                        digest,
-                        event.checkpoint_id,
-                    ),
+                await documents.add_version(
+                    conn,
+                    conversation,
+                    key=document.get("key", "document"),
+                    version=document["version"],
+                    type=document.get("type", "document"),
+                    jurisdiction=document.get("jurisdiction"),
+                    title=clean_text(str(document.get("title", "")))[0][:500],
+                    body=body,
+                    citations=citations,
+                    content_hash=digest,
+                    checkpoint_id=event.checkpoint_id,
                 )
             await self._audit_checkpoint(conn, event)
             if replaced:
@@ -220,12 +161,9 @@ class Mirror:
     async def _audit_checkpoint(self, conn, event: CheckpointEvent) -> None:
         forked = False
         if event.parent_checkpoint_id and event.source in ("update", "input", "fork"):
-            row = await (
-                await conn.execute(
-                    IS_FORK_SQL, (event.thread_id, event.parent_checkpoint_id, event.checkpoint_id)
-                )
-            ).fetchone()
-            forked = bool(row["exists"])
+            forked = await checkpoints.is_fork(
+                conn, event.thread_id, event.parent_checkpoint_id, event.checkpoint_id
+            )
         if event.source == "input" and event.run_id:
             action = "thread.forked" if forked else "run.started"
             key = f"run.started:{event.run_id}"

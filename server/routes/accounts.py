@@ -13,8 +13,8 @@ from server.auth import bearer_token
 from server.routes.deps import Conn, CurrentUser, SafeStr
 from server.settings import get_settings
 from server.shared import get_pool
-from store import accounts, audit
-from store.repositories import login_throttle
+from store import accounts
+from store.repositories import audit, login_throttle
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 
 from server.routes.deps import CurrentUser, SafeStr
 from server.shared import get_pool
-from store import audit
-from store.repositories import owners
+from store.repositories import audit, owners
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 

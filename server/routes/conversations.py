@@ -16,7 +16,7 @@ from server.routes.deps import (
     encode_cursor,
     owned_conversation,
 )
-from store import audit
+from store.repositories import audit, conversations, messages
 from store.retention import IdleThread, aapply_policy
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -63,31 +63,6 @@ class Message(BaseModel):
     created_at: datetime
 
 
-#: A conversation as the routes show it (one row of ``conversations c``).
-CONVERSATION_SQL = """
-SELECT c.thread_id, c.title, c.status, c.metadata ->> 'graph_id' AS graph_id, c.created_at,
-       c.last_activity_at,
-       (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id AND m.is_current)
-           AS message_count
-FROM conversations c
-"""
-LIST_SQL = (
-    CONVERSATION_SQL
-    + """WHERE c.owner_id = %(owner)s
-  AND (%(status)s::text IS NULL OR c.status = %(status)s)
-  AND (%(after)s::timestamptz IS NULL OR c.last_activity_at >= %(after)s)
-  AND (%(before)s::timestamptz IS NULL OR c.last_activity_at < %(before)s)
-  AND (%(cursor_at)s::timestamptz IS NULL OR {seek})
-ORDER BY c.last_activity_at {direction}, c.thread_id {direction}
-LIMIT %(limit)s
-"""
-)
-SEEK = {
-    "desc": "(c.last_activity_at, c.thread_id) < (%(cursor_at)s, %(cursor_id)s)",
-    "asc": "(c.last_activity_at, c.thread_id) > (%(cursor_at)s, %(cursor_id)s)",
-}
-
-
 @router.get("", response_model=ConversationPage)
 async def list_conversations(
     caller: CurrentUser,
@@ -107,21 +82,17 @@ async def list_conversations(
         raise HTTPException(
             422, "cursor is not valid: pass the next_cursor of a previous page"
         ) from None
-    sql = LIST_SQL.format(seek=SEEK[order], direction=order.upper())
-    cur = await conn.execute(
-        sql,
-        {
-            "owner": caller.user_id,
-            "status": None if status == "all" else status,
-            "after": active_after,
-            "before": active_before,
-            "cursor_at": cursor_at,
-            "cursor_id": str(seek[1]) if seek else None,
-            "limit": limit + 1,
-        },
-        prepare=False,  # a custom plan sees which filters are absent (NULL) and drops them
+    rows = await conversations.page(
+        conn,
+        caller.user_id,
+        status=None if status == "all" else status,
+        after=active_after,
+        before=active_before,
+        order=order,
+        cursor_at=cursor_at,
+        cursor_id=str(seek[1]) if seek else None,
+        limit=limit + 1,
     )
-    rows = await cur.fetchall()
     items = [Conversation(**r) for r in rows[:limit]]
     next_cursor = (
         encode_cursor(items[-1].last_activity_at, items[-1].thread_id)
@@ -132,8 +103,7 @@ async def list_conversations(
 
 
 async def _conversation_out(conn, row: dict) -> Conversation:
-    cur = await conn.execute(CONVERSATION_SQL + "WHERE c.id = %s", (row["id"],))
-    return Conversation(**await cur.fetchone())
+    return Conversation(**await conversations.shown(conn, row["id"]))
 
 
 @router.get("/{thread_id}", response_model=Conversation)
@@ -145,12 +115,7 @@ async def get_conversation(thread_id: UUID, caller: CurrentUser, conn: Conn) -> 
 async def _update(conn, caller, thread_id: UUID, title: str | None, status: str | None) -> dict:
     row = await owned_conversation(conn, caller, thread_id)
     async with conn.transaction():
-        cur = await conn.execute(
-            "UPDATE conversations SET title = COALESCE(%s, title), status = COALESCE(%s, status), "
-            "updated_at = now() WHERE id = %s RETURNING *",
-            (title, status, row["id"]),
-        )
-        updated = await cur.fetchone()
+        updated = await conversations.update(conn, row["id"], title, status)
         if title is not None and title != row["title"]:
             await audit.record(conn, caller.user_id, "conversation.renamed", str(thread_id))
         if status is not None and status != row["status"]:
@@ -214,11 +179,7 @@ async def list_messages(
 ) -> list[Message]:
     """The messages of a conversation."""
     row = await owned_conversation(conn, caller, thread_id)
-    where, order = ("AND is_current", "position") if branches == "current" else ("", "id")
-    cur = await conn.execute(
-        "SELECT message_id, role, type, content, tool_calls, position, is_current, checkpoint_id, "
-        f"created_at FROM messages WHERE conversation_id = %s {where} ORDER BY {order} "
-        "LIMIT %s OFFSET %s",
-        (row["id"], limit, offset),
+    rows = await messages.of_conversation(
+        conn, row["id"], current_only=branches == "current", limit=limit, offset=offset
     )
-    return [Message(**r) for r in await cur.fetchall()]
+    return [Message(**r) for r in rows]

@@ -13,7 +13,7 @@ from pydantic import AfterValidator
 
 from server.auth import ADMIN, ANONYMOUS
 from server.shared import get_pool
-from store import audit
+from store.repositories import audit, conversations
 
 
 @dataclass(frozen=True)
@@ -124,12 +124,7 @@ def decode_cursor(
 async def owned_conversation(conn: AsyncConnection, caller: Caller, thread_id: str) -> dict:
     """The caller's conversation of ``thread_id``; 404 otherwise. Asking for another user's
     conversation answers the same 404 and leaves an ``access.denied`` audit entry."""
-    cur = await conn.execute(
-        "SELECT id, thread_id, owner_id, title, status, metadata, created_at, updated_at, "
-        "last_activity_at FROM conversations WHERE thread_id = %s",
-        (str(thread_id),),
-    )
-    row = await cur.fetchone()
+    row = await conversations.by_thread(conn, str(thread_id))
     if row is None or str(row["owner_id"]) != caller.user_id:
         if row is not None:
             await audit.record(

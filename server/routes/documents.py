@@ -13,7 +13,8 @@ from documents.docx import to_docx
 from documents.markdown import to_markdown
 from documents.versions import diff, safe_filename
 from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation
-from store import audit
+from store.repositories import audit
+from store.repositories import documents as document_rows
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -70,33 +71,17 @@ class DocumentDiff(BaseModel):
     citations_removed: list[Citation]
 
 
-COLUMNS = (
-    "d.id, c.thread_id, d.document_key, d.version, d.type, d.jurisdiction, d.title, "
-    "d.checkpoint_id, d.created_at"
-)
-
-
 @router.get("/conversations/{thread_id}/documents", response_model=list[DocumentVersion])
 async def list_documents(thread_id: UUID, caller: CurrentUser, conn: Conn) -> list[Any]:
     """Every version of every draft of a conversation, oldest first (a version number can
     appear twice when the conversation was branched)."""
     conversation = await owned_conversation(conn, caller, thread_id)
-    cur = await conn.execute(
-        f"SELECT {COLUMNS} FROM documents d JOIN conversations c ON c.id = d.conversation_id "
-        "WHERE d.conversation_id = %s ORDER BY d.document_key, d.version, d.id",
-        (conversation["id"],),
-    )
-    return await cur.fetchall()
+    return await document_rows.of_conversation(conn, conversation["id"])
 
 
 async def owned_document(conn: AsyncConnection, caller: Caller, document_id: int) -> dict:
     """The caller's document version; 404 otherwise (audited when it is someone else's)."""
-    cur = await conn.execute(
-        f"SELECT {COLUMNS}, d.body, d.citations, c.owner_id FROM documents d "
-        "JOIN conversations c ON c.id = d.conversation_id WHERE d.id = %s",
-        (document_id,),
-    )
-    row = await cur.fetchone()
+    row = await document_rows.with_owner(conn, document_id)
     if row is None or str(row["owner_id"]) != caller.user_id:
         if row is not None:
             await audit.record(

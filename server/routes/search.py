@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from server.routes.deps import Conn, CurrentUser, SafeStr
-from store import search as full_text
+from store.repositories import messages as full_text
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 from psycopg import AsyncConnection
 
+from store.repositories import checkpoints
+
 Kind = Literal["thread", "assistant", "cron"]
 
 #: ``owner_of`` when no row exists: the id was never claimed.
@@ -27,9 +29,6 @@ ON CONFLICT (kind, resource_id) DO UPDATE SET deleted_at = NULL
     WHERE resource_owners.owner_id IS NOT DISTINCT FROM EXCLUDED.owner_id
 RETURNING owner_id
 """
-# A thread id that already has checkpoints but no owner (written outside the API, e.g. by the
-# Python ``Agent``) is not free to claim: its history would become the claimant's.
-_UNOWNED_HISTORY_SQL = "SELECT 1 FROM checkpoints WHERE thread_id = %s LIMIT 1"
 _DELETED_SQL = (
     "UPDATE resource_owners SET deleted_at = now() "
     "WHERE kind = %s AND resource_id = ANY(%s) AND owner_id = %s"
@@ -53,10 +52,14 @@ async def claim(conn: AsyncConnection, kind: Kind, resource_id: str, owner: str)
     """Record ``owner`` as the owner of a new resource; True when it is (now or already) theirs,
     False when the id belongs to someone else or to history nobody owns."""
     resource_id = str(resource_id)
-    if kind == "thread" and await owner_of(conn, kind, resource_id) is UNCLAIMED:
-        history = await (await conn.execute(_UNOWNED_HISTORY_SQL, (resource_id,))).fetchone()
-        if history is not None:
-            return False
+    # A thread id that already has checkpoints but no owner (written outside the API, e.g. by
+    # the Python ``Agent``) is not free to claim: its history would become the claimant's.
+    if (
+        kind == "thread"
+        and await owner_of(conn, kind, resource_id) is UNCLAIMED
+        and await checkpoints.has_history(conn, resource_id)
+    ):
+        return False
     row = await (
         await conn.execute(_CLAIM_SQL, {"kind": kind, "id": resource_id, "owner": owner})
     ).fetchone()

@@ -1,7 +1,8 @@
-"""Full-text search over a user's messages: the GIN-indexed ``messages.search_vector``, ranked,
-with highlighted snippets.
+"""Every statement on ``messages``: the mirror's upserts, a conversation's messages, and
+full-text search over a user's messages (the GIN-indexed ``messages.search_vector``, ranked, with
+highlighted snippets).
 
-The statement is built for the filters actually given and executed unprepared: once prepared,
+Search is built for the filters actually given and executed unprepared: once prepared,
 PostgreSQL may switch to a generic plan that cannot see which filters are absent and runs one
 GIN index scan per conversation of the owner (hundreds of times slower at 10,000 conversations;
 ``python -m bench --only api`` measures it).
@@ -9,6 +10,7 @@ GIN index scan per conversation of the owner (hundreds of times slower at 10,000
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -75,4 +77,51 @@ async def search_messages(
         "offset": offset,
     }
     cur = await conn.execute(sql, params, prepare=False)
+    return await cur.fetchall()
+
+
+UPSERT_SQL = """
+INSERT INTO messages (conversation_id, message_id, role, type, content, tool_calls, checkpoint_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (conversation_id, message_id) DO UPDATE SET
+    role = EXCLUDED.role, type = EXCLUDED.type, content = EXCLUDED.content,
+    tool_calls = EXCLUDED.tool_calls
+"""
+#: After a head checkpoint: exactly its messages are current, in its order.
+CURRENT_SQL = """
+UPDATE messages SET
+    is_current = message_id = ANY(%(ids)s::text[]),
+    position = array_position(%(ids)s::text[], message_id::text) - 1
+WHERE conversation_id = %(conversation)s
+  AND (is_current OR message_id = ANY(%(ids)s::text[]))
+"""
+
+
+async def upsert_many(conn: AsyncConnection, rows: list[tuple]) -> None:
+    """``UPSERT_SQL`` rows in one pipelined batch, not a round trip each."""
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(UPSERT_SQL, rows)
+
+
+async def set_current(conn: AsyncConnection, conversation_id: uuid.UUID, ids: list[str]) -> None:
+    await conn.execute(CURRENT_SQL, {"ids": ids, "conversation": conversation_id})
+
+
+async def of_conversation(
+    conn: AsyncConnection,
+    conversation_id: uuid.UUID,
+    *,
+    current_only: bool,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """A conversation's messages: the current branch in order, or every message ever seen."""
+    where, order = ("AND is_current", "position") if current_only else ("", "id")
+    cur = await conn.execute(
+        "SELECT message_id, role, type, content, tool_calls, position, is_current, checkpoint_id, "
+        f"created_at FROM messages WHERE conversation_id = %s {where} ORDER BY {order} "
+        "LIMIT %s OFFSET %s",
+        (conversation_id, limit, offset),
+    )
     return await cur.fetchall()

@@ -67,3 +67,30 @@ async def query(
         prepare=False,  # a custom plan sees which filters are absent (NULL) and drops them
     )
     return await cur.fetchall()
+
+
+async def record_many(
+    conn: AsyncConnection, actor: str | None, action: str, targets: list[str], **details: Any
+) -> None:
+    """One entry per target, in one statement."""
+    await conn.execute(
+        "INSERT INTO audit_logs (actor, action, target, details) "
+        "SELECT %s, %s, t, %s FROM unnest(%s::text[]) AS t",
+        (actor, action, Jsonb(details), list(targets)),
+    )
+
+
+#: One entry per thread of a retention sweep, with the thread's last activity.
+THREADS_SQL = """
+INSERT INTO audit_logs (actor, action, target, details)
+SELECT %(actor)s, %(action)s, t.thread_id, %(details)s || jsonb_build_object('last_activity', t.last)
+FROM unnest(%(ids)s::text[], %(lasts)s::timestamptz[]) AS t(thread_id, last)
+"""
+# A batch at a time, oldest first: one statement never holds locks on the whole table.
+PURGE_BATCH_SQL = """
+DELETE FROM audit_logs WHERE id IN (
+    SELECT id FROM audit_logs WHERE created_at < %s ORDER BY created_at, id LIMIT %s
+)
+"""
+#: The purge itself is audited (by count and cut-off), so a gap in the log is explained.
+PURGED_SQL = "INSERT INTO audit_logs (actor, action, details) VALUES (%s, 'audit.purged', %s)"

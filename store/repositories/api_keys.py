@@ -1,0 +1,64 @@
+"""Every statement on ``api_keys``: API keys and login sessions, stored as digests only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+
+async def insert(
+    conn: AsyncConnection,
+    user_id: uuid.UUID | str,
+    *,
+    kind: str,
+    name: str | None,
+    prefix: str,
+    digest: str,
+    ttl: timedelta | None,
+) -> dict[str, Any]:
+    cur = await conn.execute(
+        "INSERT INTO api_keys (id, user_id, kind, name, prefix, key_hash, expires_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, now() + %s::interval) "
+        "RETURNING id, kind, name, prefix, created_at, expires_at",
+        (uuid.uuid4(), user_id, kind, name, prefix, digest, ttl),
+    )
+    return await cur.fetchone()
+
+
+async def live_by_digest(conn: AsyncConnection, digest: str) -> dict[str, Any] | None:
+    """The live credential with this digest and its active user (key_id, last_used_at, id,
+    email, is_admin), or None."""
+    cur = await conn.execute(
+        "SELECT k.id AS key_id, k.last_used_at, u.id, u.email, u.is_admin FROM api_keys k "
+        "JOIN users u ON u.id = k.user_id "
+        "WHERE k.key_hash = %s AND k.revoked_at IS NULL "
+        "AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.is_active",
+        (digest,),
+    )
+    return await cur.fetchone()
+
+
+async def touch(conn: AsyncConnection, key_id: uuid.UUID | str) -> None:
+    await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = %s", (key_id,))
+
+
+async def list_api_keys(conn: AsyncConnection, user_id: str) -> list[dict[str, Any]]:
+    """A user's live API keys (not sessions), newest first."""
+    cur = await conn.execute(
+        "SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_keys "
+        "WHERE user_id = %s AND kind = 'api_key' AND revoked_at IS NULL ORDER BY created_at DESC",
+        (user_id,),
+    )
+    return await cur.fetchall()
+
+
+async def revoke(conn: AsyncConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
+    cur = await conn.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND user_id = %s "
+        "AND revoked_at IS NULL",
+        (key_id, user_id),
+    )
+    return cur.rowcount == 1

@@ -1,0 +1,76 @@
+"""Every statement on ``documents``: every version of every document of a conversation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+INSERT_SQL = """
+INSERT INTO documents (conversation_id, document_key, version, type, jurisdiction, title, body,
+                       citations, content_hash, checkpoint_id)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (conversation_id, document_key, version, content_hash) DO NOTHING
+"""
+
+
+async def add_version(
+    conn: AsyncConnection,
+    conversation_id: uuid.UUID,
+    *,
+    key: str,
+    version: int,
+    type: str,
+    jurisdiction: str | None,
+    title: str,
+    body: str,
+    citations: list[Any],
+    content_hash: str,
+    checkpoint_id: str,
+) -> None:
+    """Record a version (replaying the same content is a no-op)."""
+    await conn.execute(
+        INSERT_SQL,
+        (
+            conversation_id,
+            key,
+            version,
+            type,
+            jurisdiction,
+            title,
+            body,
+            Jsonb(citations),
+            content_hash,
+            checkpoint_id,
+        ),
+    )
+
+
+_COLUMNS = (
+    "d.id, c.thread_id, d.document_key, d.version, d.type, d.jurisdiction, d.title, "
+    "d.checkpoint_id, d.created_at"
+)
+
+
+async def of_conversation(
+    conn: AsyncConnection, conversation_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Every version of every document of a conversation, oldest first (without bodies)."""
+    cur = await conn.execute(
+        f"SELECT {_COLUMNS} FROM documents d JOIN conversations c ON c.id = d.conversation_id "
+        "WHERE d.conversation_id = %s ORDER BY d.document_key, d.version, d.id",
+        (conversation_id,),
+    )
+    return await cur.fetchall()
+
+
+async def with_owner(conn: AsyncConnection, document_id: int) -> dict[str, Any] | None:
+    """One version with its body, citations and its conversation's ``owner_id``."""
+    cur = await conn.execute(
+        f"SELECT {_COLUMNS}, d.body, d.citations, c.owner_id FROM documents d "
+        "JOIN conversations c ON c.id = d.conversation_id WHERE d.id = %s",
+        (document_id,),
+    )
+    return await cur.fetchone()

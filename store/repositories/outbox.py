@@ -1,0 +1,101 @@
+"""Every statement on the hooks outbox: ``hook_events`` (filled by a trigger on the checkpoint
+table, and by the registry when a run ends), ``hook_cursors`` (each plugin's position, retries)
+and ``hook_dead_letters`` (events a plugin failed on ``HOOKS_MAX_ATTEMPTS`` times)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+
+LOCK_CURSOR_SQL = """
+SELECT plugin, last_event_id, attempts FROM hook_cursors
+WHERE plugin = %s AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+FOR UPDATE SKIP LOCKED
+"""
+EVENT_SQL = "SELECT * FROM hook_events WHERE id = %s"
+EVENTS_AFTER_SQL = "SELECT * FROM hook_events WHERE id > %s ORDER BY id LIMIT %s"
+
+
+async def ensure_cursor(conn: AsyncConnection, plugin: str) -> None:
+    await conn.execute(
+        "INSERT INTO hook_cursors (plugin) VALUES (%s) ON CONFLICT DO NOTHING", (plugin,)
+    )
+
+
+async def lock_cursor(conn: AsyncConnection, plugin: str) -> dict[str, Any] | None:
+    """The plugin's cursor, locked for this transaction; None when another dispatcher holds it
+    or it is backing off."""
+    return await (await conn.execute(LOCK_CURSOR_SQL, (plugin,))).fetchone()
+
+
+async def events_after(conn: AsyncConnection, event_id: int, limit: int) -> list[dict[str, Any]]:
+    return await (await conn.execute(EVENTS_AFTER_SQL, (event_id, limit))).fetchall()
+
+
+async def event(conn: AsyncConnection, event_id: int) -> dict[str, Any] | None:
+    return await (await conn.execute(EVENT_SQL, (event_id,))).fetchone()
+
+
+async def dead_letter(
+    conn: AsyncConnection, plugin: str, event_id: int, error: str, attempts: int
+) -> None:
+    await conn.execute(
+        "INSERT INTO hook_dead_letters (plugin, event_id, error, attempts) VALUES (%s, %s, %s, %s)",
+        (plugin, event_id, error, attempts),
+    )
+
+
+async def back_off(
+    conn: AsyncConnection, plugin: str, last: int, attempts: int, error: str, delay: float
+) -> None:
+    await conn.execute(
+        "UPDATE hook_cursors SET last_event_id = %s, attempts = %s, last_error = %s,"
+        " next_attempt_at = now() + make_interval(secs => %s), updated_at = now()"
+        " WHERE plugin = %s",
+        (last, attempts, error, delay, plugin),
+    )
+
+
+async def advance(conn: AsyncConnection, plugin: str, last: int) -> None:
+    await conn.execute(
+        "UPDATE hook_cursors SET last_event_id = %s, attempts = 0, next_attempt_at = NULL,"
+        " last_error = NULL, updated_at = now() WHERE plugin = %s",
+        (last, plugin),
+    )
+
+
+async def status(conn: AsyncConnection) -> dict[str, Any]:
+    """The newest event id, each plugin's cursor, and the dead letters not yet retried."""
+    newest = await (
+        await conn.execute("SELECT coalesce(max(id), 0) AS newest FROM hook_events")
+    ).fetchone()
+    cursors = await (
+        await conn.execute(
+            "SELECT plugin, last_event_id, attempts, next_attempt_at, last_error "
+            "FROM hook_cursors ORDER BY plugin"
+        )
+    ).fetchall()
+    dead = await pending_dead_letters(conn)
+    return {"newest": newest["newest"], "cursors": cursors, "dead": dead}
+
+
+async def pending_dead_letters(
+    conn: AsyncConnection, plugin: str | None = None
+) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT id, plugin, event_id, attempts, error, created_at FROM hook_dead_letters "
+        "WHERE retried_at IS NULL AND (%s::text IS NULL OR plugin = %s) ORDER BY id",
+        (plugin, plugin),
+    )
+    return await cur.fetchall()
+
+
+async def dead_letter_failed_again(conn: AsyncConnection, letter_id: int, error: str) -> None:
+    await conn.execute("UPDATE hook_dead_letters SET error = %s WHERE id = %s", (error, letter_id))
+
+
+async def dead_letter_retried(conn: AsyncConnection, letter_id: int) -> None:
+    await conn.execute(
+        "UPDATE hook_dead_letters SET retried_at = now() WHERE id = %s", (letter_id,)
+    )

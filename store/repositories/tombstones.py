@@ -1,0 +1,28 @@
+"""Every statement on ``deleted_threads``: tombstones of deleted threads.
+
+A trigger on the checkpoint tables (store/models/deleted_thread.py) refuses writes for a
+tombstoned thread, and the mirror skips its events, so a run still in flight or an event
+delivered late cannot bring a deleted thread back. Tombstones are swept after a week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg import AsyncConnection
+
+ADD_SQL = (
+    "INSERT INTO deleted_threads (thread_id) SELECT unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING"
+)
+REVIVE_SQL = "DELETE FROM deleted_threads WHERE thread_id = ANY(%s)"
+#: Tombstones only need to outlive any run that was in flight when its thread was deleted.
+SWEEP_OLD_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval '7 days'"
+EXISTS_SQL = "SELECT EXISTS (SELECT 1 FROM deleted_threads WHERE thread_id = %s)"
+
+
+async def add(conn: AsyncConnection, thread_ids: Sequence[str]) -> None:
+    await conn.execute(ADD_SQL, {"ids": list(thread_ids)})
+
+
+async def is_deleted(conn: AsyncConnection, thread_id: str) -> bool:
+    return (await (await conn.execute(EXISTS_SQL, (thread_id,))).fetchone())["exists"]
