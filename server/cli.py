@@ -106,10 +106,9 @@ def cleanup(
 ) -> None:
     """Delete (or archive) threads idle longer than the retention, with an audit entry each,
     and audit entries older than AUDIT_RETENTION_DAYS."""
-    import psycopg
     from rich.progress import Progress
 
-    from store.retention import apply_policy, idle_threads, parse_duration, purge_audit
+    from store.retention import aapply_policy, aidle_threads, apurge_audit, parse_duration
 
     settings = get_settings()
     policy = policy or settings.retention_policy
@@ -121,33 +120,39 @@ def cleanup(
         raise typer.BadParameter(str(error), param_hint="--older-than") from None
     url = _ready_database()
     cutoff = datetime.now(UTC) - age
-    with psycopg.connect(url, autocommit=True) as conn:
-        threads = idle_threads(conn, cutoff, skip_archived=policy == "archive")
-        verb = "would " + policy if dry_run else policy
-        console.print(
-            f"{len(threads)} thread(s) idle since before {cutoff:%Y-%m-%d %H:%M} UTC: {verb}"
-        )
-        for thread in threads[:20]:
+    batch = settings.retention_batch_size
+
+    async def work(pool) -> int:
+        async with pool.connection() as conn:
+            threads = await aidle_threads(conn, cutoff, skip_archived=policy == "archive")
+            verb = "would " + policy if dry_run else policy
             console.print(
-                f"  {thread.thread_id}  last activity {thread.last_activity:%Y-%m-%d %H:%M}"
+                f"{len(threads)} thread(s) idle since before {cutoff:%Y-%m-%d %H:%M} UTC: {verb}"
             )
-        if dry_run:
-            return
-        audit_cutoff = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
-        purged = purge_audit(conn, audit_cutoff, settings.retention_batch_size, actor="cli")
-        if purged:
-            console.print(f"{purged} audit entr(ies) older than {audit_cutoff:%Y-%m-%d} deleted")
-        if not threads:
-            return
-        batch = settings.retention_batch_size
-        with Progress(console=console) as progress:
-            task = progress.add_task(f"{policy} idle threads", total=len(threads))
-            for start in range(0, len(threads), batch):
-                chunk = threads[start : start + batch]
-                apply_policy(conn, chunk, policy, actor="cli", reason="cleanup")
-                progress.advance(task, len(chunk))
+            for thread in threads[:20]:
+                console.print(
+                    f"  {thread.thread_id}  last activity {thread.last_activity:%Y-%m-%d %H:%M}"
+                )
+            if dry_run:
+                return -1
+            audit_cutoff = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
+            if purged := await apurge_audit(conn, audit_cutoff, batch, actor="cli"):
+                console.print(
+                    f"{purged} audit entr(ies) older than {audit_cutoff:%Y-%m-%d} deleted"
+                )
+            with Progress(console=console) as progress:
+                task = progress.add_task(f"{policy} idle threads", total=len(threads))
+                for start in range(0, len(threads), batch):
+                    chunk = threads[start : start + batch]
+                    await aapply_policy(conn, chunk, policy, actor="cli", reason="cleanup")
+                    progress.advance(task, len(chunk))
+            return len(threads)
+
+    count = _with_pool(url, work, size=1)
+    if count < 0:
+        return
     done = "deleted" if policy == "delete" else "archived"
-    console.print(f"[green]{done} {len(threads)} thread(s)[/]")
+    console.print(f"[green]{done} {count} thread(s)[/]")
 
 
 @app.command()
@@ -159,14 +164,10 @@ def prune(
     ),
 ) -> None:
     """Compact old history: keep turn boundaries and every branch head, drop the rest."""
-    import asyncio
-
-    import psycopg
     from rich.progress import Progress
 
     from store.checkpointer import PostgresCheckpointer
-    from store.db import make_async_pool
-    from store.retention import idle_threads, parse_duration
+    from store.retention import aidle_threads, parse_duration
 
     if not thread and not idle_for:
         raise typer.BadParameter("name --thread ID or --idle-for DURATION", param_hint="--thread")
@@ -177,26 +178,23 @@ def prune(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--idle-for") from None
     url = _ready_database()
-    thread_ids = list(thread or [])
-    if age is not None:
-        with psycopg.connect(url) as conn:
-            thread_ids += [t.thread_id for t in idle_threads(conn, datetime.now(UTC) - age)]
 
-    async def run() -> None:
-        pool = make_async_pool(url, max_size=2, name="adlaan-prune")
-        await pool.open(wait=True)
-        try:
-            saver = PostgresCheckpointer(pool)
-            with Progress(console=console) as progress:
-                task = progress.add_task("compacting threads", total=len(thread_ids))
-                for thread_id in thread_ids:
-                    await saver.aprune([thread_id], strategy=keep)
-                    progress.advance(task)
-        finally:
-            await pool.close()
+    async def work(pool) -> int:
+        thread_ids = list(thread or [])
+        if age is not None:
+            async with pool.connection() as conn:
+                idle = await aidle_threads(conn, datetime.now(UTC) - age)
+            thread_ids += [t.thread_id for t in idle]
+        saver = PostgresCheckpointer(pool)
+        with Progress(console=console) as progress:
+            task = progress.add_task("compacting threads", total=len(thread_ids))
+            for thread_id in thread_ids:
+                await saver.aprune([thread_id], strategy=keep)
+                progress.advance(task)
+        return len(thread_ids)
 
-    asyncio.run(run())
-    console.print(f"[green]compacted {len(thread_ids)} thread(s)[/]")
+    count = _with_pool(url, work, size=2)
+    console.print(f"[green]compacted {count} thread(s)[/]")
 
 
 def _with_pool(url: str, work, *, size: int = 4):
@@ -327,35 +325,21 @@ def threads_restore(
 ) -> None:
     """Rebuild the thread registry from PostgreSQL: threads with checkpoints but no registry
     entry get one (idempotent; newer entries are never overwritten)."""
-    import asyncio
-
     import httpx
     from rich.progress import Progress
 
-    from server.registry import ORPHAN_THREADS_SQL, Registry
-    from store.db import make_async_pool
+    from server.registry import Registry
 
     url = _ready_database()
 
-    async def backfill() -> int:
-        pool = make_async_pool(url, max_size=2, name="adlaan-restore")
-        await pool.open(wait=True)
-        try:
-            async with pool.connection() as conn:
-                orphans = await (await conn.execute(ORPHAN_THREADS_SQL)).fetchall()
-            registry = Registry(pool)
-            store = {"threads": [Registry.thread_from_checkpoint(o) for o in orphans]}
-            with Progress(console=console) as progress:
-                task = progress.add_task("restoring threads", total=len(orphans))
-                for start in range(0, len(orphans), 200):
-                    chunk = orphans[start : start + 200]
-                    await registry.save_threads(store, [o["thread_id"] for o in chunk])
-                    progress.advance(task, len(chunk))
-            return len(orphans)
-        finally:
-            await pool.close()
+    async def work(pool) -> int:
+        with Progress(console=console) as progress:
+            task = progress.add_task("restoring threads", total=None)
+            return await Registry(pool).rebuild_from_checkpoints(
+                lambda done, total: progress.update(task, completed=done, total=total)
+            )
 
-    restored = asyncio.run(backfill())
+    restored = _with_pool(url, work, size=2)
     console.print(f"[green]{restored} thread(s) added to the registry from their checkpoints[/]")
     if server:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -275,6 +275,22 @@ class Registry:
             await self.save_threads(store, ids)
         return report
 
+    async def rebuild_from_checkpoints(
+        self, progress: Callable[[int, int], None] | None = None, *, chunk: int = 200
+    ) -> int:
+        """Give every thread that has checkpoints but no registry row one, built from its
+        checkpoints (``adlaan threads restore``; a running server picks them up at its next start
+        or ``POST /adlaan/registry/restore``). How many; ``progress(done, total)``."""
+        async with self.pool.connection() as conn:
+            orphans = await (await conn.execute(ORPHAN_THREADS_SQL)).fetchall()
+        store = {"threads": [self.thread_from_checkpoint(o) for o in orphans]}
+        for start in range(0, len(orphans), chunk):
+            ids = [o["thread_id"] for o in orphans[start : start + chunk]]
+            await self.save_threads(store, ids)
+            if progress:
+                progress(min(start + chunk, len(orphans)), len(orphans))
+        return len(orphans)
+
     @staticmethod
     def thread_from_checkpoint(row: dict) -> dict:
         metadata = {k: v for k, v in (row["metadata"] or {}).items() if k not in _INTERNAL_METADATA}

@@ -53,18 +53,10 @@ class IdleThread:
     last_activity: datetime
 
 
-def idle_threads(
-    conn: Connection, cutoff: datetime, limit: int = 1_000_000, *, skip_archived: bool = False
-) -> list[IdleThread]:
-    """Threads idle since before ``cutoff``, oldest first (without archived ones if asked)."""
-    rows = conn.execute(IDLE_THREADS_SQL, (skip_archived, cutoff, limit)).fetchall()
-    return [IdleThread(_get(r, 0, "thread_id"), _get(r, 1, "last_activity")) for r in rows]
-
-
 async def aidle_threads(
     conn: AsyncConnection, cutoff: datetime, limit: int = 1_000_000, *, skip_archived: bool = False
 ) -> list[IdleThread]:
-    """The async twin of ``idle_threads``."""
+    """Threads idle since before ``cutoff``, oldest first (without archived ones if asked)."""
     rows = await (await conn.execute(IDLE_THREADS_SQL, (skip_archived, cutoff, limit))).fetchall()
     return [IdleThread(_get(r, 0, "thread_id"), _get(r, 1, "last_activity")) for r in rows]
 
@@ -88,21 +80,6 @@ def _statements(
     return [(sql, params) for sql in (*changes, AUDIT_SQL)]
 
 
-def apply_policy(
-    conn: Connection,
-    threads: Sequence[IdleThread],
-    policy: Policy,
-    *,
-    actor: str = "retention",
-    reason: str = "idle",
-) -> None:
-    """Delete (or archive) ``threads`` and audit each, in one transaction."""
-    if threads:
-        with conn.transaction():
-            for sql, params in _statements(threads, policy, actor, reason):
-                conn.execute(sql, params)
-
-
 async def aapply_policy(
     conn: AsyncConnection,
     threads: Sequence[IdleThread],
@@ -111,7 +88,7 @@ async def aapply_policy(
     actor: str = "retention",
     reason: str = "idle",
 ) -> None:
-    """The async twin of ``apply_policy``."""
+    """Delete (or archive) ``threads`` and audit each, in one transaction."""
     if threads:
         async with conn.transaction():
             for sql, params in _statements(threads, policy, actor, reason):
