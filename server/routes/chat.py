@@ -7,9 +7,9 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from server.routes.deps import CurrentUser, SafeStr
+from server.routes.deps import CurrentUser, SafeStr, require_owner
 from server.shared import get_pool
-from store.repositories import audit, owners
+from store.repositories import owners
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 
@@ -58,11 +58,14 @@ async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
             await owners.claim(conn, "thread", thread_id, caller.user_id)
         else:
             thread_id = str(body.thread_id)
-            if await owners.owner_of(conn, "thread", thread_id) != caller.user_id:
-                await audit.record(
-                    conn, caller.user_id, "access.denied", thread_id, reason="not the owner"
-                )
-                raise HTTPException(404, f"thread {thread_id} not found")
+            owner = await owners.owner_of(conn, "thread", thread_id)
+            await require_owner(
+                conn,
+                caller,
+                owner if isinstance(owner, str) else None,
+                thread_id,
+                f"thread {thread_id} not found",
+            )
     if body.thread_id is None:
         await client.threads.create(thread_id=thread_id, metadata={"owner": caller.user_id})
     values = await client.runs.wait(

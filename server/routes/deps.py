@@ -121,14 +121,22 @@ def decode_cursor(
     return values
 
 
+async def require_owner(
+    conn: AsyncConnection, caller: Caller, owner: Any, target: str, missing: str
+) -> None:
+    """The one ownership step of the routes: a thing that is not the caller's answers exactly
+    like a missing one (404 ``missing``), and someone else's leaves an ``access.denied`` audit
+    entry. ``owner`` is the thing's owner id, or None when there is no such thing."""
+    if owner is not None and str(owner) == caller.user_id:
+        return
+    if owner is not None:
+        await audit.record(conn, caller.user_id, "access.denied", target, reason="not the owner")
+    raise HTTPException(404, missing)
+
+
 async def owned_conversation(conn: AsyncConnection, caller: Caller, thread_id: str) -> dict:
-    """The caller's conversation of ``thread_id``; 404 otherwise. Asking for another user's
-    conversation answers the same 404 and leaves an ``access.denied`` audit entry."""
+    """The caller's conversation of ``thread_id`` (``require_owner``)."""
     row = await conversations.by_thread(conn, str(thread_id))
-    if row is None or str(row["owner_id"]) != caller.user_id:
-        if row is not None:
-            await audit.record(
-                conn, caller.user_id, "access.denied", str(thread_id), reason="not the owner"
-            )
-        raise HTTPException(404, f"conversation {thread_id} not found")
+    owner = row["owner_id"] if row else None
+    await require_owner(conn, caller, owner, str(thread_id), f"conversation {thread_id} not found")
     return row

@@ -12,8 +12,7 @@ from documents import model
 from documents.docx import to_docx
 from documents.markdown import to_markdown
 from documents.versions import diff, safe_filename
-from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation
-from store.repositories import audit
+from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation, require_owner
 from store.repositories import documents as document_rows
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -82,16 +81,13 @@ async def list_documents(thread_id: UUID, caller: CurrentUser, conn: Conn) -> li
 async def owned_document(conn: AsyncConnection, caller: Caller, document_id: int) -> dict:
     """The caller's document version; 404 otherwise (audited when it is someone else's)."""
     row = await document_rows.with_owner(conn, document_id)
-    if row is None or str(row["owner_id"]) != caller.user_id:
-        if row is not None:
-            await audit.record(
-                conn,
-                caller.user_id,
-                "access.denied",
-                f"document:{document_id}",
-                reason="not the owner",
-            )
-        raise HTTPException(404, f"document {document_id} not found")
+    await require_owner(
+        conn,
+        caller,
+        row["owner_id"] if row else None,
+        f"document:{document_id}",
+        f"document {document_id} not found",
+    )
     return row
 
 
