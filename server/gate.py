@@ -195,9 +195,8 @@ class Gate:
         access = access_of(method, path)
         if access == "blocked":
             raise Refused(404, "Not Found")
+        # (CORS preflights never get here: the CORS middleware outside answers them.)
         headers = dict(scope.get("headers") or [])
-        if method == "OPTIONS" and b"access-control-request-method" in headers:
-            return receive  # a CORS preflight: the CORS middleware outside answers it
         settings = self.settings()
         principal: Principal | None = None
         token = bearer_token(headers)
