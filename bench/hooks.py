@@ -52,7 +52,7 @@ async def _turns(
             latencies.append(done - start)
             if db_url:
                 newest = _newest_event(db_url)
-                while not _caught_up(db_url, newest):
+                while not _caught_up(db_url, newest):  # noqa: ASYNC110 (polls PostgreSQL)
                     await asyncio.sleep(0.002)
                 lags.append(time.perf_counter() - done)
     return latencies, lags

@@ -76,7 +76,7 @@ def dev(
     env = {**os.environ, RESOLVED_URL_ENV: url, **serving}
     console.print(f"[bold]serving[/] graph [cyan]drafter[/] on http://{host}:{port}")
     os.chdir(ROOT)
-    os.execvpe(argv[0], argv, env)
+    os.execvpe(argv[0], argv, env)  # noqa: S606 (becomes `langgraph dev`; argv is ours)
 
 
 def _hint_first_user(url: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import MetaData, func
 from sqlalchemy.dialects.postgresql import TIMESTAMP
@@ -31,7 +32,7 @@ class Base(DeclarativeBase):
     """Base of every model; its ``metadata`` is what Alembic compares the database with."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: TIMESTAMP(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: TIMESTAMP(timezone=True)}
 
 
 class UUIDPrimaryKey:

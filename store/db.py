@@ -118,11 +118,13 @@ def _unavailable(url: str, error: Exception) -> DatabaseUnavailable:
     )
 
 
-def wait_for_database(url: str, *, retries: int = 5, delay: float = 1.0, timeout: int = 10) -> None:
+def wait_for_database(
+    url: str, *, retries: int = 5, delay: float = 1.0, connect_timeout: int = 10
+) -> None:
     """Connect once, retrying with backoff; raise ``DatabaseUnavailable`` when it never answers."""
     for attempt in range(retries + 1):
         try:
-            with psycopg.connect(libpq_url(url), connect_timeout=timeout) as conn:
+            with psycopg.connect(libpq_url(url), connect_timeout=connect_timeout) as conn:
                 conn.execute("SELECT 1")
             return
         except psycopg.OperationalError as error:
@@ -132,12 +134,14 @@ def wait_for_database(url: str, *, retries: int = 5, delay: float = 1.0, timeout
 
 
 async def await_database(
-    url: str, *, retries: int = 5, delay: float = 1.0, timeout: int = 10
+    url: str, *, retries: int = 5, delay: float = 1.0, connect_timeout: int = 10
 ) -> None:
     """The async twin of ``wait_for_database``."""
     for attempt in range(retries + 1):
         try:
-            conn = await psycopg.AsyncConnection.connect(libpq_url(url), connect_timeout=timeout)
+            conn = await psycopg.AsyncConnection.connect(
+                libpq_url(url), connect_timeout=connect_timeout
+            )
             async with conn:
                 await conn.execute("SELECT 1")
             return

@@ -9,10 +9,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import adlaan_run_log  # noqa: E402
+import adlaan_run_log
 
-from hooks.events import RunEvent  # noqa: E402
-from hooks.manager import get_plugin_manager  # noqa: E402
+from hooks.events import RunEvent
+from hooks.manager import get_plugin_manager
 
 
 def test_a_finished_run_is_logged(tmp_path, monkeypatch):

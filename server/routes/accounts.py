@@ -31,7 +31,7 @@ class LoginResponse(BaseModel):
     """A bearer token for ``Authorization: Bearer <access_token>``."""
 
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth token type, not a secret)
     expires_at: datetime | None
     user_id: str
 

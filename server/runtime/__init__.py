@@ -52,9 +52,9 @@ def require_pinned(*distributions: str) -> None:
 
 __all__ = [
     "PINNED",
-    "Listeners",
     "TERMINAL_RUN_STATUSES",
     "WRAPPED_OPS",
+    "Listeners",
     "UnsupportedVersion",
     "current_identity",
     "delete_threads",

@@ -40,7 +40,7 @@ ON CONFLICT (kind, resource_id) DO NOTHING
 """
 
 
-async def owner_of(conn: AsyncConnection, kind: Kind, resource_id: str) -> str | None | object:
+async def owner_of(conn: AsyncConnection, kind: Kind, resource_id: str) -> str | object | None:
     """The owner's user id; None when the owner was erased; ``UNCLAIMED`` when no row exists."""
     row = await (await conn.execute(_SELECT_SQL, (kind, str(resource_id)))).fetchone()
     if row is None:

@@ -132,7 +132,7 @@ async def test_list_rename_archive_and_paginate(me, database_url):
         "active"
     )
     ascending = (await http.get("/api/v1/conversations", params={"order": "asc"})).json()
-    assert [c["thread_id"] for c in ascending["items"]][0] == ids[1]
+    assert ascending["items"][0]["thread_id"] == ids[1]
     with psycopg.connect(database_url) as conn:
         actions = {
             r[0]
@@ -364,7 +364,7 @@ async def test_bad_input_gets_a_clear_4xx_and_changes_nothing(me, database_url, 
 
 
 async def test_operators_read_the_audit_log_and_stats(server, database_url, me):
-    account, sdk, http = me
+    account, sdk, _http = me
     thread_id = await conversation(sdk, database_url, SEED[:2])
     admin = make_user(database_url, admin=True)
     async with httpx.AsyncClient(base_url=server.url, headers=admin.headers, timeout=60) as ops:

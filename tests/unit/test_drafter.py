@@ -37,7 +37,7 @@ def test_the_seed_conversation(chat):
     assert document["terms"]["nda_kind"] == "mutual"
     assert document["jurisdiction"] is None
     assert document["title"] == "Mutual Non-Disclosure Agreement"
-    assert [c["citation"] for c in document["citations"]][0] == "18 U.S.C. § 1833(b)"
+    assert document["citations"][0]["citation"] == "18 U.S.C. § 1833(b)"
     assert "## 9. Notice of Immunity Under the Defend Trade Secrets Act" in document["body"]
     assert "[governing law]" in document["body"] and "[term]" in document["body"]
     reply = first["messages"][-1].content

@@ -45,7 +45,7 @@ def test_pyproject_pins_the_same_versions():
 
 def test_patches_refuse_other_versions(monkeypatch):
     monkeypatch.setattr(runtime, "version", lambda name: "0.0.1")
-    with pytest.raises(runtime.UnsupportedVersion, match="langgraph-api 0.16.7, found 0.0.1"):
+    with pytest.raises(runtime.UnsupportedVersion, match=r"langgraph-api 0\.16\.7, found 0\.0\.1"):
         runtime.require_pinned("langgraph-api")
     before = {(s.cls, s.method): _op_attribute(s) for s in inmem.WRAPPED_OPS}
     with pytest.raises(runtime.UnsupportedVersion, match="langgraph-runtime-inmem"):
@@ -222,7 +222,7 @@ async def test_threads_delete_refuses_an_id_that_is_no_uuid():
     (delete,) = [s for s in inmem.WRAPPED_OPS if (s.cls, s.method) == ("Threads", "delete")]
 
     class Conn:
-        store = {"threads": [], "runs": [], "crons": []}
+        store: typing.ClassVar[dict[str, list]] = {"threads": [], "runs": [], "crons": []}
 
     with pytest.raises(ValueError, match="UUID"):
         await _original(delete)(Conn(), "user-123-session-456")
