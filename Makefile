@@ -10,7 +10,7 @@ PORT ?= 2024
 # The suite runs once on the embedded PostgreSQL, then again on this server when it answers.
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup dev test test-unit lint bench clean
+.PHONY: setup dev test test-unit test-upstream lint bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -37,6 +37,10 @@ test: setup
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
+
+# Upstream's own test suites (downloaded from PyPI), stock saver vs ours; not part of `make test`.
+test-upstream: $(STAMP)
+	$(BIN)/python -m bench.upstream
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
