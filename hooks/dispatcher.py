@@ -18,12 +18,12 @@ from typing import Any
 
 import pluggy
 import psycopg
+from langchain_core.runnables import RunnableConfig
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from hooks.events import CheckpointEvent, RunEvent
 from store.checkpointer import PostgresCheckpointer
-from store.db import libpq_url
+from store.db import DictPool, libpq_url
 from store.models.hook_event import NOTIFY_CHANNEL
 from store.repositories import checkpoints, outbox
 
@@ -49,7 +49,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        pool: AsyncConnectionPool,
+        pool: DictPool,
         pm: pluggy.PluginManager,
         *,
         batch_size: int = 200,
@@ -99,7 +99,7 @@ class Dispatcher:
                 metadata=payload.get("metadata") or {},
             )
         else:
-            config = {
+            config: RunnableConfig = {
                 "configurable": {
                     "thread_id": row["thread_id"],
                     "checkpoint_ns": "",
@@ -109,7 +109,7 @@ class Dispatcher:
             found = await self.saver.aget_tuple(config)
             async with self.pool.connection() as conn:
                 head = await checkpoints.head_id(conn, row["thread_id"])
-            metadata = dict(found.metadata) if found else {}
+            metadata: dict[str, Any] = dict(found.metadata) if found else {}
             event = CheckpointEvent(
                 event_id=row["id"],
                 thread_id=row["thread_id"],
@@ -189,6 +189,8 @@ class Dispatcher:
             async with self.pool.connection() as conn:
                 row = await outbox.event(conn, letter["event_id"])
             try:
+                if row is None:
+                    raise LookupError(f"event {letter['event_id']} no longer exists")
                 await self.call(letter["plugin"], await self.event(row, cache=False))
             except Exception as error:
                 failed += 1

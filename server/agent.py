@@ -14,12 +14,14 @@ from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg import Connection
+from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
 
 from graphs.drafter.context import Context
 from graphs.drafter.graph import builder
 from server.settings import get_settings
-from store.db import connection_kwargs, libpq_url, make_async_pool
+from store.db import DictPool, connection_kwargs, libpq_url, make_async_pool
 
 
 @dataclass
@@ -63,8 +65,8 @@ class Agent:
         self.use_checkpointing = use_checkpointing
         self._url = database_url
         self.context = context or Context()
-        self._pool: ConnectionPool | None = None
-        self._apool: AsyncConnectionPool | None = None
+        self._pool: ConnectionPool[Connection[DictRow]] | None = None
+        self._apool: DictPool | None = None
         self._memory = None if use_checkpointing else InMemorySaver()
 
     def _database_url(self) -> str:
@@ -78,6 +80,7 @@ class Agent:
         if self._pool is None:
             self._pool = ConnectionPool(
                 libpq_url(self._database_url()),
+                connection_class=Connection[DictRow],
                 max_size=4,
                 kwargs=connection_kwargs(),
                 check=ConnectionPool.check_connection,

@@ -21,7 +21,7 @@ from uuid import UUID
 import psycopg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
@@ -36,7 +36,7 @@ from server.routes import accounts, admin, chat, conversations, documents, searc
 from server.routes.deps import AdminUser, Conn, CurrentUser, SafeStr
 from server.runtime import runtime_store
 from server.settings import get_settings
-from server.shared import set_pool
+from server.shared import get_pool, set_pool
 from store.accounts import (
     AccountError,
     Principal,
@@ -44,7 +44,7 @@ from store.accounts import (
     resolve_credential,
     service_principal,
 )
-from store.db import await_database, make_async_pool
+from store.db import DictPool, await_database, make_async_pool
 from store.repositories import audit, checkpoints, owners, users
 from store.repositories import conversations as conversation_rows
 
@@ -112,12 +112,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await pool.close()
 
 
-async def _record_owners(pool: AsyncConnectionPool, store: dict) -> None:
+async def _record_owners(pool: DictPool, store: dict) -> None:
     """Threads and assistants the server held before ownership was durable get their row."""
-    for kind, key, items in (
+    sources: tuple[tuple[owners.Kind, str, list[dict]], ...] = (
         ("thread", "thread_id", store["threads"]),
         ("assistant", "assistant_id", store["assistants"]),
-    ):
+    )
+    for kind, key, items in sources:
         pairs = [
             (str(item[key]), owner)
             for item in items
@@ -127,7 +128,7 @@ async def _record_owners(pool: AsyncConnectionPool, store: dict) -> None:
             await owners.backfill(conn, kind, pairs)
 
 
-async def _studio_principal(pool: AsyncConnectionPool, settings) -> Principal | None:
+async def _studio_principal(pool: DictPool, settings) -> Principal | None:
     """With STUDIO_TRUST_LOCAL, the user Studio's header stands for (created once)."""
     if not settings.studio_trust_local:
         return None
@@ -144,7 +145,7 @@ STUDIO_EMAIL = "studio@langgraph.localhost"
 
 
 async def _resolve(token: str) -> Principal | None:
-    async with _pool().connection() as conn:
+    async with get_pool().connection() as conn:
         return await resolve_credential(conn, token)
 
 
@@ -186,7 +187,7 @@ async def _unstorable_input(request: Request, error: psycopg.DataError) -> JSONR
     return JSONResponse({"detail": f"invalid input: {reason}"}, status_code=422)
 
 
-def _pool() -> AsyncConnectionPool | None:
+def _pool() -> DictPool | None:
     return getattr(app.state, "pool", None)
 
 
@@ -263,15 +264,14 @@ async def prune_threads(body: PruneRequest, caller: CurrentUser) -> dict[str, in
     """Prune threads: ``keep_latest`` keeps the head of every branch of each thread (the dev
     server's in-memory runtime refuses it); ``delete`` deletes the threads as the API does.
     Only the caller's threads are touched; others are skipped as if they did not exist."""
-    async with _pool().connection() as conn:
+    async with get_pool().connection() as conn:
         body.thread_ids = await owners.owned(conn, "thread", body.thread_ids, caller.user_id)
     if not body.thread_ids:
         return {"pruned_count": 0}
     if body.strategy == "delete":
         return {"pruned_count": await runtime.prune_threads(body.thread_ids, strategy="delete")}
     checkpointer = await runtime.get_checkpointer()
-    pool = _pool()
-    async with pool.connection() as conn:
+    async with get_pool().connection() as conn:
         existing = await checkpoints.threads_with_checkpoints(conn, body.thread_ids)
     await checkpointer.aprune(existing, strategy="keep_latest")
     return {"pruned_count": len(existing)}

@@ -15,11 +15,10 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from psycopg_pool import AsyncConnectionPool
-
 from server.registry import deletion_audited
 from server.runtime import delete_threads
 from server.settings import Settings
+from store.db import DictPool
 from store.repositories import login_throttle
 from store.retention import PURGE_TOMBSTONES_SQL, aapply_policy, aidle_threads, apurge_audit
 
@@ -43,7 +42,7 @@ class Purged:
     login_counters: int
 
 
-async def purge_expired(pool: AsyncConnectionPool, settings: Settings) -> Purged:
+async def purge_expired(pool: DictPool, settings: Settings) -> Purged:
     """Delete audit entries older than the audit retention (in batches) and login-throttle
     counters whose window has ended."""
     cutoff = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
@@ -54,7 +53,7 @@ async def purge_expired(pool: AsyncConnectionPool, settings: Settings) -> Purged
     return Purged(audit_entries, login_counters)
 
 
-async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:
+async def sweep_once(pool: DictPool, settings: Settings) -> int:
     """One sweep; returns how many threads it deleted or archived."""
     cutoff = datetime.now(UTC) - timedelta(days=settings.retention_days)
     archive = settings.retention_policy == "archive"
@@ -78,7 +77,7 @@ async def sweep_once(pool: AsyncConnectionPool, settings: Settings) -> int:
         done += len(batch)
 
 
-async def run_sweeper(pool: AsyncConnectionPool, settings: Settings) -> None:
+async def run_sweeper(pool: DictPool, settings: Settings) -> None:
     """Sweep forever at the configured interval; a failed sweep is logged and retried later."""
     while True:
         try:

@@ -6,18 +6,18 @@ name of its own; both import this module normally, so they share one instance of
 
 from __future__ import annotations
 
-from psycopg_pool import AsyncConnectionPool
+from store.db import DictPool
 
-_pool: AsyncConnectionPool | None = None
+_pool: DictPool | None = None
 
 
-def set_pool(pool: AsyncConnectionPool | None) -> None:
+def set_pool(pool: DictPool | None) -> None:
     """Publish (or withdraw) the app's connection pool."""
     global _pool
     _pool = pool
 
 
-def get_pool() -> AsyncConnectionPool:
+def get_pool() -> DictPool:
     """The app's connection pool; the server refuses requests until its lifespan opened it."""
     if _pool is None:
         raise RuntimeError("the Adlaan app is not started: its database pool is not open")

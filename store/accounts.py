@@ -19,8 +19,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from psycopg import AsyncConnection, errors
+from psycopg import errors
 
+from store.db import DictConnection
 from store.repositories import api_keys, users
 
 API_KEY_PREFIX = "adlk_"
@@ -80,7 +81,7 @@ def token_digest(token: str) -> str:
 
 
 async def create_user(
-    conn: AsyncConnection,
+    conn: DictConnection,
     email: str,
     password: str | None = None,
     *,
@@ -106,17 +107,17 @@ async def create_user(
         raise AccountError(f"a user with e-mail {address} already exists") from None
 
 
-async def list_users(conn: AsyncConnection) -> list[dict[str, Any]]:
+async def list_users(conn: DictConnection) -> list[dict[str, Any]]:
     """Every user, oldest first, without credentials."""
     return await users.list_all(conn)
 
 
-async def set_active(conn: AsyncConnection, email: str, active: bool) -> bool:
+async def set_active(conn: DictConnection, email: str, active: bool) -> bool:
     """Enable or disable a user (a disabled user's credentials stop working at once)."""
     return await users.set_active(conn, normalize_email(email), active)
 
 
-async def find_login(conn: AsyncConnection, email: str) -> dict[str, Any] | None:
+async def find_login(conn: DictConnection, email: str) -> dict[str, Any] | None:
     """The user row a login for ``email`` checks against (with its password hash), or None
     for an unknown or malformed e-mail. One short read: verify with ``verify_password`` after
     giving the connection back."""
@@ -143,7 +144,7 @@ def verify_password(user: dict[str, Any] | None, password: str) -> LoginCheck:
     is verified against a dummy hash, so a failed login takes as long either way."""
     stored = user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH
     try:
-        ok = _hasher.verify(stored, password)
+        ok: bool = _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or not user["is_active"] or stored is _DUMMY_HASH:
@@ -151,13 +152,13 @@ def verify_password(user: dict[str, Any] | None, password: str) -> LoginCheck:
     return LoginCheck(True, _hasher.hash(password) if _hasher.check_needs_rehash(stored) else None)
 
 
-async def set_password_hash(conn: AsyncConnection, user_id: uuid.UUID | str, digest: str) -> None:
+async def set_password_hash(conn: DictConnection, user_id: uuid.UUID | str, digest: str) -> None:
     """Store a new password hash for ``user_id`` (a rehash from ``verify_password``)."""
     await users.set_password_hash(conn, user_id, digest)
 
 
 async def issue_credential(
-    conn: AsyncConnection,
+    conn: DictConnection,
     user_id: uuid.UUID | str,
     *,
     kind: str = "api_key",
@@ -172,7 +173,7 @@ async def issue_credential(
     return token, row
 
 
-async def resolve_credential(conn: AsyncConnection, token: str) -> Principal | None:
+async def resolve_credential(conn: DictConnection, token: str) -> Principal | None:
     """The user a live credential belongs to, or None (unknown, revoked, expired, disabled)."""
     if not token.startswith((API_KEY_PREFIX, SESSION_PREFIX)) or len(token) > 200:
         return None
@@ -185,17 +186,17 @@ async def resolve_credential(conn: AsyncConnection, token: str) -> Principal | N
     return Principal(str(row["id"]), row["email"], row["is_admin"], str(row["key_id"]))
 
 
-async def list_credentials(conn: AsyncConnection, user_id: str) -> list[dict[str, Any]]:
+async def list_credentials(conn: DictConnection, user_id: str) -> list[dict[str, Any]]:
     """A user's live API keys (sessions are not listed), newest first."""
     return await api_keys.list_api_keys(conn, user_id)
 
 
-async def revoke_credential(conn: AsyncConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
+async def revoke_credential(conn: DictConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
     """Revoke one of the user's credentials; False if it is not theirs or already revoked."""
     return await api_keys.revoke(conn, user_id, key_id)
 
 
-async def service_principal(conn: AsyncConnection, email: str) -> Principal:
+async def service_principal(conn: DictConnection, email: str) -> Principal:
     """The principal of a service user (no password, so nobody logs in as it), created once."""
     row = await users.ensure_service(conn, normalize_email(email))
     return Principal(str(row["id"]), row["email"], row["is_admin"])

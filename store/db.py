@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -23,6 +24,22 @@ KEEPALIVE_KWARGS: dict[str, Any] = {
     "keepalives_interval": 10,
     "keepalives_count": 3,
 }
+
+
+#: A connection of the project's pools (``connection_kwargs``): rows come back as dicts.
+DictConnection: TypeAlias = AsyncConnection[DictRow]
+#: The pool ``make_async_pool`` builds.
+DictPool: TypeAlias = AsyncConnectionPool[DictConnection]
+
+Row = TypeVar("Row")
+
+
+async def one(cur: AsyncCursor[Row]) -> Row:
+    """The row of a statement that always returns one (``RETURNING``, an aggregate, ``EXISTS``)."""
+    row = await cur.fetchone()
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -73,11 +90,12 @@ def make_async_pool(
     timeout: float = 30.0,
     prepare: bool = True,
     name: str = "adlaan",
-) -> AsyncConnectionPool:
+) -> DictPool:
     """An unopened async pool that checks each connection on checkout (a restarted server's
     dead connections are replaced, not handed to a query)."""
     return AsyncConnectionPool(
         conninfo=libpq_url(url),
+        connection_class=DictConnection,
         min_size=min(min_size, max_size),
         max_size=max_size,
         max_idle=max_idle,

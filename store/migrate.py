@@ -54,15 +54,18 @@ def setup_checkpointer_tables(url: str) -> None:
         conn.execute(RUN_ID_INDEX_SQL)
 
 
+def _try_lock(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK_KEY,)).fetchone()
+    return bool(row and row[0])
+
+
 def migrate(url: str) -> None:
     """Bring the database at ``url`` to the newest schema; safe to run concurrently and again."""
     with psycopg.connect(libpq_url(url), autocommit=True) as lock_conn:
         # Poll rather than block in pg_advisory_lock: a session waiting inside a statement holds
         # a snapshot, and the checkpointer's CREATE INDEX CONCURRENTLY waits for every snapshot
         # in the database, so a blocked waiter would stall the migrating process forever.
-        while not lock_conn.execute(
-            "SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK_KEY,)
-        ).fetchone()[0]:
+        while not _try_lock(lock_conn):
             time.sleep(0.2)
         try:
             setup_checkpointer_tables(url)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from psycopg import AsyncConnection, Connection
+from psycopg import Connection
 from psycopg.types.json import Jsonb
 
+from store.db import DictConnection
 from store.repositories import audit, checkpoints, conversations, registry, tombstones
 
 Policy = Literal["delete", "archive"]
@@ -54,7 +55,7 @@ class IdleThread:
 
 
 async def aidle_threads(
-    conn: AsyncConnection, cutoff: datetime, limit: int = 1_000_000, *, skip_archived: bool = False
+    conn: DictConnection, cutoff: datetime, limit: int = 1_000_000, *, skip_archived: bool = False
 ) -> list[IdleThread]:
     """Threads idle since before ``cutoff``, oldest first (without archived ones if asked)."""
     rows = await (await conn.execute(IDLE_THREADS_SQL, (skip_archived, cutoff, limit))).fetchall()
@@ -81,7 +82,7 @@ def _statements(
 
 
 async def aapply_policy(
-    conn: AsyncConnection,
+    conn: DictConnection,
     threads: Sequence[IdleThread],
     policy: Policy,
     *,
@@ -122,7 +123,7 @@ def purge_audit(
 
 
 async def apurge_audit(
-    conn: AsyncConnection, cutoff: datetime, batch_size: int, *, actor: str = "retention"
+    conn: DictConnection, cutoff: datetime, batch_size: int, *, actor: str = "retention"
 ) -> int:
     """The async twin of ``purge_audit``."""
     deleted = 0

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from hooks import hookimpl
 from hooks.events import CheckpointEvent, RunEvent
+from store.db import DictPool
 from store.repositories import checkpoints, conversations, documents, owners, tombstones
 from store.repositories import messages as messages_repo
 from store.repositories.audit import INSERT_SQL as AUDIT_SQL
@@ -65,7 +66,7 @@ async def _actor_of(conn, event: CheckpointEvent | RunEvent) -> str | None:
 class Mirror:
     """Writes the relational mirror through ``pool``."""
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: DictPool) -> None:
         self.pool = pool
 
     @hookimpl
@@ -98,7 +99,7 @@ class Mirror:
                 event.thread_id,
                 title=clean_text(title)[0] if title else None,
                 metadata=_clean_json(metadata),
-                at=event.created_at,
+                at=event.created_at or datetime.now(UTC),
             )
             replaced, params = [], []
             for message in messages:

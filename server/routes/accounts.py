@@ -6,7 +6,6 @@ from typing import Annotated, NoReturn
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 from server.auth import bearer_token
@@ -14,6 +13,7 @@ from server.routes.deps import Conn, CurrentUser, SafeStr
 from server.settings import get_settings
 from server.shared import get_pool
 from store import accounts
+from store.db import DictConnection
 from store.repositories import audit, login_throttle
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -84,7 +84,7 @@ def _dedupe(action: str, hit: login_throttle.Attempts, *extra: object) -> str:
 
 
 async def _refuse(
-    conn: AsyncConnection, hit: login_throttle.Attempts, target: str, why: str
+    conn: DictConnection, hit: login_throttle.Attempts, target: str, why: str
 ) -> NoReturn:
     """Answer 429 for a throttled key, audited once per key and window (a flood of refused
     logins adds one audit entry, not one per request)."""
@@ -142,7 +142,7 @@ async def login(body: LoginRequest, request: Request) -> LoginResponse:
             await _refuse(conn, by_email, address, "too many failed logins for this e-mail")
         user = await accounts.find_login(conn, body.email)
     check = await asyncio.to_thread(accounts.verify_password, user, body.password)
-    if not check.ok:
+    if not check.ok or user is None:  # (no user is never ok)
         async with pool.connection() as conn:
             await audit.record(
                 conn,

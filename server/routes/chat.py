@@ -68,10 +68,11 @@ async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
             )
     if body.thread_id is None:
         await client.threads.create(thread_id=thread_id, metadata={"owner": caller.user_id})
+    run_input: dict[str, Any] = {"messages": [{"role": "user", "content": body.message}]}
     values = await client.runs.wait(
         thread_id,
         GRAPH,
-        input={"messages": [{"role": "user", "content": body.message}]},
+        input=run_input,
         metadata={"owner": caller.user_id},
         multitask_strategy="enqueue",
     )

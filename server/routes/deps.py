@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request
-from psycopg import AsyncConnection
 from pydantic import AfterValidator
 
 from server.auth import ADMIN, ANONYMOUS
 from server.shared import get_pool
+from store.db import DictConnection
 from store.repositories import audit, conversations
 
 
@@ -35,7 +36,7 @@ def current_user(request: Request) -> Caller:
     return Caller(identity, getattr(user, "display_name", "") or "", ADMIN in scopes)
 
 
-async def connection() -> AsyncIterator[AsyncConnection]:
+async def connection() -> AsyncIterator[DictConnection]:
     """A pooled autocommit connection for the request."""
     async with get_pool().connection() as conn:
         yield conn
@@ -54,7 +55,7 @@ async def admin_user(request: Request, caller: Annotated[Caller, Depends(current
 
 CurrentUser = Annotated[Caller, Depends(current_user)]
 AdminUser = Annotated[Caller, Depends(admin_user)]
-Conn = Annotated[AsyncConnection, Depends(connection)]
+Conn = Annotated[DictConnection, Depends(connection)]
 
 
 def _storable(value: str) -> str:
@@ -122,7 +123,7 @@ def decode_cursor(
 
 
 async def require_owner(
-    conn: AsyncConnection, caller: Caller, owner: Any, target: str, missing: str
+    conn: DictConnection, caller: Caller, owner: Any, target: str, missing: str
 ) -> None:
     """The one ownership step of the routes: a thing that is not the caller's answers exactly
     like a missing one (404 ``missing``), and someone else's leaves an ``access.denied`` audit
@@ -134,9 +135,19 @@ async def require_owner(
     raise HTTPException(404, missing)
 
 
-async def owned_conversation(conn: AsyncConnection, caller: Caller, thread_id: str) -> dict:
+async def owned_row(
+    conn: DictConnection, caller: Caller, row: dict[str, Any] | None, target: str, missing: str
+) -> dict[str, Any]:
+    """``row`` (which has an ``owner_id``) when it is the caller's; else as ``require_owner``."""
+    if row is None:
+        raise HTTPException(404, missing)
+    await require_owner(conn, caller, row["owner_id"], target, missing)
+    return row
+
+
+async def owned_conversation(
+    conn: DictConnection, caller: Caller, thread_id: UUID | str
+) -> dict[str, Any]:
     """The caller's conversation of ``thread_id`` (``require_owner``)."""
     row = await conversations.by_thread(conn, str(thread_id))
-    owner = row["owner_id"] if row else None
-    await require_owner(conn, caller, owner, str(thread_id), f"conversation {thread_id} not found")
-    return row
+    return await owned_row(conn, caller, row, str(thread_id), f"conversation {thread_id} not found")

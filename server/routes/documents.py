@@ -5,14 +5,14 @@ from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from psycopg import AsyncConnection
 from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from documents import model
 from documents.docx import to_docx
 from documents.markdown import to_markdown
 from documents.versions import diff, safe_filename
-from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation, require_owner
+from server.routes.deps import Caller, Conn, CurrentUser, owned_conversation, owned_row
+from store.db import DictConnection
 from store.repositories import documents as document_rows
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -78,17 +78,12 @@ async def list_documents(thread_id: UUID, caller: CurrentUser, conn: Conn) -> li
     return await document_rows.of_conversation(conn, conversation["id"])
 
 
-async def owned_document(conn: AsyncConnection, caller: Caller, document_id: int) -> dict:
+async def owned_document(conn: DictConnection, caller: Caller, document_id: int) -> dict:
     """The caller's document version; 404 otherwise (audited when it is someone else's)."""
     row = await document_rows.with_owner(conn, document_id)
-    await require_owner(
-        conn,
-        caller,
-        row["owner_id"] if row else None,
-        f"document:{document_id}",
-        f"document {document_id} not found",
+    return await owned_row(
+        conn, caller, row, f"document:{document_id}", f"document {document_id} not found"
     )
-    return row
 
 
 def _bounded(document_id: int) -> int:

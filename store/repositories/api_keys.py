@@ -6,11 +6,11 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from psycopg import AsyncConnection
+from store.db import DictConnection, one
 
 
 async def insert(
-    conn: AsyncConnection,
+    conn: DictConnection,
     user_id: uuid.UUID | str,
     *,
     kind: str,
@@ -25,10 +25,10 @@ async def insert(
         "RETURNING id, kind, name, prefix, created_at, expires_at",
         (uuid.uuid4(), user_id, kind, name, prefix, digest, ttl),
     )
-    return await cur.fetchone()
+    return await one(cur)
 
 
-async def live_by_digest(conn: AsyncConnection, digest: str) -> dict[str, Any] | None:
+async def live_by_digest(conn: DictConnection, digest: str) -> dict[str, Any] | None:
     """The live credential with this digest and its active user (key_id, last_used_at, id,
     email, is_admin), or None."""
     cur = await conn.execute(
@@ -41,11 +41,11 @@ async def live_by_digest(conn: AsyncConnection, digest: str) -> dict[str, Any] |
     return await cur.fetchone()
 
 
-async def touch(conn: AsyncConnection, key_id: uuid.UUID | str) -> None:
+async def touch(conn: DictConnection, key_id: uuid.UUID | str) -> None:
     await conn.execute("UPDATE api_keys SET last_used_at = now() WHERE id = %s", (key_id,))
 
 
-async def list_api_keys(conn: AsyncConnection, user_id: str) -> list[dict[str, Any]]:
+async def list_api_keys(conn: DictConnection, user_id: str) -> list[dict[str, Any]]:
     """A user's live API keys (not sessions), newest first."""
     cur = await conn.execute(
         "SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_keys "
@@ -55,7 +55,7 @@ async def list_api_keys(conn: AsyncConnection, user_id: str) -> list[dict[str, A
     return await cur.fetchall()
 
 
-async def revoke(conn: AsyncConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
+async def revoke(conn: DictConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
     cur = await conn.execute(
         "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND user_id = %s "
         "AND revoked_at IS NULL",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
+
+from store.db import DictConnection
 
 #: (actor, action, target, details, dedupe_key): writers that may replay (the mirror) or repeat
 #: (refused requests) set ``dedupe_key``, and a second entry with the same key is a no-op.
@@ -17,7 +18,7 @@ ON CONFLICT (dedupe_key) DO NOTHING
 
 
 async def record(
-    conn: AsyncConnection,
+    conn: DictConnection,
     actor: str | None,
     action: str,
     target: str | None = None,
@@ -30,7 +31,7 @@ async def record(
 
 
 async def query(
-    conn: AsyncConnection,
+    conn: DictConnection,
     *,
     actor: str | None = None,
     action: str | None = None,
@@ -70,7 +71,7 @@ async def query(
 
 
 async def record_many(
-    conn: AsyncConnection, actor: str | None, action: str, targets: list[str], **details: Any
+    conn: DictConnection, actor: str | None, action: str, targets: list[str], **details: Any
 ) -> None:
     """One entry per target, in one statement."""
     await conn.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from psycopg import AsyncConnection
+from store.db import DictConnection, one
 
 #: Does ``checkpoint_id`` exist in ``thread_id``'s namespace ``ns``?
 EXISTS_SQL = (
@@ -29,30 +29,28 @@ DELETE_SQL = (
 )
 
 
-async def exists(conn: AsyncConnection, thread_id: str, ns: str, checkpoint_id: str) -> bool:
-    row = await (await conn.execute(EXISTS_SQL, (thread_id, ns, checkpoint_id))).fetchone()
+async def exists(conn: DictConnection, thread_id: str, ns: str, checkpoint_id: str) -> bool:
+    row = await one(await conn.execute(EXISTS_SQL, (thread_id, ns, checkpoint_id)))
     return row["found"]
 
 
-async def has_history(conn: AsyncConnection, thread_id: str) -> bool:
+async def has_history(conn: DictConnection, thread_id: str) -> bool:
     return await (await conn.execute(HAS_HISTORY_SQL, (thread_id,))).fetchone() is not None
 
 
-async def is_fork(
-    conn: AsyncConnection, thread_id: str, parent_id: str, checkpoint_id: str
-) -> bool:
-    row = await (await conn.execute(IS_FORK_SQL, (thread_id, parent_id, checkpoint_id))).fetchone()
+async def is_fork(conn: DictConnection, thread_id: str, parent_id: str, checkpoint_id: str) -> bool:
+    row = await one(await conn.execute(IS_FORK_SQL, (thread_id, parent_id, checkpoint_id)))
     return bool(row["exists"])
 
 
-async def threads_with_checkpoints(conn: AsyncConnection, thread_ids: Sequence[str]) -> list[str]:
+async def threads_with_checkpoints(conn: DictConnection, thread_ids: Sequence[str]) -> list[str]:
     cur = await conn.execute(
         "SELECT DISTINCT thread_id FROM checkpoints WHERE thread_id = ANY(%s)", (list(thread_ids),)
     )
     return [row["thread_id"] for row in await cur.fetchall()]
 
 
-async def head_id(conn: AsyncConnection, thread_id: str) -> str | None:
+async def head_id(conn: DictConnection, thread_id: str) -> str | None:
     """The newest root checkpoint of a thread."""
     row = await (
         await conn.execute(
@@ -64,7 +62,7 @@ async def head_id(conn: AsyncConnection, thread_id: str) -> str | None:
     return row["checkpoint_id"] if row else None
 
 
-async def roots(conn: AsyncConnection, thread_ids: Sequence[str] | None) -> list[dict]:
+async def roots(conn: DictConnection, thread_ids: Sequence[str] | None) -> list[dict]:
     """Every root checkpoint (of ``thread_ids``, or of every thread), in order, shaped as the
     outbox's checkpoint events are, for replaying them to a plugin."""
     ids = list(thread_ids) if thread_ids else None

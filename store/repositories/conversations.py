@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
+
+from store.db import DictConnection, one
 
 #: The mirror's upsert (a checkpoint seen): the owner comes from ``resource_owners``, never from
 #: what a checkpoint's metadata says.
@@ -76,7 +77,7 @@ _SEEK = {
 
 
 async def page(
-    conn: AsyncConnection,
+    conn: DictConnection,
     owner: str,
     *,
     status: str | None,
@@ -105,12 +106,12 @@ async def page(
     return await cur.fetchall()
 
 
-async def shown(conn: AsyncConnection, conversation_id: uuid.UUID) -> dict[str, Any]:
+async def shown(conn: DictConnection, conversation_id: uuid.UUID) -> dict[str, Any]:
     """One conversation as the routes show it."""
-    return await (await conn.execute(_SHOWN + "WHERE c.id = %s", (conversation_id,))).fetchone()
+    return await one(await conn.execute(_SHOWN + "WHERE c.id = %s", (conversation_id,)))
 
 
-async def by_thread(conn: AsyncConnection, thread_id: str) -> dict[str, Any] | None:
+async def by_thread(conn: DictConnection, thread_id: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT id, thread_id, owner_id, title, status, metadata, created_at, updated_at, "
         "last_activity_at FROM conversations WHERE thread_id = %s",
@@ -120,7 +121,7 @@ async def by_thread(conn: AsyncConnection, thread_id: str) -> dict[str, Any] | N
 
 
 async def update(
-    conn: AsyncConnection, conversation_id: uuid.UUID, title: str | None, status: str | None
+    conn: DictConnection, conversation_id: uuid.UUID, title: str | None, status: str | None
 ) -> dict[str, Any]:
     """Rename and/or change the status (None leaves a field as it is)."""
     cur = await conn.execute(
@@ -128,10 +129,10 @@ async def update(
         "updated_at = now() WHERE id = %s RETURNING *",
         (title, status, conversation_id),
     )
-    return await cur.fetchone()
+    return await one(cur)
 
 
-async def assign_owner(conn: AsyncConnection, thread_ids: Sequence[str], owner: str) -> None:
+async def assign_owner(conn: DictConnection, thread_ids: Sequence[str], owner: str) -> None:
     await conn.execute(
         "UPDATE conversations SET owner_id = %s, "
         "metadata = metadata || jsonb_build_object('owner', %s::text), updated_at = now() "
@@ -141,7 +142,7 @@ async def assign_owner(conn: AsyncConnection, thread_ids: Sequence[str], owner: 
 
 
 async def upsert_seen(
-    conn: AsyncConnection,
+    conn: DictConnection,
     thread_id: str,
     *,
     title: str | None,
@@ -149,7 +150,7 @@ async def upsert_seen(
     at: datetime,
 ) -> uuid.UUID:
     """The mirror saw a checkpoint of ``thread_id``: its conversation's id."""
-    row = await (
+    row = await one(
         await conn.execute(
             UPSERT_SQL,
             {
@@ -160,5 +161,5 @@ async def upsert_seen(
                 "at": at,
             },
         )
-    ).fetchone()
+    )
     return row["id"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
+
+from store.db import DictConnection
 
 INSERT_SQL = """
 INSERT INTO documents (conversation_id, document_key, version, type, jurisdiction, title, body,
@@ -17,7 +18,7 @@ ON CONFLICT (conversation_id, document_key, version, content_hash) DO NOTHING
 
 
 async def add_version(
-    conn: AsyncConnection,
+    conn: DictConnection,
     conversation_id: uuid.UUID,
     *,
     key: str,
@@ -54,9 +55,7 @@ _COLUMNS = (
 )
 
 
-async def of_conversation(
-    conn: AsyncConnection, conversation_id: uuid.UUID
-) -> list[dict[str, Any]]:
+async def of_conversation(conn: DictConnection, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
     """Every version of every document of a conversation, oldest first (without bodies)."""
     cur = await conn.execute(
         f"SELECT {_COLUMNS} FROM documents d JOIN conversations c ON c.id = d.conversation_id "
@@ -66,7 +65,7 @@ async def of_conversation(
     return await cur.fetchall()
 
 
-async def with_owner(conn: AsyncConnection, document_id: int) -> dict[str, Any] | None:
+async def with_owner(conn: DictConnection, document_id: int) -> dict[str, Any] | None:
     """One version with its body, citations and its conversation's ``owner_id``."""
     cur = await conn.execute(
         f"SELECT {_COLUMNS}, d.body, d.citations, c.owner_id FROM documents d "

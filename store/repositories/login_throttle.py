@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
+
+from store.db import DictConnection, one
 
 #: One statement, so PostgreSQL's row lock orders concurrent attempts for one key: each sees the
 #: count its predecessors left. A window older than ``window`` starts again at this attempt.
@@ -38,20 +39,20 @@ class Attempts:
     retry_after: int
 
 
-async def count_attempt(conn: AsyncConnection, key: str, window: timedelta) -> Attempts:
+async def count_attempt(conn: DictConnection, key: str, window: timedelta) -> Attempts:
     """Count one attempt for ``key`` and return the window's count, atomically."""
     async with conn.cursor(row_factory=tuple_row) as cur:  # whatever the connection's rows
         await cur.execute(COUNT_SQL, {"key": key, "window": window})
-        attempts, window_start, retry_after = await cur.fetchone()
+        attempts, window_start, retry_after = await one(cur)
     return Attempts(key, attempts, window_start, retry_after)
 
 
-async def reset(conn: AsyncConnection, key: str) -> None:
+async def reset(conn: DictConnection, key: str) -> None:
     """Forget the attempts of ``key`` (a successful login clears its e-mail's count)."""
     await conn.execute("DELETE FROM login_throttle WHERE key = %s", (key,))
 
 
-async def purge_expired(conn: AsyncConnection, window: timedelta) -> int:
+async def purge_expired(conn: DictConnection, window: timedelta) -> int:
     """Delete the rows whose window has ended (they count for nothing any more); how many."""
     cur = await conn.execute(
         "DELETE FROM login_throttle WHERE window_start <= now() - %s::interval", (window,)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from psycopg import AsyncConnection
-
+from store.db import DictConnection
 from store.models.message import SEARCH_TEXT_LIMIT
 
 # websearch_to_tsquery accepts any text (quotes for phrases, OR, -word) and never raises a
@@ -54,7 +53,7 @@ def search_sql(*, thread_id: bool, role: bool, current_only: bool) -> str:
 
 
 async def search_messages(
-    conn: AsyncConnection,
+    conn: DictConnection,
     *,
     q: str,
     owner: str,
@@ -97,19 +96,19 @@ WHERE conversation_id = %(conversation)s
 """
 
 
-async def upsert_many(conn: AsyncConnection, rows: list[tuple]) -> None:
+async def upsert_many(conn: DictConnection, rows: list[tuple]) -> None:
     """``UPSERT_SQL`` rows in one pipelined batch, not a round trip each."""
     if rows:
         async with conn.cursor() as cur:
             await cur.executemany(UPSERT_SQL, rows)
 
 
-async def set_current(conn: AsyncConnection, conversation_id: uuid.UUID, ids: list[str]) -> None:
+async def set_current(conn: DictConnection, conversation_id: uuid.UUID, ids: list[str]) -> None:
     await conn.execute(CURRENT_SQL, {"ids": ids, "conversation": conversation_id})
 
 
 async def of_conversation(
-    conn: AsyncConnection,
+    conn: DictConnection,
     conversation_id: uuid.UUID,
     *,
     current_only: bool,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection
+from store.db import DictConnection, one
 
 LOCK_CURSOR_SQL = """
 SELECT plugin, last_event_id, attempts FROM hook_cursors
@@ -17,28 +17,28 @@ EVENT_SQL = "SELECT * FROM hook_events WHERE id = %s"
 EVENTS_AFTER_SQL = "SELECT * FROM hook_events WHERE id > %s ORDER BY id LIMIT %s"
 
 
-async def ensure_cursor(conn: AsyncConnection, plugin: str) -> None:
+async def ensure_cursor(conn: DictConnection, plugin: str) -> None:
     await conn.execute(
         "INSERT INTO hook_cursors (plugin) VALUES (%s) ON CONFLICT DO NOTHING", (plugin,)
     )
 
 
-async def lock_cursor(conn: AsyncConnection, plugin: str) -> dict[str, Any] | None:
+async def lock_cursor(conn: DictConnection, plugin: str) -> dict[str, Any] | None:
     """The plugin's cursor, locked for this transaction; None when another dispatcher holds it
     or it is backing off."""
     return await (await conn.execute(LOCK_CURSOR_SQL, (plugin,))).fetchone()
 
 
-async def events_after(conn: AsyncConnection, event_id: int, limit: int) -> list[dict[str, Any]]:
+async def events_after(conn: DictConnection, event_id: int, limit: int) -> list[dict[str, Any]]:
     return await (await conn.execute(EVENTS_AFTER_SQL, (event_id, limit))).fetchall()
 
 
-async def event(conn: AsyncConnection, event_id: int) -> dict[str, Any] | None:
+async def event(conn: DictConnection, event_id: int) -> dict[str, Any] | None:
     return await (await conn.execute(EVENT_SQL, (event_id,))).fetchone()
 
 
 async def dead_letter(
-    conn: AsyncConnection, plugin: str, event_id: int, error: str, attempts: int
+    conn: DictConnection, plugin: str, event_id: int, error: str, attempts: int
 ) -> None:
     await conn.execute(
         "INSERT INTO hook_dead_letters (plugin, event_id, error, attempts) VALUES (%s, %s, %s, %s)",
@@ -47,7 +47,7 @@ async def dead_letter(
 
 
 async def back_off(
-    conn: AsyncConnection, plugin: str, last: int, attempts: int, error: str, delay: float
+    conn: DictConnection, plugin: str, last: int, attempts: int, error: str, delay: float
 ) -> None:
     await conn.execute(
         "UPDATE hook_cursors SET last_event_id = %s, attempts = %s, last_error = %s,"
@@ -57,7 +57,7 @@ async def back_off(
     )
 
 
-async def advance(conn: AsyncConnection, plugin: str, last: int) -> None:
+async def advance(conn: DictConnection, plugin: str, last: int) -> None:
     await conn.execute(
         "UPDATE hook_cursors SET last_event_id = %s, attempts = 0, next_attempt_at = NULL,"
         " last_error = NULL, updated_at = now() WHERE plugin = %s",
@@ -65,11 +65,11 @@ async def advance(conn: AsyncConnection, plugin: str, last: int) -> None:
     )
 
 
-async def status(conn: AsyncConnection) -> dict[str, Any]:
+async def status(conn: DictConnection) -> dict[str, Any]:
     """The newest event id, each plugin's cursor, and the dead letters not yet retried."""
-    newest = await (
+    newest = await one(
         await conn.execute("SELECT coalesce(max(id), 0) AS newest FROM hook_events")
-    ).fetchone()
+    )
     cursors = await (
         await conn.execute(
             "SELECT plugin, last_event_id, attempts, next_attempt_at, last_error "
@@ -81,7 +81,7 @@ async def status(conn: AsyncConnection) -> dict[str, Any]:
 
 
 async def pending_dead_letters(
-    conn: AsyncConnection, plugin: str | None = None
+    conn: DictConnection, plugin: str | None = None
 ) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "SELECT id, plugin, event_id, attempts, error, created_at FROM hook_dead_letters "
@@ -91,11 +91,11 @@ async def pending_dead_letters(
     return await cur.fetchall()
 
 
-async def dead_letter_failed_again(conn: AsyncConnection, letter_id: int, error: str) -> None:
+async def dead_letter_failed_again(conn: DictConnection, letter_id: int, error: str) -> None:
     await conn.execute("UPDATE hook_dead_letters SET error = %s WHERE id = %s", (error, letter_id))
 
 
-async def dead_letter_retried(conn: AsyncConnection, letter_id: int) -> None:
+async def dead_letter_retried(conn: DictConnection, letter_id: int) -> None:
     await conn.execute(
         "UPDATE hook_dead_letters SET retried_at = now() WHERE id = %s", (letter_id,)
     )

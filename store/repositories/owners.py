@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from psycopg import AsyncConnection
-
+from store.db import DictConnection
 from store.repositories import checkpoints
 
 Kind = Literal["thread", "assistant", "cron"]
@@ -40,7 +39,7 @@ ON CONFLICT (kind, resource_id) DO NOTHING
 """
 
 
-async def owner_of(conn: AsyncConnection, kind: Kind, resource_id: str) -> str | object | None:
+async def owner_of(conn: DictConnection, kind: Kind, resource_id: str) -> str | object | None:
     """The owner's user id; None when the owner was erased; ``UNCLAIMED`` when no row exists."""
     row = await (await conn.execute(_SELECT_SQL, (kind, str(resource_id)))).fetchone()
     if row is None:
@@ -48,7 +47,7 @@ async def owner_of(conn: AsyncConnection, kind: Kind, resource_id: str) -> str |
     return row["owner"]
 
 
-async def claim(conn: AsyncConnection, kind: Kind, resource_id: str, owner: str) -> bool:
+async def claim(conn: DictConnection, kind: Kind, resource_id: str, owner: str) -> bool:
     """Record ``owner`` as the owner of a new resource; True when it is (now or already) theirs,
     False when the id belongs to someone else or to history nobody owns."""
     resource_id = str(resource_id)
@@ -67,13 +66,13 @@ async def claim(conn: AsyncConnection, kind: Kind, resource_id: str, owner: str)
 
 
 async def mark_deleted(
-    conn: AsyncConnection, kind: Kind, resource_ids: Iterable[str], owner: str
+    conn: DictConnection, kind: Kind, resource_ids: Iterable[str], owner: str
 ) -> None:
     """The owner deleted these resources; their ids stay reserved for them."""
     await conn.execute(_DELETED_SQL, (kind, [str(r) for r in resource_ids], owner))
 
 
-async def backfill(conn: AsyncConnection, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
+async def backfill(conn: DictConnection, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
     """Record ``(resource_id, owner)`` pairs that have no row yet (resources the server held
     before ownership was durable); pairs whose owner is not a user are skipped."""
     pairs = list(pairs)
@@ -84,7 +83,7 @@ async def backfill(conn: AsyncConnection, kind: Kind, pairs: Iterable[tuple[str,
 
 
 async def owned(
-    conn: AsyncConnection, kind: Kind, resource_ids: Iterable[str], owner: str
+    conn: DictConnection, kind: Kind, resource_ids: Iterable[str], owner: str
 ) -> list[str]:
     """Those of ``resource_ids`` that ``owner`` owns."""
     cur = await conn.execute(
@@ -95,9 +94,7 @@ async def owned(
     return [row["resource_id"] for row in await cur.fetchall()]
 
 
-async def assign(
-    conn: AsyncConnection, kind: Kind, resource_ids: Iterable[str], owner: str
-) -> None:
+async def assign(conn: DictConnection, kind: Kind, resource_ids: Iterable[str], owner: str) -> None:
     """An administrator gives these resources to ``owner`` (threads from before authentication,
     or a hand-over): the one statement that changes an existing owner."""
     await conn.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection
+from store.db import DictConnection
 
 STORAGE_SQL = """
 SELECT thread_id, sum(bytes)::bigint AS bytes, sum(checkpoints)::bigint AS checkpoints
@@ -58,7 +58,7 @@ WATCHED_TABLES = [
 ]
 
 
-async def collect(conn: AsyncConnection, top: int) -> dict[str, Any]:
+async def collect(conn: DictConnection, top: int) -> dict[str, Any]:
     """Every figure of ``GET /stats``; ``top`` threads by checkpoint storage."""
     return {
         "counts": await (await conn.execute(COUNTS_SQL)).fetchone(),

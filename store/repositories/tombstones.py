@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from psycopg import AsyncConnection
+from store.db import DictConnection, one
 
 ADD_SQL = (
     "INSERT INTO deleted_threads (thread_id) SELECT unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING"
@@ -20,9 +20,9 @@ SWEEP_OLD_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval
 EXISTS_SQL = "SELECT EXISTS (SELECT 1 FROM deleted_threads WHERE thread_id = %s)"
 
 
-async def add(conn: AsyncConnection, thread_ids: Sequence[str]) -> None:
+async def add(conn: DictConnection, thread_ids: Sequence[str]) -> None:
     await conn.execute(ADD_SQL, {"ids": list(thread_ids)})
 
 
-async def is_deleted(conn: AsyncConnection, thread_id: str) -> bool:
-    return (await (await conn.execute(EXISTS_SQL, (thread_id,))).fetchone())["exists"]
+async def is_deleted(conn: DictConnection, thread_id: str) -> bool:
+    return (await one(await conn.execute(EXISTS_SQL, (thread_id,))))["exists"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from psycopg import AsyncConnection
+from store.db import DictConnection, one
 
 _COLUMNS = "id, email, display_name, is_admin, is_active, created_at"
 
 
 async def insert(
-    conn: AsyncConnection,
+    conn: DictConnection,
     email: str,
     password_hash: str | None,
     *,
@@ -24,10 +24,10 @@ async def insert(
         f"VALUES (%s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
         (uuid.uuid4(), email, display_name, password_hash, is_admin),
     )
-    return await cur.fetchone()
+    return await one(cur)
 
 
-async def ensure_service(conn: AsyncConnection, email: str) -> dict[str, Any]:
+async def ensure_service(conn: DictConnection, email: str) -> dict[str, Any]:
     """A user without a password (nobody logs in as it), created the first time."""
     cur = await conn.execute(
         "INSERT INTO users (id, email, display_name) VALUES (%s, %s, %s) "
@@ -35,26 +35,26 @@ async def ensure_service(conn: AsyncConnection, email: str) -> dict[str, Any]:
         "RETURNING id, email, is_admin",
         (uuid.uuid4(), email, email),
     )
-    return await cur.fetchone()
+    return await one(cur)
 
 
-async def list_all(conn: AsyncConnection) -> list[dict[str, Any]]:
+async def list_all(conn: DictConnection) -> list[dict[str, Any]]:
     """Every user, oldest first, without credentials."""
     cur = await conn.execute(f"SELECT {_COLUMNS} FROM users ORDER BY created_at, email")
     return await cur.fetchall()
 
 
-async def count_active(conn: AsyncConnection) -> int:
-    row = await (await conn.execute("SELECT count(*) AS n FROM users WHERE is_active")).fetchone()
+async def count_active(conn: DictConnection) -> int:
+    row = await one(await conn.execute("SELECT count(*) AS n FROM users WHERE is_active"))
     return row["n"]
 
 
-async def id_by_email(conn: AsyncConnection, email: str) -> str | None:
+async def id_by_email(conn: DictConnection, email: str) -> str | None:
     row = await (await conn.execute("SELECT id FROM users WHERE email = %s", (email,))).fetchone()
     return str(row["id"]) if row else None
 
 
-async def for_login(conn: AsyncConnection, email: str) -> dict[str, Any] | None:
+async def for_login(conn: DictConnection, email: str) -> dict[str, Any] | None:
     """The row a login checks against, with its password hash."""
     cur = await conn.execute(
         "SELECT id, email, password_hash, is_admin, is_active FROM users WHERE email = %s",
@@ -63,14 +63,14 @@ async def for_login(conn: AsyncConnection, email: str) -> dict[str, Any] | None:
     return await cur.fetchone()
 
 
-async def set_active(conn: AsyncConnection, email: str, active: bool) -> bool:
+async def set_active(conn: DictConnection, email: str, active: bool) -> bool:
     cur = await conn.execute(
         "UPDATE users SET is_active = %s, updated_at = now() WHERE email = %s", (active, email)
     )
     return cur.rowcount == 1
 
 
-async def set_password_hash(conn: AsyncConnection, user_id: uuid.UUID | str, digest: str) -> None:
+async def set_password_hash(conn: DictConnection, user_id: uuid.UUID | str, digest: str) -> None:
     await conn.execute(
         "UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s", (digest, user_id)
     )
