@@ -32,7 +32,7 @@ ANONYMOUS = "anonymous"
 ADMIN = "admin"
 #: A filter no resource matches: the runtime then answers exactly as for a missing one.
 NOBODY = {"owner": "\x00nobody"}
-_KINDS = {"threads": "thread", "assistants": "assistant", "crons": "cron"}
+_KINDS: dict[str, owners.Kind] = {"threads": "thread", "assistants": "assistant", "crons": "cron"}
 
 
 @auth.authenticate
@@ -90,7 +90,9 @@ async def _durable(ctx: Auth.types.AuthContext, owner: str, value: Any) -> dict 
                         409, f"{label} {resource_id} already exists"
                     )
             # a cron on a thread runs on it: the thread must be the caller's too
-            checks = [("thread", t) for t in _ids("thread", value)] if kind == "cron" else []
+            checks: list[tuple[owners.Kind, str]] = (
+                [("thread", t) for t in _ids("thread", value)] if kind == "cron" else []
+            )
         else:
             checks = [(kind, resource_id) for resource_id in _ids(kind, value)]
         for checked_kind, resource_id in checks:
@@ -148,8 +150,6 @@ async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str]:
     return await _durable(ctx, owner, value) or {"owner": owner}
 
 
-@auth.on.assistants.read
-@auth.on.assistants.search
 async def assistants_visible(ctx: Auth.types.AuthContext, value: Any) -> dict[str, Any]:
     """One's own assistants, and the graphs' default assistants everybody runs (no user can
     make one: ``created_by`` is overwritten on everything a user writes)."""
@@ -157,6 +157,11 @@ async def assistants_visible(ctx: Auth.types.AuthContext, value: Any) -> dict[st
     return await _durable(ctx, owner, value) or {
         "$or": [{"owner": owner}, {"created_by": "system"}]
     }
+
+
+# Registered once per action: each decorator is typed for its own action's value.
+auth.on.assistants.search(assistants_visible)
+auth.on.assistants.read(assistants_visible)
 
 
 @auth.on.store

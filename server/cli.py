@@ -108,12 +108,13 @@ def cleanup(
     and audit entries older than AUDIT_RETENTION_DAYS."""
     from rich.progress import Progress
 
-    from store.retention import aapply_policy, aidle_threads, apurge_audit, parse_duration
+    from store.retention import Policy, aapply_policy, aidle_threads, apurge_audit, parse_duration
 
     settings = get_settings()
     policy = policy or settings.retention_policy
     if policy not in ("delete", "archive"):
         raise typer.BadParameter("policy must be 'delete' or 'archive'", param_hint="--policy")
+    chosen: Policy = "archive" if policy == "archive" else "delete"
     try:
         age = parse_duration(older_than) if older_than else timedelta(days=settings.retention_days)
     except ValueError as error:
@@ -144,7 +145,7 @@ def cleanup(
                 task = progress.add_task(f"{policy} idle threads", total=len(threads))
                 for start in range(0, len(threads), batch):
                     chunk = threads[start : start + batch]
-                    await aapply_policy(conn, chunk, policy, actor="cli", reason="cleanup")
+                    await aapply_policy(conn, chunk, chosen, actor="cli", reason="cleanup")
                     progress.advance(task, len(chunk))
             return len(threads)
 

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg_pool import PoolTimeout
@@ -73,7 +73,11 @@ DENIED_AUDIT_PER_MINUTE = 60
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def access_of(method: str, path: str) -> str:
+#: Who may call a route.
+Access = Literal["public", "user", "admin", "blocked"]
+
+
+def access_of(method: str, path: str) -> Access:
     """``blocked``, ``public``, ``admin`` or ``user``: who may call ``method path``."""
     if BLOCKED.match(path):
         return "blocked"

@@ -16,8 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
+from store.db import DictPool
 from store.repositories import checkpoints, owners
 
 Scope = dict[str, Any]
@@ -88,6 +87,8 @@ def validate_messages(messages: Any, where: str = "input.messages") -> None:
     items: Iterable[Any] = messages if isinstance(messages, list) else [messages]
     for index, message in enumerate(items):
         here = f"{where}[{index}]"
+        role: Any  # checked below: only a known role (a str) gets past
+        content: Any
         if isinstance(message, str):
             role, content = "human", message
         elif isinstance(message, list | tuple) and len(message) == 2:
@@ -141,7 +142,9 @@ def validate_cron(body: dict[str, Any]) -> None:
 
 
 def _checkpoint_of(body: dict[str, Any]) -> tuple[str | None, str]:
-    checkpoint = body.get("checkpoint") if isinstance(body.get("checkpoint"), dict) else {}
+    checkpoint = body.get("checkpoint")
+    if not isinstance(checkpoint, dict):
+        checkpoint = {}
     checkpoint_id = body.get("checkpoint_id") or checkpoint.get("checkpoint_id")
     if checkpoint_id is not None and not isinstance(checkpoint_id, str):
         raise BadRequest(422, "checkpoint_id must be a string")
@@ -158,7 +161,7 @@ def _input_messages(payload: dict[str, Any]) -> Any:
 class RequestGuard:
     """Pure ASGI middleware: validates run and state requests, passes everything else through."""
 
-    def __init__(self, app: ASGIApp, pool_getter: Callable[[], AsyncConnectionPool | None]) -> None:
+    def __init__(self, app: ASGIApp, pool_getter: Callable[[], DictPool | None]) -> None:
         self.app = app
         self.pool_getter = pool_getter
 

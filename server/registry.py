@@ -30,13 +30,13 @@ import contextvars
 import logging
 import pickle
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
+from psycopg.abc import Params
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from hooks.builtin.mirror import LOCK_THREAD_SQL
 from server.runtime import (
@@ -46,6 +46,7 @@ from server.runtime import (
     runtime_store,
     uninstall_write_through,
 )
+from store.db import DictPool
 from store.models.hook_event import RUN_EVENT_SQL
 from store.repositories import conversations, tombstones
 from store.repositories import registry as registry_rows
@@ -100,6 +101,10 @@ def _dumps(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+#: One statement of a write-through transaction: SQL and its parameters.
+Statement: TypeAlias = tuple[str, Params]
+
+
 def _key(value: Any) -> str:
     return str(value)
 
@@ -118,11 +123,11 @@ def is_temporary(run: dict) -> bool:
 class Registry:
     """Writes the runtime's objects through to PostgreSQL and restores them at start-up."""
 
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: DictPool) -> None:
         self.pool = pool
 
     # -- write-through ------------------------------------------------------------------
-    async def execute(self, statements: list[tuple[str, tuple]]) -> None:
+    async def execute(self, statements: Sequence[Statement]) -> None:
         if not statements:
             return
         async with self.pool.connection() as conn, conn.transaction():
@@ -130,7 +135,7 @@ class Registry:
                 await conn.execute(sql, params)
 
     @staticmethod
-    def _thread_row(thread: dict) -> tuple[str, tuple]:
+    def _thread_row(thread: dict) -> Statement:
         stable = {k: v for k, v in thread.items() if k not in _DERIVED_THREAD_FIELDS}
         return UPSERT_SQL, ("thread", _key(thread["thread_id"]), _dumps(stable))
 
@@ -139,7 +144,7 @@ class Registry:
     ) -> None:
         wanted = {_key(t) for t in thread_ids}
         threads = [t for t in store["threads"] if _key(t["thread_id"]) in wanted]
-        rows = [self._thread_row(t) for t in threads]
+        rows: list[Statement] = [self._thread_row(t) for t in threads]
         rows += [
             (OWN_CONVERSATION_SQL, {"thread_id": _key(t["thread_id"]), "owner": owner})
             for t in threads
@@ -170,7 +175,7 @@ class Registry:
         await self.execute(statements)
 
     async def save_run(self, store: dict, run: dict) -> None:
-        statements = [(UPSERT_SQL, ("run", _key(run["run_id"]), _dumps(run)))]
+        statements: list[Statement] = [(UPSERT_SQL, ("run", _key(run["run_id"]), _dumps(run)))]
         # A stateless run's thread is temporary: only the run is kept (until it ends), so that a
         # restart after a crash knows to delete the thread rather than bring it back.
         if not is_temporary(run):
@@ -343,13 +348,20 @@ deletion_audited: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 async def _after_thread(store: dict, thread) -> None:
     if isinstance(thread, dict):
-        await _registry.save_threads(store, [thread["thread_id"]])
+        await _installed().save_threads(store, [thread["thread_id"]])
 
 
 async def _after_thread_created(store: dict, thread) -> None:
     """A thread created (again) under an id deliberately: lift the id's tombstone, if any."""
     if isinstance(thread, dict):
-        await _registry.save_threads(store, [thread["thread_id"]], revive=True)
+        await _installed().save_threads(store, [thread["thread_id"]], revive=True)
+
+
+def _installed() -> Registry:
+    """The registry the listeners write to (they run only while one is installed)."""
+    if _registry is None:
+        raise RuntimeError("no registry is installed")
+    return _registry
 
 
 def _actor() -> str | None:
@@ -371,7 +383,7 @@ async def _after_thread_deleted(thread_id: Any, thread: dict, runs: list[dict]) 
             Jsonb(details),
             f"thread.deleted:{key}:{uuid.uuid4()}",
         )
-    await _registry.forget_thread(key, [_key(r["run_id"]) for r in runs], audit=audit)
+    await _installed().forget_thread(key, [_key(r["run_id"]) for r in runs], audit=audit)
 
 
 async def _after_thread_copied(store: dict, thread_id: Any, thread) -> None:
@@ -380,32 +392,32 @@ async def _after_thread_copied(store: dict, thread_id: Any, thread) -> None:
     if isinstance(thread, dict):
         target = _key(thread["thread_id"])
         details = Jsonb({"source_thread_id": _key(thread_id)})
-        await _registry.execute(
+        await _installed().execute(
             [(AUDIT_SQL, (_actor(), "thread.copied", target, details, f"thread.copied:{target}"))]
         )
 
 
 async def _after_assistant(store: dict, assistant) -> None:
     if isinstance(assistant, dict):
-        await _registry.save_assistant(store, assistant["assistant_id"])
+        await _installed().save_assistant(store, assistant["assistant_id"])
 
 
 async def _after_assistant_deleted(store: dict, assistant_id) -> None:
-    await _registry.forget("assistant", assistant_id)
+    await _installed().forget("assistant", assistant_id)
 
 
 async def _after_run(store: dict, run) -> None:
     if isinstance(run, dict):
-        await _registry.save_run(store, run)
+        await _installed().save_run(store, run)
 
 
 async def _after_run_deleted(store: dict, run_id) -> None:
-    await _registry.forget("run", run_id)
+    await _installed().forget("run", run_id)
 
 
 async def _run_ended(store: dict, run_id: Any, status: str) -> None:
     """A run that ends leaves the registry and enters the hooks outbox, in one transaction."""
-    statements = [(DELETE_SQL, ("run", _key(run_id)))]
+    statements: list[Statement] = [(DELETE_SQL, ("run", _key(run_id)))]
     run = next((r for r in store["runs"] if _key(r["run_id"]) == _key(run_id)), None)
     if run is not None and status in _TERMINAL_RUN_STATUSES:
         payload = {
@@ -415,7 +427,7 @@ async def _run_ended(store: dict, run_id: Any, status: str) -> None:
         }
         event = (_key(run["thread_id"]), _key(run_id), Jsonb(payload, dumps=_json_dumps))
         statements.append((RUN_EVENT_SQL, event))
-    await _registry.execute(statements)
+    await _installed().execute(statements)
 
 
 def install(registry: Registry) -> None:

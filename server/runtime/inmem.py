@@ -94,7 +94,9 @@ def _wrap_delete_thread(op: Callable) -> Callable:
             return await op(conn, thread_id, *args, **kwargs)
         # the op removes the thread and its runs from the store: note them first
         store = _store_of(conn)
-        thread = next((t for t in store["threads"] if str(t["thread_id"]) == str(thread_id)), {})
+        thread: dict[str, Any] = next(
+            (t for t in store["threads"] if str(t["thread_id"]) == str(thread_id)), {}
+        )
         runs = [r for r in store["runs"] if str(r.get("thread_id")) == str(thread_id)]
         deleted = [item async for item in await op(conn, thread_id, *args, **kwargs)]
         for item in deleted:
