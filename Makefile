@@ -10,7 +10,7 @@ PORT ?= 2024
 # The suite runs once on the embedded PostgreSQL, then again on this server when it answers.
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup dev test test-unit test-upstream lint bench clean
+.PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -49,6 +49,11 @@ lint: $(STAMP)
 
 bench: setup
 	$(BIN)/python -m bench
+
+# A long drafter conversation's storage and reads, stock vs ours (~15 min); its own section
+# of docs/benchmarks.md.
+bench-storage: setup
+	$(BIN)/python -m bench.storage
 
 clean:
 	rm -rf $(VENV) .langgraph_api .pytest_cache .ruff_cache

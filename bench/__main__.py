@@ -103,6 +103,7 @@ def render_hooks(rows: list[cp.Row], command: str) -> str:
 
 
 API_START, API_END = "<!-- api:start -->", "<!-- api:end -->"
+STORAGE_START, STORAGE_END = "<!-- storage:start -->", "<!-- storage:end -->"
 
 
 def render_api(rows: list[cp.Row], command: str, quick: bool) -> str:
@@ -261,6 +262,9 @@ def main() -> None:
         api = _block(previous, API_START, API_END)
     if api:
         text += ("\n" if text else "") + api
+    # The storage section has a command of its own (python -m bench.storage); kept as it is.
+    if storage := _block(previous, STORAGE_START, STORAGE_END):
+        text += ("\n" if text else "") + storage
     out.write_text(text)
     print(f"wrote {out}", file=sys.stderr)
 

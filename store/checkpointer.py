@@ -17,15 +17,40 @@ What the stock saver (3.2.0) lacks, and this adds:
   checkpoint to its nearest kept ancestor so history stays a tree. Both keep what the stock
   prune keeps (a pre-v4 checkpoint's pending sends, in its parent), delete finished subgraph
   calls with the root checkpoint they started from, and refuse threads that use a
-  ``DeltaChannel``, as the stock one does, rather than prune their state away.
+  ``DeltaChannel``, as the stock one does, rather than prune their state away;
+- linear storage (``store/checkpoint_delta.py``): a list or dict channel's new value is stored as
+  its change from the newest value of the channel the saver knows (an appended message, the
+  document's changed lines), and a large write (the whole document a node returns) as its change
+  from the value its checkpoint holds; the whole value is stored again only when the changes
+  since its last whole copy outweigh that copy, so whole copies double in size and add up to
+  about twice the value. A change's type in ``checkpoint_blobs`` is ``delta:<serializer type>:
+  <base version>``; reads follow the chain in one recursive query and decode every value afresh
+  (a caller owns what it reads), prune and ``adelete_for_runs`` keep every base a kept blob
+  needs, ``acopy_thread`` copies chains as they are. Versions are 10 digits and a random part
+  (the stock 32-digit ones still sort below them), so a thread the stock saver started goes on.
+  Threads written this way need this saver to be read; the stock saver cannot.
 """
 
 from __future__ import annotations
 
+import random
+import string
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Generator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    writes_sort_key,
+)
 from langgraph.checkpoint.postgres import aio as _aio
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import (
@@ -40,9 +65,11 @@ from langgraph.checkpoint.postgres.base import (
     _garbage_blobs,
 )
 from langgraph.checkpoint.serde.types import TASKS
-from psycopg import AsyncCursor
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
+
+from store.checkpoint_delta import apply_chain, diff
 
 #: Strategies of ``aprune``: the stock two, plus ``turns`` (compaction).
 PRUNE_STRATEGIES = ("keep_latest", "turns", "delete")
@@ -99,7 +126,8 @@ SELECT DISTINCT d.thread_id, d.checkpoint_ns, v.key AS channel, v.value AS versi
 FROM deleted d CROSS JOIN LATERAL jsonb_each_text(d.versions) AS v
 """
 
-# Blob versions the deleted checkpoints used that no remaining checkpoint of the thread uses.
+# Blob versions the deleted checkpoints used that no remaining checkpoint of the thread uses,
+# and no stored change is based on.
 DELETE_ORPHAN_BLOBS_SQL = """
 DELETE FROM checkpoint_blobs b
 USING unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS f(thread_id, checkpoint_ns, channel, version)
@@ -110,6 +138,54 @@ WHERE b.thread_id = f.thread_id AND b.checkpoint_ns = f.checkpoint_ns
       WHERE c.thread_id = f.thread_id AND c.checkpoint_ns = f.checkpoint_ns
         AND c.checkpoint -> 'channel_versions' ->> f.channel = f.version
   )
+  AND NOT EXISTS (
+      SELECT 1 FROM checkpoint_blobs d
+      WHERE d.thread_id = f.thread_id AND d.checkpoint_ns = f.checkpoint_ns
+        AND d.channel = f.channel AND d.type LIKE 'delta:%%'
+        AND split_part(d.type, ':', 3) = f.version
+  )
+"""
+
+#: ``checkpoint_blobs.type`` of a stored change: ``delta:<serializer type>:<base version>``.
+DELTA_PREFIX = "delta:"
+
+# Values stored as changes, their bases, their bases' bases... down to whole values, or to
+# versions the saver holds in memory (``known``).
+CHAIN_SQL = """
+WITH RECURSIVE chain AS (
+    SELECT b.channel, b.version, b.type, b.blob, 0 AS depth
+    FROM unnest(%(channels)s::text[], %(versions)s::text[]) AS w(channel, version)
+    JOIN checkpoint_blobs b
+      ON b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s AND b.channel = w.channel
+     AND b.version = w.version
+    UNION ALL
+    SELECT b.channel, b.version, b.type, b.blob, c.depth + 1
+    FROM chain c JOIN checkpoint_blobs b
+      ON b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s AND b.channel = c.channel
+     AND b.version = split_part(c.type, ':', 3)
+    WHERE c.type LIKE 'delta:%%'
+      AND c.channel || '/' || split_part(c.type, ':', 3) <> ALL(%(known)s::text[])
+)
+SELECT channel, version, type, blob FROM chain ORDER BY channel, depth
+"""
+
+# The versions stored changes of kept checkpoints are based on, however deep: never garbage.
+DELTA_BASES_SQL = """
+WITH RECURSIVE refs AS (
+    SELECT b.channel, b.type FROM checkpoint_blobs b
+    WHERE b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s AND b.type LIKE 'delta:%%'
+      AND EXISTS (
+          SELECT 1 FROM checkpoints c
+          WHERE c.thread_id = %(thread)s AND c.checkpoint_ns = %(ns)s
+            AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version
+      )
+    UNION
+    SELECT b.channel, b.type FROM refs r JOIN checkpoint_blobs b
+      ON b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s AND b.channel = r.channel
+     AND b.version = split_part(r.type, ':', 3)
+    WHERE r.type LIKE 'delta:%%'
+)
+SELECT channel, split_part(type, ':', 3) AS version FROM refs WHERE type LIKE 'delta:%%'
 """
 
 # Checkpoints that no other checkpoint of the thread names as its parent: every branch's head.
@@ -148,7 +224,7 @@ GROUP BY c.checkpoint_ns
 
 # A kept checkpoint older than format v4 reads its pending sends from its parent's writes,
 # so that parent stays too.
-SENDS_PARENTS_SQL = f"""
+SENDS_PARENTS_SQL = """
 SELECT c.parent_checkpoint_id AS id
 FROM checkpoints c
 WHERE c.thread_id = %s AND c.checkpoint_ns = %s AND c.checkpoint_id = ANY(%s)
@@ -156,7 +232,7 @@ WHERE c.thread_id = %s AND c.checkpoint_ns = %s AND c.checkpoint_id = ANY(%s)
   AND EXISTS (
       SELECT 1 FROM checkpoint_writes w
       WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns
-        AND w.checkpoint_id = c.parent_checkpoint_id AND w.channel = '{TASKS}'
+        AND w.checkpoint_id = c.parent_checkpoint_id AND w.channel = '__pregel_tasks'
   )
 """
 
@@ -246,12 +322,380 @@ def _prune_keeping(thread_id: str, keep_sql: str, strategy: str) -> _Statements:
         yield PRUNE_WRITES_SQL, (thread_id, ns, gone), False
         freed = [r for r in deleted if r["channel"] is not None]
         referenced = yield PRUNE_REFERENCED_BLOBS_SQL, (thread_id, ns), True
-        for channel, versions in _garbage_blobs(freed, referenced).items():
+        bases = yield DELTA_BASES_SQL, {"thread": thread_id, "ns": ns}, True
+        for channel, versions in _garbage_blobs(freed, [*referenced, *bases]).items():
             yield PRUNE_BLOBS_SQL, (thread_id, ns, channel, versions), False
+
+
+#: The connection the current saver call holds, for the reads it needs while holding it.
+_CONNECTION: ContextVar[AsyncConnection | None] = ContextVar(
+    "adlaan_checkpointer_conn", default=None
+)
+
+#: A value stored as changes is stored whole again once its changes outweigh its last whole
+#: copy (at least this many bytes): whole copies then double in size, so they add up to about
+#: twice the value, and a read applies changes no bigger than the value itself.
+KEYFRAME_MIN_BYTES = 2048
+#: ...and at the latest after this many changes, which bounds what a first read follows.
+KEYFRAME_MAX_LINKS = 512
+#: Values (and checkpoints' channel versions) kept decoded in memory, per saver.
+CACHE_SIZE = 4096
+#: Serialized whole values kept for reads (the newest of each channel, mostly), per saver.
+CACHE_BYTES = 64 * 1024 * 1024
+
+
+_MISSING = object()
+
+
+class _Cached(NamedTuple):
+    value: Any  # decoded from stored bytes, never handed out: the base of the next change
+    keyframe: int  # bytes of the last whole copy this value's chain starts from
+    chain: int  # bytes of the changes since
+    whole: tuple[str, bytes] | None = None  # the whole value serialized: a read decodes it
+    links: int = 0  # changes since the last whole copy
+
+
+def _ours(version: Any) -> bool:
+    """Versions with a random part (this saver's: 10 digits, a dot, 8 random characters; the
+    stock saver's: 32 digits, a dot, a random float) are unique within a thread, so a value can
+    be remembered and diffed by its version."""
+    if not isinstance(version, str):
+        return False
+    digits, dot, rest = version.partition(".")
+    return bool(dot and rest) and len(digits) in (VERSION_DIGITS, 32) and digits.isdigit()
+
+
+#: ``get_next_version``'s counter width. The stock saver pads to 32 digits; a checkpoint row
+#: holds seven versions and every blob one or two, so the short form saves ~1 KB a turn. A
+#: short version sorts after every stock one (it has fewer leading zeros), so a thread the stock
+#: saver started goes on in order.
+VERSION_DIGITS = 10
+_ALPHABET = string.digits + string.ascii_lowercase
+
+
+class _Cache:
+    """A bounded LRU (entries, and bytes of serialized values), shared by the event loop and
+    the serialisation worker threads."""
+
+    def __init__(self, size: int, max_bytes: int = CACHE_BYTES) -> None:
+        self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _weight(value: Any) -> int:
+        whole = getattr(value, "whole", None)
+        return len(whole[1] or b"") if whole else 0
+
+    def get(self, key: tuple) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            if (old := self._items.get(key)) is not None:
+                self._bytes -= self._weight(old)
+            self._items[key] = value
+            self._bytes += self._weight(value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size or self._bytes > self._max_bytes:
+                self._bytes -= self._weight(self._items.popitem(last=False)[1])
 
 
 class PostgresCheckpointer(AsyncPostgresSaver):
     """The project's checkpointer; see the module docstring for what it adds."""
+
+    def __init__(self, *args: Any, cache_size: int = CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache = _Cache(cache_size)
+        self._staged: dict[tuple, _Cached] = {}
+
+    # -- linear storage: values stored as changes, read back through a cache -------------
+    def _remember(self, thread: str, ns: str, channel: str, version: str, entry: _Cached) -> None:
+        self._cache.put(("v", thread, ns, channel, version), entry)
+        self._cache.put(("latest", thread, ns, channel), version)
+
+    def _base(self, thread: str, ns: str, channel: str, version: Any) -> _Cached | None:
+        """The remembered value of a version, decoded privately (a value remembered from a read
+        keeps only its bytes until it is first needed as a base)."""
+        found = self._cache.get(("v", thread, ns, channel, version))
+        if found is not None and found.value is None and found.whole is not None:
+            found = found._replace(value=self.serde.loads_typed(found.whole))
+            self._cache.put(("v", thread, ns, channel, version), found)
+        return found
+
+    def _encode(
+        self, thread: str, ns: str, channel: str, version: Any, value: Any
+    ) -> tuple[str, bytes | None]:
+        """The type and bytes a blob is stored as: a change from the newest value of the channel
+        this saver knows, or the whole value (then the start of a new chain).
+
+        The value remembered as the next change's base is decoded from stored bytes, never the
+        caller's object: a base must stay exactly what the database holds, whatever the graph
+        (or a reader) later does to its objects. The whole value's bytes are kept too, so that
+        reading this version back decodes them (as the stock saver would) instead of following
+        the chain."""
+        if not (_ours(version) and type(value) in (list, dict)):
+            return self.serde.dumps_typed(value)
+        whole = self.serde.dumps_typed(value)
+        base_version = self._cache.get(("latest", thread, ns, channel))
+        base = base_version and self._base(thread, ns, channel, base_version)
+        if (
+            base is not None
+            and base.links < KEYFRAME_MAX_LINKS
+            and (change := diff(base.value, value)) is not None
+        ):
+            kind, blob = self.serde.dumps_typed([base_version, change])
+            chain = base.chain + len(blob)
+            if chain <= max(base.keyframe, KEYFRAME_MIN_BYTES) and 2 * len(blob) < len(whole[1]):
+                stored = apply_chain(base.value, [self.serde.loads_typed((kind, blob))[1]])
+                self._staged[thread, ns, channel, version] = _Cached(
+                    stored, base.keyframe, chain, whole, base.links + 1
+                )
+                return f"{DELTA_PREFIX}{kind}:{base_version}", blob
+        stored = self.serde.loads_typed(whole)
+        self._staged[thread, ns, channel, version] = _Cached(stored, len(whole[1]), 0, whole)
+        return whole
+
+    def _dump_blobs(self, thread_id, checkpoint_ns, values, versions):  # type: ignore[override]
+        thread = str(thread_id)
+        return [
+            (
+                thread_id,
+                checkpoint_ns,
+                channel,
+                version,
+                *(
+                    self._encode(thread, checkpoint_ns, channel, version, values[channel])
+                    if channel in values
+                    else ("empty", None)
+                ),
+            )
+            for channel, version in versions.items()
+        ]
+
+    def _dump_writes(self, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, writes):  # type: ignore[override]
+        """A large write (the whole document a node returns) is stored as its change from a
+        stored value of the channel: the one its checkpoint holds, or the newest one known (a
+        run can save a step's writes before its checkpoint)."""
+        rows = super()._dump_writes(
+            thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, writes
+        )
+        thread = str(thread_id)
+        versions = self._cache.get(("c", thread, checkpoint_ns, checkpoint_id)) or {}
+        out = []
+        for row, (channel, value) in zip(rows, writes, strict=True):
+            blob = row[8]
+            if (
+                channel in WRITES_IDX_MAP
+                or channel == TASKS
+                or type(value) not in (list, dict)
+                or len(blob) < 1024
+            ):
+                out.append(row)
+                continue
+            for version in (
+                versions.get(channel),
+                self._cache.get(("latest", thread, checkpoint_ns, channel)),
+            ):
+                base = _ours(version) and self._base(thread, checkpoint_ns, channel, version)
+                if base and (change := diff(base.value, value)) is not None:
+                    kind, delta = self.serde.dumps_typed([version, change])
+                    if 2 * len(delta) < len(blob):
+                        row = (*row[:7], f"{DELTA_PREFIX}{kind}:{version}", delta)
+                    break
+            out.append(row)
+        return out
+
+    def get_next_version(self, current: str | int | None, channel: None) -> str:
+        """The next version: a counter (``VERSION_DIGITS`` wide) and a random part, so two
+        branches that reach the same count never share a blob."""
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(current.split(".")[0])
+        suffix = "".join(random.choices(_ALPHABET, k=8))
+        return f"{number + 1:0{VERSION_DIGITS}d}.{suffix}"
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """The stock ``aput``; the values it stored become known (decoded) to this saver once
+        the write succeeded."""
+        thread = str(config["configurable"]["thread_id"])
+        ns = config["configurable"].get("checkpoint_ns", "")
+        keys = [(thread, ns, channel, version) for channel, version in new_versions.items()]
+        # A run saves a step's writes while its checkpoint is still being saved.
+        self._cache.put(("c", thread, ns, checkpoint["id"]), dict(checkpoint["channel_versions"]))
+        try:
+            next_config = await super().aput(config, checkpoint, metadata, new_versions)
+        except BaseException:
+            for key in keys:
+                self._staged.pop(key, None)
+            raise
+        for key in keys:
+            if (entry := self._staged.pop(key, None)) is not None:
+                self._remember(*key, entry)
+        return next_config
+
+    @asynccontextmanager
+    async def _side_cursor(self) -> AsyncIterator[AsyncCursor[DictRow]]:
+        """A cursor on the connection the current call holds (taking another could wait on a
+        pool the caller itself exhausts, or on the single connection's lock)."""
+        conn = _CONNECTION.get()
+        if conn is None:
+            async with self._cursor() as cur:
+                yield cur
+            return
+        async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+            yield cur
+
+    async def _resolve(
+        self, thread: str, ns: str, wanted: dict[str, str], *, use_memory: bool = True
+    ) -> dict[str, Any]:
+        """Values of several channels (``{channel: version}``), decoded afresh (a caller owns
+        what it reads): their chains of changes, read in one query down to a whole value or to
+        the newest version held in memory. What it read is remembered (its bytes), so reading
+        the thread on costs one change per new version."""
+        known = {
+            channel: latest
+            for channel in wanted
+            if use_memory
+            and (latest := self._cache.get(("latest", thread, ns, channel))) is not None
+        }
+        async with self._side_cursor() as cur:
+            await cur.execute(
+                CHAIN_SQL,
+                {
+                    "thread": thread,
+                    "ns": ns,
+                    "channels": list(wanted),
+                    "versions": list(wanted.values()),
+                    "known": [f"{channel}/{version}" for channel, version in known.items()],
+                },
+                prepare=False,
+            )
+            rows = await cur.fetchall()
+        by_channel: dict[str, list[DictRow]] = {}
+        for row in rows:
+            by_channel.setdefault(row["channel"], []).append(row)
+        out = {}
+        for channel, version in wanted.items():
+            changes: list[Any] = []
+            links = chain = 0
+            base = _MISSING
+            for row in by_channel.get(channel, ()):
+                kind = row["type"]
+                if not kind.startswith(DELTA_PREFIX):
+                    base, keyframe = self.serde.loads_typed((kind, row["blob"])), len(row["blob"])
+                    break
+                inner, base_version = kind[len(DELTA_PREFIX) :].split(":", 1)
+                changes.append(self.serde.loads_typed((inner, row["blob"]))[1])
+                links, chain = links + 1, chain + len(row["blob"])
+                if base_version == known.get(channel):
+                    held = self._cache.get(("v", thread, ns, channel, base_version))
+                    if held is not None and held.whole is not None:
+                        base = self.serde.loads_typed(held.whole)
+                        keyframe = held.keyframe
+                        links, chain = links + held.links, chain + held.chain
+                    break
+            if base is _MISSING and use_memory and channel in known:
+                # The version held in memory was evicted meanwhile: read the whole chain.
+                retry = await self._resolve(thread, ns, {channel: version}, use_memory=False)
+                out[channel] = retry[channel]
+                continue
+            if base is _MISSING:
+                raise LookupError(
+                    f"checkpoint value {channel}@{version} of thread {thread!r} lost its base"
+                )
+            value = apply_chain(base, changes[::-1]) if changes else base
+            out[channel] = value
+            if _ours(version) and type(value) in (list, dict):
+                whole = self.serde.dumps_typed(value)
+                self._remember(
+                    thread, ns, channel, version, _Cached(None, keyframe, chain, whole, links)
+                )
+        return out
+
+    def _known(self, thread: str, ns: str, channel: str, version: Any) -> Any:
+        """A new copy of a value written here, decoded from the whole bytes kept, or MISSING."""
+        known = self._cache.get(("v", thread, ns, channel, version))
+        if known is not None and known.whole is not None:
+            return self.serde.loads_typed(known.whole)
+        return _MISSING
+
+    async def _fresh(self, thread: str, ns: str, channel: str, version: str) -> Any:
+        value = self._known(thread, ns, channel, version)
+        if value is _MISSING:
+            value = (await self._resolve(thread, ns, {channel: version}))[channel]
+        return value
+
+    async def _load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
+        """The stock row-to-tuple, with values stored as changes resolved, and decoded values
+        taken from (and given to) the cache."""
+        thread, ns, checkpoint_id = (
+            str(value["thread_id"]),
+            value["checkpoint_ns"],
+            value["checkpoint_id"],
+        )
+        checkpoint = value["checkpoint"]
+        versions = checkpoint.get("channel_versions") or {}
+        values = dict(checkpoint.get("channel_values") or {})
+        chained: dict[str, str] = {}
+        for raw_channel, raw_kind, blob in value["channel_values"] or []:
+            channel, kind = raw_channel.decode(), raw_kind.decode()
+            if kind == "empty":
+                continue
+            if not kind.startswith(DELTA_PREFIX):
+                values[channel] = self.serde.loads_typed((kind, blob))
+            elif (known := self._known(thread, ns, channel, versions[channel])) is not _MISSING:
+                values[channel] = known
+            else:
+                chained[channel] = versions[channel]
+        if chained:
+            values.update(await self._resolve(thread, ns, chained))
+        writes = []
+        for task_id, raw_channel, raw_kind, blob, _path, _idx in sorted(
+            value["pending_writes"] or [],
+            key=lambda w: writes_sort_key(w[4].decode(), w[0].decode(), int(w[5])),
+        ):
+            channel, kind = raw_channel.decode(), raw_kind.decode()
+            if kind.startswith(DELTA_PREFIX):
+                inner, base_version = kind[len(DELTA_PREFIX) :].split(":", 1)
+                base = await self._fresh(thread, ns, channel, base_version)
+                written = apply_chain(base, [self.serde.loads_typed((inner, blob))[1]])
+            else:
+                written = self.serde.loads_typed((kind, blob))
+            writes.append((task_id.decode(), channel, written))
+        if _ours(next(iter(versions.values()), None)):
+            self._cache.put(("c", thread, ns, checkpoint_id), dict(versions))
+        parent = value["parent_checkpoint_id"]
+        return CheckpointTuple(
+            {
+                "configurable": {
+                    "thread_id": thread,
+                    "checkpoint_ns": ns,
+                    "checkpoint_id": checkpoint_id,
+                }
+            },
+            {**checkpoint, "channel_values": values},
+            value["metadata"],
+            {"configurable": {"thread_id": thread, "checkpoint_ns": ns, "checkpoint_id": parent}}
+            if parent
+            else None,
+            writes,
+        )
 
     @asynccontextmanager
     async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[AsyncCursor[DictRow]]:
@@ -259,21 +703,37 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         # for a single shared connection) would only serialise unrelated threads.
         if not isinstance(self.conn, AsyncConnectionPool) or self.pipe is not None:
             async with super()._cursor(pipeline=pipeline) as cur:
-                yield cur
+                previous = _CONNECTION.get()
+                _CONNECTION.set(cur.connection)
+                try:
+                    yield cur
+                finally:
+                    # set, not reset: an async generator (alist) can be closed in another context
+                    _CONNECTION.set(previous)
             return
         async with self.conn.connection() as conn:
-            if pipeline and self.supports_pipeline:
-                async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+            previous = _CONNECTION.get()
+            _CONNECTION.set(conn)
+            try:
+                async with self._pool_cursor(conn, pipeline) as cur:
                     yield cur
-            elif pipeline:
-                async with (
-                    conn.transaction(),
-                    conn.cursor(binary=True, row_factory=dict_row) as cur,
-                ):
-                    yield cur
-            else:
-                async with conn.cursor(binary=True, row_factory=dict_row) as cur:
-                    yield cur
+            finally:
+                # set, not reset: an async generator (alist) can be closed in another context
+                _CONNECTION.set(previous)
+
+    @asynccontextmanager
+    async def _pool_cursor(
+        self, conn: AsyncConnection, pipeline: bool
+    ) -> AsyncIterator[AsyncCursor[DictRow]]:
+        if pipeline and self.supports_pipeline:
+            async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                yield cur
+        elif pipeline:
+            async with conn.transaction(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                yield cur
+        else:
+            async with conn.cursor(binary=True, row_factory=dict_row) as cur:
+                yield cur
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete a thread's checkpoints, writes and blobs, and leave a tombstone so that a run

@@ -17,7 +17,7 @@ from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.graph.message import _messages_delta_reducer
 from typing_extensions import TypedDict
 
-from store.checkpointer import PostgresCheckpointer
+from store.checkpointer import SENDS_PARENTS_SQL, PostgresCheckpointer
 from tests.integration.test_checkpointer import _two_step_graph, cfg, count, history, run_cfg, say
 
 pytestmark = pytest.mark.integration
@@ -200,3 +200,7 @@ async def test_long_thread_ids_run_ids_and_sources_write_and_delete(saver, datab
     assert count(database_url, "checkpoints", thread) == 0
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
         await graph.ainvoke(say("two"), run_cfg(thread))
+
+
+def test_the_sends_query_names_langgraphs_tasks_channel():
+    assert f"'{TASKS}'" in SENDS_PARENTS_SQL

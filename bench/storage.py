@@ -1,0 +1,276 @@
+"""Storage of a long drafter conversation: bytes in the checkpoint tables and read latency at
+10 / 100 / 1,000 turns, for the stock saver, the stock saver with the messages in a
+``DeltaChannel``, and ours (as written, and after ``turns`` compaction).
+
+    .venv/bin/python -m bench.storage [--turns 10,100,1000] [--out docs/benchmarks.md]
+
+The graph is the real ``drafter`` (offline extractor), driven directly (no server), one thread
+per saver; each size is measured on that thread as it grows. Every turn changes the document
+(the jurisdiction and the term alternate), as a long negotiation does. The raw message bytes are
+the UTF-8 text of the messages in the state; the table bytes are ``pg_column_size`` of the
+thread's rows in ``checkpoints``, ``checkpoint_blobs`` and ``checkpoint_writes`` (after TOAST
+compression, without indexes), as the checkpointer benchmark counts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+from langchain_core.messages import AnyMessage
+from langgraph.channels.delta import DeltaChannel
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.graph import START, StateGraph
+from langgraph.graph.message import _messages_delta_reducer
+from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
+
+from bench.checkpointer import thread_bytes
+from graphs.drafter.context import Context
+from graphs.drafter.graph import builder as drafter_builder
+from graphs.drafter.graph import draft
+from graphs.drafter.state import Document, Terms
+from store.checkpointer import PostgresCheckpointer
+from store.db import make_async_pool
+
+ROOT = Path(__file__).resolve().parents[1]
+START_MARK, END_MARK = "<!-- storage:start -->", "<!-- storage:end -->"
+STATES = ["California", "Texas", "New York", "Delaware", "Washington", "Florida", "Illinois"]
+SAMPLES = 30
+
+
+class DeltaState(TypedDict, total=False):
+    """The drafter's state with its messages in a ``DeltaChannel`` (LangGraph 1.2, beta)."""
+
+    messages: Annotated[list[AnyMessage], DeltaChannel(_messages_delta_reducer)]
+    terms: Terms
+    document: Document
+
+
+def delta_builder() -> StateGraph:
+    def delta_draft(state: DeltaState, runtime: Runtime[Context]) -> dict:
+        return draft(state, runtime)  # the drafter's node, typed with this state
+
+    builder = StateGraph(DeltaState, context_schema=Context)
+    builder.add_node("draft", delta_draft)
+    builder.add_edge(START, "draft")
+    return builder
+
+
+def script(turn: int) -> str:
+    """What the user says at ``turn``: first the request, then alternating changes."""
+    if turn == 0:
+        return "I need to draft a mutual NDA between Acme Corp and Globex Inc"
+    if turn % 2:
+        return f"Make it for {STATES[(turn // 2) % len(STATES)]} jurisdiction"
+    return f"Make it a {2 + (turn // 2) % 4}-year term"
+
+
+def message_bytes(values: dict) -> int:
+    return sum(len(str(m.content).encode()) for m in values.get("messages", []))
+
+
+async def _median_ms(call: Callable, samples: int = SAMPLES) -> float:
+    await call()  # warm-up
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        await call()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+async def measure(url: str, label: str, saver, builder: StateGraph, sizes: list[int]) -> list:
+    graph = builder.compile(checkpointer=saver)
+    thread = f"storage-{label}-{uuid.uuid4()}"
+    config = {"configurable": {"thread_id": thread}}
+    rows = []
+    done = 0
+    for size in sizes:
+        start = time.perf_counter()
+        for turn in range(done, size):
+            await graph.ainvoke(
+                {"messages": [{"role": "user", "content": script(turn)}]},
+                {**config, "metadata": {"run_id": str(uuid.uuid4())}},
+            )
+        done = size
+        write_s = time.perf_counter() - start
+        state = await graph.aget_state(config)
+        get_state = await _median_ms(lambda: graph.aget_state(config))
+
+        async def history(graph=graph) -> None:
+            [s async for s in graph.aget_state_history(config, limit=10)]
+
+        hist = await _median_ms(history, 10)
+        # A saver that wrote nothing of the thread (another server process, or after a restart).
+        cold_graph = builder.compile(checkpointer=type(saver)(saver.conn))
+        cold = await _median_ms(lambda g=cold_graph: g.aget_state(config), 10)
+        row = {
+            "saver": label,
+            "turns": size,
+            "bytes": thread_bytes(url, thread),
+            "message_bytes": message_bytes(state.values),
+            "document_version": state.values.get("document", {}).get("version"),
+            "get_state_ms": get_state,
+            "history_ms": hist,
+            "cold_get_state_ms": cold,
+            "write_s": write_s,
+        }
+        if isinstance(saver, PostgresCheckpointer):
+            row["compacted_bytes"] = await compacted_bytes(url, saver, thread)
+        print(row, file=sys.stderr, flush=True)
+        rows.append(row)
+    return rows
+
+
+async def compacted_bytes(url: str, saver: PostgresCheckpointer, thread: str) -> int | None:
+    """Bytes after ``turns`` compaction, measured on a copy (the thread keeps growing)."""
+    copy = f"{thread}-compacted-{uuid.uuid4().hex[:6]}"
+    await saver.acopy_thread(thread, copy)
+    try:
+        await saver.aprune([copy], strategy="turns")
+    except NotImplementedError:  # DeltaChannel threads are not compacted
+        return None
+    size = thread_bytes(url, copy)
+    await saver.aprune([copy], strategy="delete")
+    return size
+
+
+async def run(url: str, sizes: list[int]) -> list[dict]:
+    pool = make_async_pool(url, max_size=4, name="bench-storage")
+    await pool.open(wait=True)
+    try:
+        rows = []
+        rows += await measure(url, "stock", AsyncPostgresSaver(pool), drafter_builder, sizes)
+        rows += await measure(
+            url, "stock + DeltaChannel", AsyncPostgresSaver(pool), delta_builder(), sizes
+        )
+        rows += await measure(url, "Adlaan", PostgresCheckpointer(pool), drafter_builder, sizes)
+        return rows
+    finally:
+        await pool.close()
+
+
+def _kib(value: int | None) -> str:
+    return "—" if value is None else f"{value / 1024:,.0f} KiB"
+
+
+def render(rows: list[dict], command: str) -> str:
+    by = {(r["saver"], r["turns"]): r for r in rows}
+    sizes = sorted({r["turns"] for r in rows})
+    savers = list(dict.fromkeys(r["saver"] for r in rows))
+    lines = [
+        START_MARK,
+        "## Storage of a long conversation",
+        "",
+        f"Produced by `{command}`: the real `drafter` graph (offline), one thread per saver, "
+        "measured at each size as it grows; every turn changes the document. Table bytes are "
+        "`pg_column_size` of the thread's rows in the three checkpoint tables (after TOAST "
+        "compression, without indexes); message bytes are the UTF-8 text of the messages in "
+        f"the state. `aget_state` is the median of {SAMPLES} reads of the latest state, history "
+        "the median of 10 `aget_state_history(limit=10)`, both after a warm-up, in the process "
+        'that wrote the thread; "fresh saver" reads with a new saver instance (nothing of the '
+        "thread in memory, as another server process or after a restart).",
+        "",
+        "| saver | turns | message text | checkpoint tables | per turn | after `turns` compaction "
+        "| aget_state | aget_state, fresh saver | history (limit 10) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for saver in savers:
+        for size in sizes:
+            r = by.get((saver, size))
+            if not r:
+                continue
+            lines.append(
+                f"| {saver} | {size:,} | {_kib(r['message_bytes'])} | {_kib(r['bytes'])} "
+                f"| {r['bytes'] / size / 1024:,.1f} KiB | {_kib(r.get('compacted_bytes'))} "
+                f"| {r['get_state_ms']:,.2f} ms | {r['cold_get_state_ms']:,.2f} ms "
+                f"| {r['history_ms']:,.2f} ms |"
+            )
+    small, large = sizes[0], sizes[-1]
+    lines += ["", "Read latency at the largest size over the smallest:", ""]
+    for saver in savers:
+        a, b = by.get((saver, small)), by.get((saver, large))
+        if a and b:
+            lines.append(
+                f"- {saver}: aget_state {b['get_state_ms'] / a['get_state_ms']:,.1f}× "
+                f"({small:,} → {large:,} turns), fresh saver "
+                f"{b['cold_get_state_ms'] / a['cold_get_state_ms']:,.1f}×, history "
+                f"{b['history_ms'] / a['history_ms']:,.1f}×"
+            )
+    lines += [
+        "",
+        "Notes:",
+        "- Adlaan stores a list or dict channel's new value as its change from an earlier one "
+        "(`store/checkpoint_delta.py`: appended messages, the document's changed lines), and the "
+        "document a node returns as its change from the checkpoint's; whole copies are stored "
+        "again only as the changes outweigh the last one, so they double in size. Bytes per turn "
+        "stay flat: three checkpoint rows, the writes and the changed values of each turn.",
+        "- As written, a turn keeps three checkpoints and LangGraph's writes next to the values "
+        "they produce; `turns` compaction (`adlaan prune`) keeps one checkpoint per turn, every "
+        "turn still replayable and forkable.",
+        "- Reads decode the whole state afresh, as the stock saver's do, so they grow with the "
+        "thread: every caller gets objects of its own. Handing the same decoded objects to every "
+        "reader would make reads flat, but a caller that changes them in place would change them "
+        "for the others (upstream's `test_weather_subgraph` does that), so the saver does not. "
+        "A fresh saver follows the chain of changes once (at most 512 links), then one change a "
+        "version.",
+        END_MARK,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(out: Path, section: str) -> None:
+    previous = out.read_text() if out.exists() else ""
+    if START_MARK in previous and END_MARK in previous:
+        head, rest = previous.split(START_MARK, 1)
+        tail = rest.split(END_MARK, 1)[1].lstrip("\n")
+        text = head + section + tail
+    else:
+        text = previous + ("\n" if previous and not previous.endswith("\n\n") else "") + section
+    out.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bench.__main__ import _recreate, admin_url
+
+    parser = argparse.ArgumentParser(prog="python -m bench.storage")
+    parser.add_argument("--turns", default="10,100,1000", help="sizes, comma-separated")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    sizes = sorted(int(t) for t in args.turns.split(","))
+
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    admin = admin_url()
+    name = f"adlaan_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        _recreate(admin, name, url)
+        rows = asyncio.run(run(url, sizes))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+    command = ".venv/bin/python -m bench.storage" + (
+        f" --turns {args.turns}" if args.turns != "10,100,1000" else ""
+    )
+    write_section(Path(args.out), render(rows, command))
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Linear storage (issue 13): PostgresCheckpointer stores a channel's new value as its change
+from an earlier one, so a long conversation grows by what each turn adds. Every test reads
+back with a *fresh* saver (nothing in memory) and compares with what was written."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+from graphs.drafter.graph import builder as drafter
+from store.checkpointer import PostgresCheckpointer
+from store.db import make_async_pool
+
+pytestmark = pytest.mark.integration
+
+STATES = ["California", "Texas", "New York", "Delaware"]
+
+
+def said(turn: int) -> dict:
+    if turn == 0:
+        text = "I need to draft a mutual NDA between Acme Corp and Globex Inc"
+    elif turn % 2:
+        text = f"Make it for {STATES[(turn // 2) % len(STATES)]} jurisdiction"
+    else:
+        text = f"Make it a {2 + (turn // 2) % 4}-year term"
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def run_cfg(thread_id: str) -> dict:
+    return {"configurable": {"thread_id": thread_id}, "metadata": {"run_id": str(uuid.uuid4())}}
+
+
+def cfg(thread_id: str, checkpoint_id: str | None = None) -> dict:
+    configurable = {"thread_id": thread_id}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+@pytest.fixture
+async def pool(database_url):
+    pool = make_async_pool(database_url, max_size=6)
+    await pool.open(wait=True)
+    yield pool
+    await pool.close()
+
+
+async def talk(graph, thread_id: str, turns: range) -> None:
+    for turn in turns:
+        await graph.ainvoke(said(turn), run_cfg(thread_id))
+
+
+async def snapshot(graph, thread_id: str) -> list[tuple[str, dict, tuple]]:
+    """Every checkpoint of the thread: id, values and next nodes."""
+    return [
+        (s.config["configurable"]["checkpoint_id"], s.values, s.next)
+        async for s in graph.aget_state_history(cfg(thread_id))
+    ]
+
+
+def thread_bytes(database_url: str, thread_id: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return sum(
+            conn.execute(
+                f"SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {table} t WHERE thread_id = %s",
+                (thread_id,),
+            ).fetchone()[0]
+            for table in ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
+        )
+
+
+async def test_a_long_thread_grows_linearly_and_reads_back_exactly(pool, database_url):
+    writer = drafter.compile(checkpointer=PostgresCheckpointer(pool))
+    thread = f"linear-{uuid.uuid4()}"
+    await talk(writer, thread, range(20))
+    first = thread_bytes(database_url, thread)
+    await talk(writer, thread, range(20, 60))
+    last = thread_bytes(database_url, thread) - first
+    # The last 40 turns cost about what the first 20 did, turn for turn (the stock saver's
+    # cost per turn grows with the thread: ~3x here).
+    assert last / 40 < 1.5 * first / 20
+    with psycopg.connect(database_url) as conn:
+        kinds = {
+            r[0].split(":")[0]
+            for r in conn.execute(
+                "SELECT type FROM checkpoint_blobs WHERE thread_id = %s AND channel = 'messages'",
+                (thread,),
+            )
+        }
+    assert kinds == {"msgpack", "delta"}
+
+    written = await snapshot(writer, thread)
+    reader = drafter.compile(checkpointer=PostgresCheckpointer(pool))
+    assert await snapshot(reader, thread) == written
+    assert len(written[0][1]["messages"]) == 120
+    assert written[0][1]["document"]["version"] == 60
+
+
+async def test_a_thread_the_stock_saver_started_goes_on(pool):
+    thread = f"mixed-{uuid.uuid4()}"
+    await talk(drafter.compile(checkpointer=AsyncPostgresSaver(pool)), thread, range(5))
+    ours = drafter.compile(checkpointer=PostgresCheckpointer(pool))
+    await talk(ours, thread, range(5, 12))
+
+    history = await snapshot(drafter.compile(checkpointer=PostgresCheckpointer(pool)), thread)
+    ends = [values for _, values, nxt in history if not nxt]
+    assert [len(v["messages"]) for v in ends[:12]] == [24 - 2 * i for i in range(12)]
+    assert ends[0]["document"]["version"] == 12
+    # Replay from a turn the stock saver wrote, with ours.
+    old_turn = next(cid for cid, values, nxt in history if len(values["messages"]) == 6)
+    replayed = await ours.ainvoke(said(3), cfg(thread, old_turn))
+    assert len(replayed["messages"]) == 8
+
+
+async def test_copy_fork_update_and_rollback_keep_every_value(pool):
+    saver = PostgresCheckpointer(pool)
+    graph = drafter.compile(checkpointer=saver)
+    thread = f"ops-{uuid.uuid4()}"
+    await talk(graph, thread, range(8))
+    history = await snapshot(graph, thread)
+    middle = next(cid for cid, values, nxt in history if len(values["messages"]) == 8)
+    await graph.ainvoke(said(9), cfg(thread, middle))  # a branch from turn 4
+    await graph.aupdate_state(cfg(thread), {"messages": [{"role": "user", "content": "note"}]})
+    run = str(uuid.uuid4())
+    await graph.ainvoke(
+        said(10), {"configurable": {"thread_id": thread}, "metadata": {"run_id": run}}
+    )
+    await saver.adelete_for_runs([run])
+    copy = f"ops-copy-{uuid.uuid4()}"
+    await saver.acopy_thread(thread, copy)
+
+    fresh = drafter.compile(checkpointer=PostgresCheckpointer(pool))
+    expected = await snapshot(graph, thread)
+    assert await snapshot(fresh, thread) == expected
+    assert [v for _, v, _ in await snapshot(fresh, copy)] == [v for _, v, _ in expected]
+    assert expected[0][1]["messages"][-1].content == "note"
+
+
+@pytest.mark.parametrize("strategy", ["turns", "keep_latest"])
+async def test_prune_keeps_what_the_kept_checkpoints_are_stored_against(
+    pool, database_url, strategy
+):
+    saver = PostgresCheckpointer(pool)
+    graph = drafter.compile(checkpointer=saver)
+    thread = f"prune-{uuid.uuid4()}"
+    await talk(graph, thread, range(30))
+    before = {cid: values for cid, values, _ in await snapshot(graph, thread)}
+
+    await saver.aprune([thread], strategy=strategy)
+
+    after = await snapshot(drafter.compile(checkpointer=PostgresCheckpointer(pool)), thread)
+    assert after and all(values == before[cid] for cid, values, _ in after)
+    if strategy == "turns":
+        assert len(after) == 30
+
+
+async def test_what_a_reader_does_to_its_values_never_reaches_the_database(pool):
+    graph = drafter.compile(checkpointer=PostgresCheckpointer(pool))
+    thread = f"mutate-{uuid.uuid4()}"
+    await talk(graph, thread, range(3))
+    state = await graph.aget_state(cfg(thread))
+    state.values["messages"][0].content = "changed in memory"
+    state.values["messages"].append(state.values["messages"][0])
+    await talk(graph, thread, range(3, 5))
+
+    fresh = await drafter.compile(checkpointer=PostgresCheckpointer(pool)).aget_state(cfg(thread))
+    assert [m.content for m in fresh.values["messages"]] == [
+        m.content for m in (await graph.aget_state(cfg(thread))).values["messages"]
+    ]
+    assert fresh.values["messages"][0].content.startswith("I need to draft")
+    assert len(fresh.values["messages"]) == 10
+
+
+@pytest.mark.parametrize("cache_size", [3, 4096])
+async def test_another_process_follows_a_growing_thread(pool, cache_size):
+    # A reader that wrote nothing (the hook dispatcher's saver, another server process) reads
+    # each new head from the versions it already read, or from the whole chain when its
+    # memory is too small to hold them.
+    writer = drafter.compile(checkpointer=PostgresCheckpointer(pool))
+    reader = drafter.compile(checkpointer=PostgresCheckpointer(pool, cache_size=cache_size))
+    thread = f"follow-{uuid.uuid4()}"
+    for turn in range(25):
+        await talk(writer, thread, range(turn, turn + 1))
+        read = await reader.aget_state(cfg(thread))
+        assert read.values == (await writer.aget_state(cfg(thread))).values
+    assert len(read.values["messages"]) == 50
