@@ -27,7 +27,10 @@ setup: $(STAMP)
 dev: setup
 	$(BIN)/adlaan dev --port $(PORT)
 
+# The static checks first (seconds once mypy's cache is warm), then the suite.
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(LOCAL_PG)', connect_timeout=3).close()" 2>/dev/null; then \
@@ -42,9 +45,11 @@ test-unit: $(STAMP)
 test-upstream: $(STAMP)
 	$(BIN)/python -m bench.upstream
 
+# mypy checks the packages listed in pyproject.toml ([tool.mypy] files).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 bench: setup
@@ -56,4 +61,4 @@ bench-storage: setup
 	$(BIN)/python -m bench.storage
 
 clean:
-	rm -rf $(VENV) .langgraph_api .pytest_cache .ruff_cache
+	rm -rf $(VENV) .langgraph_api .pytest_cache .ruff_cache .mypy_cache
