@@ -67,9 +67,7 @@ async def advance(conn: DictConnection, plugin: str, last: int) -> None:
 
 async def status(conn: DictConnection) -> dict[str, Any]:
     """The newest event id, each plugin's cursor, and the dead letters not yet retried."""
-    newest = await one(
-        await conn.execute("SELECT coalesce(max(id), 0) AS newest FROM hook_events")
-    )
+    newest = await one(await conn.execute("SELECT coalesce(max(id), 0) AS newest FROM hook_events"))
     cursors = await (
         await conn.execute(
             "SELECT plugin, last_event_id, attempts, next_attempt_at, last_error "
