@@ -12,18 +12,8 @@ import pytest
 from tests.accounts import make_user
 from tests.integration.helpers import rejected
 from tests.integration.test_mirror import wait_for_mirror
-from tests.server import LangGraphServer
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    """A server of this module's own: its log (read by other tests) stays the session's."""
-    srv = LangGraphServer(database_url, tmp_path_factory.mktemp("bad-input"))
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 #: Everything a request could have written, counted.

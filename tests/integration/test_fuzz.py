@@ -19,12 +19,12 @@ EXAMPLES = 60
 
 
 @pytest.fixture(scope="module")
-def fuzzed(server, database_url):
-    account = make_user(database_url)
+def fuzzed(server):
+    account = make_user(server.database_url)
     with httpx.Client(base_url=server.url, headers=account.headers, timeout=60) as http:
         reply = http.post("/api/v1/chat", json={"message": "I need to draft an NDA"})
         assert reply.status_code == 200, reply.text
-    wait_for_mirror(database_url)
+    wait_for_mirror(server.database_url)
     schema = (
         schemathesis.openapi.from_url(f"{server.url}/openapi.json")
         .include(path_regex=OURS)

@@ -21,18 +21,16 @@ from hooks.manager import get_plugin_manager
 from server.settings import RESOLVED_URL_ENV
 from store.checkpointer import PostgresCheckpointer
 from store.db import make_async_pool
-from store.migrate import migrate
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def db(empty_database):
+async def db(database_url):
     """A database of this test's own: its dispatchers see only its events."""
-    migrate(empty_database)
-    pool = make_async_pool(empty_database, max_size=6)
+    pool = make_async_pool(database_url, max_size=6)
     await pool.open(wait=True)
-    yield empty_database, pool
+    yield database_url, pool
     await pool.close()
 
 

@@ -63,10 +63,11 @@ def throttle_row(database_url: str, key: str):
 
 
 @pytest.fixture(scope="module")
-def throttled(database_url, tmp_path_factory):
-    """A server with small login limits."""
+def throttled(module_database_url, tmp_path_factory):
+    """A server with small login limits (the tests that use it get its database as
+    ``database_url``)."""
     srv = LangGraphServer(
-        database_url,
+        module_database_url,
         tmp_path_factory.mktemp("throttled"),
         extra_env={
             "LOGIN_MAX_FAILURES": str(MAX_FAILURES),

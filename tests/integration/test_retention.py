@@ -129,18 +129,15 @@ def test_bad_durations_are_refused(database_url):
 
 
 async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
-    empty_database, tmp_path
+    database_url, tmp_path
 ):
     import asyncio
 
     import httpx
 
-    from store.migrate import migrate
     from tests.server import LangGraphServer
 
-    database_url = empty_database  # its own database: the sweeper deletes every idle thread
-    migrate(database_url)
-
+    # database_url is this test's own (tests/conftest.py): the sweeper deletes every idle thread
     server = LangGraphServer(
         database_url,
         tmp_path,

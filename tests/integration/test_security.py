@@ -23,11 +23,11 @@ NDA = {"messages": [{"role": "user", "content": "I need to draft an NDA"}]}
 
 
 @pytest.fixture(scope="module")
-def people(server, database_url):
+def people(server):
     return {
-        "alice": make_user(database_url),
-        "bob": make_user(database_url),
-        "admin": make_user(database_url, admin=True),
+        "alice": make_user(server.database_url),
+        "bob": make_user(server.database_url),
+        "admin": make_user(server.database_url, admin=True),
     }
 
 

@@ -1,0 +1,265 @@
+"""The hooks dispatcher's logic (hooks/dispatcher.py) without a server, on a database of the
+test's own, with throwaway plugins on a fresh plugin manager: delivery in commit order per
+plugin, retries with exponential backoff that hold back only the failing plugin, dead letters
+after ``max_attempts``, ``retry_dead_letters`` and ``checkpoint_events``."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.graph import START, MessagesState, StateGraph
+from psycopg.types.json import Jsonb
+
+from hooks import hookimpl
+from hooks.dispatcher import Dispatcher
+from hooks.events import CheckpointEvent, RunEvent
+from hooks.manager import get_plugin_manager
+from store.checkpointer import PostgresCheckpointer
+from store.models.hook_event import RUN_EVENT_SQL
+
+pytestmark = pytest.mark.integration
+
+
+class Recorder:
+    """Records the id of every run event it is given."""
+
+    def __init__(self):
+        self.seen: list[int] = []
+
+    @hookimpl
+    def after_run(self, event):
+        self.seen.append(event.event_id)
+
+
+class AsyncRecorder(Recorder):
+    @hookimpl
+    async def after_run(self, event):
+        self.seen.append(event.event_id)
+
+
+class Failing:
+    """Fails on the events in ``fail_on`` (each ``times`` times, then handles it)."""
+
+    def __init__(self, fail_on: set[int], times: int = 10**6, message: str = "cannot handle"):
+        self.fail_on, self.times, self.message = fail_on, times, message
+        self.calls: list[int] = []
+        self.events: list[RunEvent] = []
+
+    @hookimpl
+    async def after_run(self, event):
+        self.calls.append(event.event_id)
+        if event.event_id in self.fail_on and self.calls.count(event.event_id) <= self.times:
+            raise RuntimeError(f"{self.message} {event.event_id}")
+        self.events.append(event)
+
+
+async def add_run_events(pool, n: int, **metadata) -> list[int]:
+    """``n`` run events, as the registry writes them when runs end; their ids, in order."""
+    async with pool.connection() as conn:
+        for i in range(n):
+            payload = {"status": "success", "assistant_id": f"a{i}", "metadata": metadata}
+            await conn.execute(RUN_EVENT_SQL, (f"thread-{i}", f"run-{i}", Jsonb(payload)))
+        cur = await conn.execute("SELECT id FROM hook_events WHERE kind = 'run' ORDER BY id")
+        return [row["id"] for row in await cur.fetchall()][-n:]
+
+
+def cursor(database_url: str, plugin: str) -> dict:
+    """A plugin's cursor, with its backoff as seconds (``next_attempt_at`` - ``updated_at``)."""
+    with psycopg.connect(database_url, row_factory=psycopg.rows.dict_row) as conn:
+        return conn.execute(
+            "SELECT last_event_id, attempts, last_error, next_attempt_at, "
+            "extract(epoch FROM next_attempt_at - updated_at)::float AS backoff "
+            "FROM hook_cursors WHERE plugin = %s",
+            (plugin,),
+        ).fetchone()
+
+
+def end_backoff(database_url: str, plugin: str) -> None:
+    """The time a plugin's backoff lasts, passed."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE hook_cursors SET next_attempt_at = now() - interval '1 second' "
+            "WHERE plugin = %s",
+            (plugin,),
+        )
+
+
+def dead_letters(database_url: str) -> list[tuple]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT plugin, event_id, attempts, error, retried_at IS NOT NULL "
+            "FROM hook_dead_letters ORDER BY plugin, id"
+        ).fetchall()
+
+
+async def test_each_plugin_gets_every_event_once_in_commit_order_batch_after_batch(
+    pool, database_url
+):
+    events = await add_run_events(pool, 7)
+    sync, async_ = Recorder(), AsyncRecorder()
+    pm = get_plugin_manager(builtins=[("sync", sync), ("async", async_), ("inert", object())])
+    dispatcher = Dispatcher(pool, pm, batch_size=3)
+    assert set(dispatcher.plugin_names()) == {"sync", "async"}
+    await dispatcher.ensure_cursors()
+    with psycopg.connect(database_url) as conn:
+        plugins = {r[0] for r in conn.execute("SELECT plugin FROM hook_cursors").fetchall()}
+    assert plugins == {"sync", "async"}, "a plugin without hooks gets no cursor"
+
+    assert await dispatcher.deliver("sync") == 3, "one batch"
+    assert sync.seen == events[:3] and cursor(database_url, "sync")["last_event_id"] == events[2]
+    assert await dispatcher.drain() == 4 + 7
+    assert sync.seen == events and async_.seen == events
+    assert await dispatcher.drain() == 0, "nothing twice"
+
+    more = await add_run_events(pool, 2)
+    assert await dispatcher.drain() == 4
+    assert sync.seen == async_.seen == events + more
+    assert cursor(database_url, "async")["last_event_id"] == more[-1]
+
+
+async def test_a_failure_backs_off_exponentially_and_holds_back_only_that_plugin(
+    pool, database_url
+):
+    events = await add_run_events(pool, 4)
+    good, flaky = Recorder(), Failing(fail_on={events[1]}, times=2)
+    pm = get_plugin_manager(builtins=[("good", good), ("flaky", flaky)])
+    dispatcher = Dispatcher(pool, pm, max_attempts=5, base_delay=60)
+    await dispatcher.ensure_cursors()
+
+    await dispatcher.drain()
+    assert good.seen == events, "the others never wait"
+    assert flaky.calls == events[:2]
+    first = cursor(database_url, "flaky")
+    assert (first["last_event_id"], first["attempts"]) == (events[0], 1)
+    assert first["backoff"] == 60
+    assert first["last_error"] == f"RuntimeError: cannot handle {events[1]}"
+
+    assert await dispatcher.deliver("flaky") == 0, "backing off"
+    assert flaky.calls == events[:2]
+
+    end_backoff(database_url, "flaky")
+    assert await dispatcher.deliver("flaky") == 0
+    second = cursor(database_url, "flaky")
+    assert (second["last_event_id"], second["attempts"], second["backoff"]) == (
+        events[0],
+        2,
+        120,
+    ), "twice as long"
+
+    end_backoff(database_url, "flaky")
+    assert await dispatcher.deliver("flaky") == 3
+    assert flaky.calls == [events[0], events[1], events[1], events[1], events[2], events[3]]
+    assert [e.event_id for e in flaky.events] == events
+    done = cursor(database_url, "flaky")
+    assert (done["last_event_id"], done["attempts"], done["last_error"]) == (events[-1], 0, None)
+    assert done["next_attempt_at"] is None
+    assert dead_letters(database_url) == []
+
+
+async def test_after_max_attempts_the_event_is_a_dead_letter_and_delivery_moves_on(
+    pool, database_url
+):
+    events = await add_run_events(pool, 4)
+    flaky = Failing(fail_on={events[1]})
+    pm = get_plugin_manager(builtins=[("flaky", flaky)])
+    dispatcher = Dispatcher(pool, pm, max_attempts=3, base_delay=0)
+    await dispatcher.ensure_cursors()
+
+    for _ in range(5):  # each failed attempt ends a delivery; base_delay 0 retries at once
+        await dispatcher.drain()
+
+    assert flaky.calls == [events[0], events[1], events[1], events[1], events[2], events[3]]
+    assert dead_letters(database_url) == [
+        ("flaky", events[1], 3, f"RuntimeError: cannot handle {events[1]}", False)
+    ]
+    after = cursor(database_url, "flaky")
+    assert (after["last_event_id"], after["attempts"], after["last_error"]) == (
+        events[-1],
+        0,
+        None,
+    )
+
+
+async def test_retry_dead_letters_delivers_them_again_and_keeps_what_still_fails(
+    pool, database_url
+):
+    [event] = await add_run_events(pool, 1, owner="user-1", user_id="mallory")
+    a, b = Failing(fail_on={event}, times=1), Failing(fail_on={event}, times=2, message="still")
+    pm = get_plugin_manager(builtins=[("a", a), ("b", b)])
+    dispatcher = Dispatcher(pool, pm, max_attempts=1)
+    await dispatcher.ensure_cursors()
+    await dispatcher.drain()
+    assert [(p, e, n, s) for p, e, n, _, s in dead_letters(database_url)] == [
+        ("a", event, 1, False),
+        ("b", event, 1, False),
+    ]
+
+    assert await dispatcher.retry_dead_letters("a") == (1, 0), "only a's"
+    [delivered] = a.events
+    assert isinstance(delivered, RunEvent)
+    assert (delivered.thread_id, delivered.run_id) == ("thread-0", "run-0")
+    assert delivered.status == "success"
+    assert delivered.assistant_id == "a0"
+    assert delivered.actor == "user-1", "the run's owner, never a caller's user_id"
+
+    assert await dispatcher.retry_dead_letters() == (0, 1)
+    (_, _, _, a_error, a_retried), (_, _, _, b_error, b_retried) = dead_letters(database_url)
+    assert a_error == f"RuntimeError: cannot handle {event}" and a_retried
+    assert b_error.endswith(f"still {event}") and not b_retried, "dead, with its new error"
+
+    assert await dispatcher.retry_dead_letters() == (1, 0)
+    assert [letter[-1] for letter in dead_letters(database_url)] == [True, True]
+    assert await dispatcher.retry_dead_letters() == (0, 0)
+    assert len(a.events) == len(b.events) == 1
+
+
+def graph_with_a_subgraph(pool):
+    inner = StateGraph(MessagesState)
+    inner.add_node("draft", lambda s: {"messages": [AIMessage("drafted")]})
+    inner.add_edge(START, "draft")
+    outer = StateGraph(MessagesState)
+    outer.add_node("inner", inner.compile())
+    outer.add_edge(START, "inner")
+    return outer.compile(checkpointer=PostgresCheckpointer(pool))
+
+
+async def test_checkpoint_events_are_the_root_checkpoints_in_order_as_events(pool, database_url):
+    graph = graph_with_a_subgraph(pool)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    for thread_id, turns in ((first, 2), (second, 1)):
+        config = {
+            "configurable": {"thread_id": thread_id},
+            "metadata": {"langgraph_auth_user_id": "user-1", "user_id": "mallory"},
+        }
+        for i in range(turns):
+            await graph.ainvoke({"messages": [HumanMessage(f"turn {i}")]}, config)
+    with psycopg.connect(database_url) as conn:
+        roots = conn.execute(
+            "SELECT thread_id, checkpoint_id FROM checkpoints WHERE checkpoint_ns = '' "
+            "ORDER BY thread_id, checkpoint_id"
+        ).fetchall()
+        nested = conn.execute("SELECT count(*) FROM checkpoints WHERE checkpoint_ns <> ''")
+        assert nested.fetchone()[0] > 0, "the subgraph saved checkpoints of its own"
+        outbox = conn.execute(
+            "SELECT thread_id, checkpoint_id FROM hook_events WHERE kind = 'checkpoint'"
+        ).fetchall()
+    dispatcher = Dispatcher(pool, get_plugin_manager())
+
+    rows = await dispatcher.checkpoint_events()
+    assert [(r["thread_id"], r["checkpoint_id"]) for r in rows] == roots
+    assert set(outbox) == set(roots), "what the outbox trigger wrote, as a replay sees it"
+    only_second = await dispatcher.checkpoint_events([second])
+    assert [r["thread_id"] for r in only_second] == [second] * len(only_second)
+    assert len(only_second) == len([r for r in roots if r[0] == second])
+
+    events = [await dispatcher.event(row, cache=False) for row in rows if row["thread_id"] == first]
+    assert all(isinstance(e, CheckpointEvent) for e in events)
+    assert [e.is_head for e in events] == [False] * (len(events) - 1) + [True]
+    assert events[0].source == "input" and {e.source for e in events} == {"input", "loop"}
+    assert {e.actor for e in events} == {"user-1"}, "from langgraph_auth_user_id only"
+    head = events[-1].values["messages"]
+    assert [m.content for m in head] == ["turn 0", "drafted", "turn 1", "drafted"]
+    assert [e.step for e in events] == sorted(e.step for e in events)

@@ -1,0 +1,266 @@
+"""The mirror plugin's logic (hooks/builtin/mirror.py) without a server, on a database of the
+test's own: replays change nothing, ``is_current``/``position`` follow the head after a fork,
+text PostgreSQL refuses is replaced and audited, a tombstoned thread is skipped, and a
+conversation's owner comes from ``resource_owners``, never from what the metadata says."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.graph import START, MessagesState, StateGraph
+
+from hooks.builtin.mirror import Mirror
+from hooks.dispatcher import Dispatcher
+from hooks.events import CheckpointEvent, RunEvent
+from hooks.manager import get_plugin_manager
+from store.checkpointer import PostgresCheckpointer
+from store.repositories import owners, tombstones
+from tests.accounts import make_user
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def mirror(pool):
+    return Mirror(pool)
+
+
+def event(thread_id: str, messages, **fields) -> CheckpointEvent:
+    """A checkpoint event as the dispatcher builds it (``fields`` override the defaults)."""
+    defaults = {
+        "event_id": 1,
+        "thread_id": thread_id,
+        "checkpoint_id": str(uuid.uuid4()),
+        "parent_checkpoint_id": None,
+        "run_id": None,
+        "source": "loop",
+        "step": 1,
+        "created_at": datetime.now(UTC),
+        "graph_id": "drafter",
+        "assistant_id": None,
+        "actor": None,
+        "metadata": {"source": "loop", "graph_id": "drafter"},
+        "values": {"messages": messages},
+        "is_head": True,
+    }
+    return CheckpointEvent(**(defaults | fields))
+
+
+def query(database_url: str, sql: str, *params):
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def mirrored(database_url: str, thread_id: str) -> dict:
+    """Everything the mirror holds for a thread."""
+    return {
+        "conversation": query(
+            database_url,
+            "SELECT title, owner_id::text, metadata FROM conversations WHERE thread_id = %s",
+            thread_id,
+        ),
+        "messages": query(
+            database_url,
+            "SELECT m.message_id, m.role, m.content, m.is_current, m.position, m.checkpoint_id "
+            "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.thread_id = %s ORDER BY m.message_id",
+            thread_id,
+        ),
+        "documents": query(
+            database_url,
+            "SELECT d.document_key, d.version, d.jurisdiction, d.body FROM documents d "
+            "JOIN conversations c ON c.id = d.conversation_id WHERE c.thread_id = %s "
+            "ORDER BY d.id",
+            thread_id,
+        ),
+        "audit": query(
+            database_url,
+            "SELECT actor, action, details FROM audit_logs WHERE target = %s ORDER BY id",
+            thread_id,
+        ),
+    }
+
+
+def current(database_url: str, thread_id: str) -> list[tuple[str, int]]:
+    return query(
+        database_url,
+        "SELECT m.message_id, m.position FROM messages m "
+        "JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.thread_id = %s AND m.is_current ORDER BY m.position",
+        thread_id,
+    )
+
+
+async def test_replaying_events_changes_nothing(mirror, database_url):
+    thread_id = str(uuid.uuid4())
+    document = {"key": "nda", "version": 1, "type": "nda", "title": "NDA", "body": "# NDA"}
+    h1, a1 = HumanMessage("I need to draft an NDA", id="h1"), AIMessage("Drafted", id="a1")
+    first = event(
+        thread_id, [h1], source="input", run_id="run-1", metadata={"source": "input"}, is_head=False
+    )
+    second = event(thread_id, [h1, a1], values={"messages": [h1, a1], "document": document})
+    finished = RunEvent(
+        event_id=3,
+        thread_id=thread_id,
+        run_id="run-1",
+        status="success",
+        assistant_id=None,
+        actor=None,
+        created_at=datetime.now(UTC),
+    )
+    for e in (first, second):
+        await mirror.after_checkpoint(event=e)
+    await mirror.after_run(event=finished)
+    once = mirrored(database_url, thread_id)
+
+    for _ in range(2):
+        for e in (first, second):
+            await mirror.after_checkpoint(event=e)
+        await mirror.after_run(event=finished)
+
+    assert mirrored(database_url, thread_id) == once
+    assert [m[:5] for m in once["messages"]] == [
+        ("a1", "assistant", "Drafted", True, 1),
+        ("h1", "user", "I need to draft an NDA", True, 0),
+    ]
+    assert once["messages"][1][5] == first.checkpoint_id, "where the message first appeared"
+    assert once["conversation"][0][0] == "I need to draft an NDA"
+    assert [d[:3] for d in once["documents"]] == [("nda", 1, None)]
+    assert [a[1] for a in once["audit"]] == ["run.started", "run.finished"]
+
+
+async def test_a_fork_moves_is_current_and_position_and_keeps_the_other_branch(pool, database_url):
+    """Real checkpoints, delivered by the dispatcher: two turns, then ``update_state`` from the
+    end of the first turn (a fork), then a replay of every event."""
+    builder = StateGraph(MessagesState)
+    builder.add_node(
+        "reply", lambda s: {"messages": [AIMessage(f"re: {s['messages'][-1].content}")]}
+    )
+    builder.add_edge(START, "reply")
+    graph = builder.compile(checkpointer=PostgresCheckpointer(pool))
+    thread_id = str(uuid.uuid4())
+    config = {"configurable": {"thread_id": thread_id}}
+    dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", Mirror(pool))]))
+    await dispatcher.ensure_cursors()
+
+    await graph.ainvoke({"messages": [HumanMessage("one", id="h1")]}, config)
+    turn_one = await graph.aget_state(config)
+    await graph.ainvoke({"messages": [HumanMessage("two", id="h2")]}, config)
+    await dispatcher.drain()
+    before_fork = [m.id for m in (await graph.aget_state(config)).values["messages"]]
+    assert [m for m, _ in current(database_url, thread_id)] == before_fork
+    assert [p for _, p in current(database_url, thread_id)] == [0, 1, 2, 3]
+
+    forked = await graph.aupdate_state(
+        turn_one.config, {"messages": [HumanMessage("other", id="h3")]}
+    )
+    await dispatcher.drain()
+    head = [m.id for m in (await graph.aget_state(config)).values["messages"]]
+    assert head == [*before_fork[:2], "h3"]
+    assert current(database_url, thread_id) == [(m, i) for i, m in enumerate(head)]
+    every = {m[0]: m for m in mirrored(database_url, thread_id)["messages"]}
+    assert set(before_fork) <= set(every), "the other branch stays queryable"
+    assert [every[m][3:5] for m in before_fork[2:]] == [(False, None), (False, None)]
+    audit = mirrored(database_url, thread_id)["audit"]
+    forks = [a for a in audit if a[1] == "thread.forked"]
+    assert len(forks) == 1
+    assert forks[0][2]["checkpoint_id"] == forked["configurable"]["checkpoint_id"]
+    assert forks[0][2]["parent_checkpoint_id"] == turn_one.config["configurable"]["checkpoint_id"]
+
+    snapshot = mirrored(database_url, thread_id)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE hook_cursors SET last_event_id = 0")
+    assert await dispatcher.drain() > 0
+    assert mirrored(database_url, thread_id) == snapshot, "a replay of every event"
+
+
+async def test_text_postgresql_refuses_is_replaced_and_the_replacement_audited(
+    mirror, database_url
+):
+    thread_id = str(uuid.uuid4())
+    e = event(
+        thread_id,
+        [
+            HumanMessage("null\x00byte", id="nul"),
+            AIMessage("lone \ud800 surrogate", id="surrogate"),
+            HumanMessage("fine", id="fine"),
+        ],
+    )
+    await mirror.after_checkpoint(event=e)
+    await mirror.after_checkpoint(event=e)
+
+    stored = mirrored(database_url, thread_id)
+    assert {m[0]: m[2] for m in stored["messages"]} == {
+        "nul": "null\ufffdbyte",
+        "surrogate": "lone \ufffd surrogate",
+        "fine": "fine",
+    }
+    [(actor, action, details)] = stored["audit"]
+    assert (actor, action) == ("mirror", "message.sanitized")
+    assert sorted(details["message_ids"]) == ["nul", "surrogate"]
+    assert stored["conversation"][0][0] == "null\ufffdbyte", "the title too"
+
+
+async def test_a_tombstoned_thread_is_never_written_back(mirror, pool, database_url):
+    thread_id = str(uuid.uuid4())
+    async with pool.connection() as conn:
+        await tombstones.add(conn, [thread_id])
+    await mirror.after_checkpoint(event=event(thread_id, [HumanMessage("late", id="h1")]))
+    assert mirrored(database_url, thread_id) == {
+        "conversation": [],
+        "messages": [],
+        "documents": [],
+        "audit": [],
+    }
+
+
+async def test_an_event_whose_checkpoint_is_gone_writes_nothing(mirror, database_url):
+    thread_id = str(uuid.uuid4())
+    await mirror.after_checkpoint(event=event(thread_id, [], metadata={}, values={}))
+    assert mirrored(database_url, thread_id)["conversation"] == []
+
+
+async def test_the_owner_comes_from_resource_owners_never_from_the_metadata(
+    mirror, pool, database_url
+):
+    alice, mallory = make_user(database_url), make_user(database_url)
+    owned, unowned = str(uuid.uuid4()), str(uuid.uuid4())
+    async with pool.connection() as conn:
+        assert await owners.claim(conn, "thread", owned, alice.id)
+    says_mallory = {"source": "input", "owner": mallory.id, "user_id": mallory.id}
+    for thread_id in (owned, unowned):
+        await mirror.after_checkpoint(
+            event=event(
+                thread_id,
+                [HumanMessage("hi", id="h1")],
+                source="input",
+                run_id=f"run-{thread_id}",
+                metadata=says_mallory,
+            )
+        )
+
+    mine = mirrored(database_url, owned)
+    assert mine["conversation"][0][1] == alice.id
+    assert [(a[0], a[1]) for a in mine["audit"]] == [(alice.id, "run.started")]
+    nobodys = mirrored(database_url, unowned)
+    assert nobodys["conversation"][0][1] is None
+    assert [(a[0], a[1]) for a in nobodys["audit"]] == [(None, "run.started")]
+
+    # the principal the server recorded, when there is one, is the actor
+    await mirror.after_checkpoint(
+        event=event(
+            owned,
+            [HumanMessage("hi", id="h1")],
+            source="update",
+            actor=alice.id,
+            metadata={"source": "update"},
+        )
+    )
+    assert [(a[0], a[1]) for a in mirrored(database_url, owned)["audit"]] == [
+        (alice.id, "run.started"),
+        (alice.id, "state.updated"),
+    ]
