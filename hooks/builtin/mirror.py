@@ -86,7 +86,7 @@ class Mirror:
         )
         metadata = {
             k: event.metadata[k]
-            for k in ("graph_id", "assistant_id", "owner", "user_id")
+            for k in ("graph_id", "assistant_id")  # never owner or user_id: a caller sets those
             if k in event.metadata
         }
         async with self.pool.connection() as conn, conn.transaction():
