@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from server import compat
+from server import runtime
 from server.settings import Settings, get_settings
 from store.checkpointer import PostgresCheckpointer
 from store.db import DatabaseUnavailable, await_database, make_async_pool, mask_url
@@ -35,7 +35,7 @@ def pool_for(settings: Settings, url: str, *, name: str):
 @asynccontextmanager
 async def checkpointer() -> AsyncIterator[PostgresCheckpointer]:
     """Yield a ``PostgresCheckpointer`` on a pool of connections to the configured database."""
-    compat.install()
+    runtime.install_adapter()
     settings = get_settings()
     url, source = await asyncio.to_thread(settings.database_url_and_source)
     print(f"adlaan: checkpointer database {mask_url(url)} ({source})", file=sys.stderr)

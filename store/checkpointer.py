@@ -40,7 +40,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Generator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -70,6 +70,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from store.checkpoint_delta import apply_chain, diff
+from store.repositories import tombstones
 
 #: Strategies of ``aprune``: the stock two, plus ``turns`` (compaction).
 PRUNE_STRATEGIES = ("keep_latest", "turns", "delete")
@@ -80,10 +81,7 @@ RUN_ID_INDEX_SQL = (
     "ON checkpoints ((metadata ->> 'run_id')) WHERE metadata ? 'run_id'"
 )
 
-TOMBSTONE_SQL = """
-INSERT INTO deleted_threads (thread_id) SELECT unnest(%s::text[])
-ON CONFLICT (thread_id) DO UPDATE SET deleted_at = now()
-"""
+TOMBSTONE_SQL = tombstones.TOMBSTONE_SQL
 
 COPY_THREAD_SQL = (
     """
@@ -328,7 +326,7 @@ def _prune_keeping(thread_id: str, keep_sql: str, strategy: str) -> _Statements:
 
 
 #: The connection the current saver call holds, for the reads it needs while holding it.
-_CONNECTION: ContextVar[AsyncConnection | None] = ContextVar(
+_CONNECTION: ContextVar[AsyncConnection[DictRow] | None] = ContextVar(
     "adlaan_checkpointer_conn", default=None
 )
 
@@ -462,7 +460,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         self._staged[thread, ns, channel, version] = _Cached(stored, len(whole[1]), 0, whole)
         return whole
 
-    def _dump_blobs(self, thread_id, checkpoint_ns, values, versions):  # type: ignore[override]
+    def _dump_blobs(self, thread_id, checkpoint_ns, values, versions):
         thread = str(thread_id)
         return [
             (
@@ -479,7 +477,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             for channel, version in versions.items()
         ]
 
-    def _dump_writes(self, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, writes):  # type: ignore[override]
+    def _dump_writes(self, thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, writes):
         """A large write (the whole document a node returns) is stored as its change from a
         stored value of the channel: the one its checkpoint holds, or the newest one known (a
         run can save a step's writes before its checkpoint)."""
@@ -546,7 +544,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             raise
         for key in keys:
             if (entry := self._staged.pop(key, None)) is not None:
-                self._remember(*key, entry)
+                self._remember(key[0], key[1], key[2], str(key[3]), entry)
         return next_config
 
     @asynccontextmanager
@@ -689,7 +687,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                     "checkpoint_id": checkpoint_id,
                 }
             },
-            {**checkpoint, "channel_values": values},
+            cast(Checkpoint, {**checkpoint, "channel_values": values}),
             value["metadata"],
             {"configurable": {"thread_id": thread, "checkpoint_ns": ns, "checkpoint_id": parent}}
             if parent
@@ -723,7 +721,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
 
     @asynccontextmanager
     async def _pool_cursor(
-        self, conn: AsyncConnection, pipeline: bool
+        self, conn: AsyncConnection[DictRow], pipeline: bool
     ) -> AsyncIterator[AsyncCursor[DictRow]]:
         if pipeline and self.supports_pipeline:
             async with conn.pipeline(), conn.cursor(binary=True, row_factory=dict_row) as cur:

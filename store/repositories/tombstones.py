@@ -14,6 +14,11 @@ from store.db import DictConnection, one
 ADD_SQL = (
     "INSERT INTO deleted_threads (thread_id) SELECT unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING"
 )
+#: A deletion by the saver (``adelete_thread``): a tombstone refreshed if one exists.
+TOMBSTONE_SQL = """
+INSERT INTO deleted_threads (thread_id) SELECT unnest(%s::text[])
+ON CONFLICT (thread_id) DO UPDATE SET deleted_at = now()
+"""
 REVIVE_SQL = "DELETE FROM deleted_threads WHERE thread_id = ANY(%s)"
 #: Tombstones only need to outlive any run that was in flight when its thread was deleted.
 SWEEP_OLD_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval '7 days'"

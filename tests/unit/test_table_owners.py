@@ -39,7 +39,7 @@ REPOSITORIES = "store/repositories/"
 #: database-wide statistics of the admin route reading the catalog, and this list's owners.
 EVERYWHERE = {"store/models", "store/migrate.py"}
 #: Modules still being moved onto the repositories (emptied as they are).
-PENDING = {"store/checkpointer.py"}
+PENDING: set[str] = set()
 
 _WRITE = re.compile(
     r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|ALTER\s+TABLE)\s+"
