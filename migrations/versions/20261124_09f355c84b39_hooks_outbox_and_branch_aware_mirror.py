@@ -1,10 +1,25 @@
 """hooks outbox and branch-aware mirror
 
+Upgrade on a populated database: ``documents.content_hash`` is filled for rows that exist
+already, with the digest the mirror computes (sha256 of the body and the key-sorted citations),
+so a later ``adlaan mirror sync`` recognises them instead of adding a copy.
+
+Downgrade on a populated database: the old unique constraint ``documents(conversation_id,
+document_key, version)`` cannot hold the branch versions this revision allows (a fork from v1
+then an edit makes a second v2). Per (conversation, document key, version) the first row written
+(lowest ``id``) is kept and the later branch versions are deleted. Nothing meaningful is lost:
+``documents`` is a mirror of the checkpoints, which a downgrade never touches, and after upgrading
+again ``adlaan mirror sync`` writes every branch version back. Pending outbox events, hook cursors
+and dead letters go with their tables; ``messages.position``/``is_current`` are derived by the
+mirror and come back the same way.
+
 Revision ID: 09f355c84b39
 Revises: b7061a90a86b
 Create Date: 2026-11-24 10:22:44.094249
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -56,7 +71,9 @@ def upgrade() -> None:
     op.create_index(op.f('hook_events_thread_id_id_idx'), 'hook_events', ['thread_id', 'id'], unique=False)
     op.add_column('audit_logs', sa.Column('dedupe_key', sa.String(length=300), nullable=True))
     op.create_unique_constraint(op.f('audit_logs_dedupe_key_key'), 'audit_logs', ['dedupe_key'])
-    op.add_column('documents', sa.Column('content_hash', sa.String(length=64), nullable=False))
+    op.add_column('documents', sa.Column('content_hash', sa.String(length=64), nullable=True))
+    _fill_content_hash()
+    op.alter_column('documents', 'content_hash', existing_type=sa.String(length=64), nullable=False)
     op.drop_constraint(op.f('documents_conversation_id_document_key_version_key'), 'documents', type_='unique')
     op.create_unique_constraint(op.f('documents_conversation_id_document_key_version_content_hash_key'), 'documents', ['conversation_id', 'document_key', 'version', 'content_hash'])
     op.add_column('messages', sa.Column('position', sa.Integer(), nullable=True))
@@ -66,6 +83,22 @@ def upgrade() -> None:
     op.execute(OUTBOX_TRIGGER_SQL)
 
 
+def _fill_content_hash() -> None:
+    """The mirror's digest (hooks/builtin/mirror.py) for documents written before it existed."""
+    if op.get_context().as_sql:  # offline (--sql): no rows to read
+        return
+    conn = op.get_bind()
+    rows = conn.execute(sa.text("SELECT id, body, citations FROM documents")).all()
+    for row_id, body, citations in rows:
+        digest = hashlib.sha256(
+            (body + json.dumps(citations, sort_keys=True)).encode()
+        ).hexdigest()
+        conn.execute(
+            sa.text("UPDATE documents SET content_hash = :digest WHERE id = :id"),
+            {"digest": digest, "id": row_id},
+        )
+
+
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS checkpoints_hook_event ON checkpoints")
     op.execute("DROP FUNCTION IF EXISTS adlaan_checkpoint_event()")
@@ -73,6 +106,12 @@ def downgrade() -> None:
     op.drop_column('messages', 'is_current')
     op.drop_column('messages', 'position')
     op.drop_constraint(op.f('documents_conversation_id_document_key_version_content_hash_key'), 'documents', type_='unique')
+    # branch versions: keep the first row written per version (see the module docstring)
+    op.execute(
+        "DELETE FROM documents d USING documents keep "
+        "WHERE keep.conversation_id = d.conversation_id AND keep.document_key = d.document_key "
+        "AND keep.version = d.version AND keep.id < d.id"
+    )
     op.create_unique_constraint(op.f('documents_conversation_id_document_key_version_key'), 'documents', ['conversation_id', 'document_key', 'version'], postgresql_nulls_not_distinct=False)
     op.drop_column('documents', 'content_hash')
     op.drop_constraint(op.f('audit_logs_dedupe_key_key'), 'audit_logs', type_='unique')

@@ -1,5 +1,11 @@
 """durable resource owners and login throttle
 
+Downgrade on a populated database drops ``resource_owners`` and ``login_throttle`` with their
+rows: the throttle's counters are transient, and ownership comes back on the way up again (this
+upgrade re-derives threads' owners from ``conversations`` and tombstones from ``deleted_threads``;
+the server's start-up backfills threads and assistants from their ``owner`` metadata). Crons'
+owners and the reservation of deleted assistants' ids are not re-derived.
+
 Revision ID: e053b089af13
 Revises: a7beec6354c3
 Create Date: 2026-11-25 16:43:30.739591
