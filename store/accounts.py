@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import errors
 
 from store.db import DictConnection
-from store.repositories import api_keys, users
+from store.repositories import api_keys, audit, login_throttle, users
 
 API_KEY_PREFIX = "adlk_"
 SESSION_PREFIX = "adls_"
@@ -191,9 +191,105 @@ async def list_credentials(conn: DictConnection, user_id: str) -> list[dict[str,
     return await api_keys.list_api_keys(conn, user_id)
 
 
-async def revoke_credential(conn: DictConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
-    """Revoke one of the user's credentials; False if it is not theirs or already revoked."""
+async def revoke_credential(
+    conn: DictConnection, user_id: str, key_id: uuid.UUID | str
+) -> str | None:
+    """Revoke one of the user's credentials: its kind (``api_key`` or ``session``), or None if
+    it is not theirs or already revoked."""
     return await api_keys.revoke(conn, user_id, key_id)
+
+
+# --- passwords, sessions, locks: shared by the routes and the CLI, each change audited --------
+
+
+def email_throttle_key(address: str) -> str:
+    """The ``login_throttle`` key counting logins for a normalised e-mail address."""
+    return f"email:{address}"
+
+
+async def find_user(conn: DictConnection, ref: str) -> dict[str, Any] | None:
+    """A user by id (a UUID) or by e-mail, without credentials; None if there is none."""
+    try:
+        return await users.by_id(conn, uuid.UUID(ref))
+    except ValueError:
+        pass
+    try:
+        return await users.by_email(conn, normalize_email(ref))
+    except AccountError:
+        return None
+
+
+async def set_password(
+    conn: DictConnection,
+    user: dict[str, Any],
+    password_hash: str,
+    *,
+    actor: str,
+    action: str,
+    keep: uuid.UUID | str | None = None,
+    revoke_api_keys: bool = False,
+) -> int:
+    """Give ``user`` (a ``find_user`` row) a new password (``hash_password``, made before the
+    connection was taken), revoke their login sessions but ``keep`` (and their API keys when
+    asked), and clear their e-mail's login throttle; audited as ``action`` by ``actor``.
+
+    Returns how many credentials were revoked. Run it in the caller's transaction."""
+    user_id = str(user["id"])
+    await users.set_password_hash(conn, user_id, password_hash)
+    kinds = ("session", "api_key") if revoke_api_keys else ("session",)
+    revoked = await api_keys.revoke_all(conn, user_id, kinds=kinds, keep=keep)
+    await login_throttle.reset(conn, email_throttle_key(user["email"]))
+    await audit.record(
+        conn, actor, action, user_id, revoked=revoked, revoked_api_keys=revoke_api_keys
+    )
+    return revoked
+
+
+async def unlock(conn: DictConnection, user: dict[str, Any], *, actor: str) -> bool:
+    """Clear the login throttle of ``user``'s e-mail (``email:<address>``), so they can log in
+    before the window ends; audited (``user.unlocked``). Whether they were throttled at all
+    (any attempt counted); client-address counts are left alone."""
+    cleared = await login_throttle.reset(conn, email_throttle_key(user["email"]))
+    await audit.record(conn, actor, "user.unlocked", str(user["id"]), cleared=cleared)
+    return cleared
+
+
+async def list_sessions(conn: DictConnection, user_id: str) -> list[dict[str, Any]]:
+    """A user's live login sessions, newest first."""
+    return await api_keys.list_sessions(conn, user_id)
+
+
+async def list_live_credentials(conn: DictConnection, user_id: str) -> list[dict[str, Any]]:
+    """A user's live login sessions and API keys (``kind`` tells them apart), newest first."""
+    return await api_keys.list_live(conn, user_id)
+
+
+async def revoke_session(
+    conn: DictConnection, user_id: str, key_id: uuid.UUID | str, *, actor: str
+) -> bool:
+    """Revoke one of ``user_id``'s live login sessions (``auth.session_revoked``, audited);
+    False if they have no such session."""
+    if not await api_keys.revoke_session(conn, user_id, key_id):
+        return False
+    await audit.record(conn, actor, "auth.session_revoked", str(key_id), user_id=user_id)
+    return True
+
+
+async def revoke_audited(
+    conn: DictConnection, user_id: str, key_id: uuid.UUID | str, *, actor: str
+) -> str | None:
+    """Revoke one of ``user_id``'s live credentials, session or API key, audited
+    (``auth.session_revoked`` or ``auth.api_key_revoked``); its kind, or None if none."""
+    kind = await api_keys.revoke(conn, user_id, key_id)
+    if kind is not None:
+        action = "auth.session_revoked" if kind == "session" else "auth.api_key_revoked"
+        await audit.record(conn, actor, action, str(key_id), user_id=user_id)
+    return kind
+
+
+async def credential_owner(conn: DictConnection, key_id: uuid.UUID | str) -> str | None:
+    """The user id a credential (live or not) belongs to, or None."""
+    return await api_keys.owner_of(conn, key_id)
 
 
 async def service_principal(conn: DictConnection, email: str) -> Principal:

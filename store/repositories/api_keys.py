@@ -55,10 +55,70 @@ async def list_api_keys(conn: DictConnection, user_id: str) -> list[dict[str, An
     return await cur.fetchall()
 
 
-async def revoke(conn: DictConnection, user_id: str, key_id: uuid.UUID | str) -> bool:
+async def revoke(conn: DictConnection, user_id: str, key_id: uuid.UUID | str) -> str | None:
+    """Revoke one live credential of the user's; its kind (``api_key``, ``session``), or None."""
     cur = await conn.execute(
         "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND user_id = %s "
-        "AND revoked_at IS NULL",
+        "AND revoked_at IS NULL RETURNING kind",
+        (key_id, user_id),
+    )
+    row = await cur.fetchone()
+    return str(row["kind"]) if row else None
+
+
+async def list_live(conn: DictConnection, user_id: uuid.UUID | str) -> list[dict[str, Any]]:
+    """A user's live credentials, login sessions and API keys alike, newest first."""
+    cur = await conn.execute(
+        "SELECT id, kind, name, prefix, created_at, expires_at, last_used_at FROM api_keys "
+        "WHERE user_id = %s AND revoked_at IS NULL "
+        "AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at DESC",
+        (user_id,),
+    )
+    return await cur.fetchall()
+
+
+async def list_sessions(conn: DictConnection, user_id: uuid.UUID | str) -> list[dict[str, Any]]:
+    """A user's live login sessions, newest first."""
+    cur = await conn.execute(
+        "SELECT id, prefix, created_at, expires_at, last_used_at FROM api_keys "
+        "WHERE user_id = %s AND kind = 'session' AND revoked_at IS NULL "
+        "AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at DESC",
+        (user_id,),
+    )
+    return await cur.fetchall()
+
+
+async def revoke_session(
+    conn: DictConnection, user_id: uuid.UUID | str, key_id: uuid.UUID | str
+) -> bool:
+    """Revoke one live login session of the user's; False if there is none with this id."""
+    cur = await conn.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND user_id = %s "
+        "AND kind = 'session' AND revoked_at IS NULL",
         (key_id, user_id),
     )
     return cur.rowcount == 1
+
+
+async def revoke_all(
+    conn: DictConnection,
+    user_id: uuid.UUID | str,
+    *,
+    kinds: tuple[str, ...] = ("session",),
+    keep: uuid.UUID | str | None = None,
+) -> int:
+    """Revoke every live credential of these ``kinds`` of the user's but ``keep``; how many."""
+    cur = await conn.execute(
+        "UPDATE api_keys SET revoked_at = now() WHERE user_id = %s AND kind = ANY(%s) "
+        "AND revoked_at IS NULL AND (%s::uuid IS NULL OR id <> %s::uuid)",
+        (user_id, list(kinds), keep, keep),
+    )
+    return cur.rowcount
+
+
+async def owner_of(conn: DictConnection, key_id: uuid.UUID | str) -> str | None:
+    """The user id a credential belongs to, or None when there is no such credential."""
+    row = await (
+        await conn.execute("SELECT user_id FROM api_keys WHERE id = %s", (key_id,))
+    ).fetchone()
+    return str(row["user_id"]) if row else None

@@ -47,9 +47,11 @@ async def count_attempt(conn: DictConnection, key: str, window: timedelta) -> At
     return Attempts(key, attempts, window_start, retry_after)
 
 
-async def reset(conn: DictConnection, key: str) -> None:
-    """Forget the attempts of ``key`` (a successful login clears its e-mail's count)."""
-    await conn.execute("DELETE FROM login_throttle WHERE key = %s", (key,))
+async def reset(conn: DictConnection, key: str) -> bool:
+    """Forget the attempts of ``key`` (a successful login clears its e-mail's count, an
+    administrator's unlock too); whether there were any."""
+    cur = await conn.execute("DELETE FROM login_throttle WHERE key = %s", (key,))
+    return cur.rowcount > 0
 
 
 async def purge_expired(conn: DictConnection, window: timedelta) -> int:

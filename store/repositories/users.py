@@ -54,6 +54,18 @@ async def id_by_email(conn: DictConnection, email: str) -> str | None:
     return str(row["id"]) if row else None
 
 
+async def by_id(conn: DictConnection, user_id: uuid.UUID | str) -> dict[str, Any] | None:
+    """The user with this id, without credentials."""
+    cur = await conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = %s", (user_id,))
+    return await cur.fetchone()
+
+
+async def by_email(conn: DictConnection, email: str) -> dict[str, Any] | None:
+    """The user with this (normalised) e-mail, without credentials."""
+    cur = await conn.execute(f"SELECT {_COLUMNS} FROM users WHERE email = %s", (email,))
+    return await cur.fetchone()
+
+
 async def for_login(conn: DictConnection, email: str) -> dict[str, Any] | None:
     """The row a login checks against, with its password hash."""
     cur = await conn.execute(
