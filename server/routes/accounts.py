@@ -1,4 +1,4 @@
-"""Logging in, and the caller's own API keys."""
+"""Logging in, and the caller's own password, login sessions and API keys."""
 
 import asyncio
 from datetime import datetime, timedelta
@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from server.auth import bearer_token
+from server.gate import PRINCIPAL_KEY
 from server.routes.deps import Conn, CurrentUser, SafeStr
 from server.settings import get_settings
 from server.shared import get_pool
@@ -137,7 +138,9 @@ async def login(body: LoginRequest, request: Request) -> LoginResponse:
         by_client = await login_throttle.count_attempt(conn, f"client:{client}", window)
         if by_client.attempts > settings.login_max_attempts_per_client:
             await _refuse(conn, by_client, f"client:{client}", "too many logins from this address")
-        by_email = await login_throttle.count_attempt(conn, f"email:{address}", window)
+        by_email = await login_throttle.count_attempt(
+            conn, accounts.email_throttle_key(address), window
+        )
         if by_email.attempts > settings.login_max_failures:
             await _refuse(conn, by_email, address, "too many failed logins for this e-mail")
         user = await accounts.find_login(conn, body.email)
@@ -207,3 +210,128 @@ async def revoke_api_key(key_id: UUID, caller: CurrentUser, conn: Conn) -> Respo
         raise HTTPException(404, f"API key {key_id} not found")
     await audit.record(conn, caller.user_id, "auth.api_key_revoked", str(key_id))
     return Response(status_code=204)
+
+
+class PasswordChange(BaseModel):
+    """The caller's current password and the new one."""
+
+    model_config = {"extra": "forbid"}
+    current_password: Annotated[
+        SafeStr, Field(min_length=1, max_length=accounts.MAX_PASSWORD_LENGTH)
+    ]
+    new_password: Annotated[SafeStr, Field(max_length=accounts.MAX_PASSWORD_LENGTH)]
+    revoke_api_keys: bool = Field(
+        False, description="Also revoke every API key (but the one this request was made with)."
+    )
+
+
+class PasswordChanged(BaseModel):
+    """What changing the password revoked, and the credential that stays valid."""
+
+    revoked: int
+    kept_credential_id: UUID | None
+
+
+class Session(BaseModel):
+    """A live login session (its token was shown once, at login)."""
+
+    id: UUID
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    current: bool
+
+
+async def _current_credential(request: Request, conn: DictConnection) -> str | None:
+    """The id of the credential this request was made with (None for Studio's local user)."""
+    principal = request.scope.get(PRINCIPAL_KEY)
+    if principal is not None and principal.credential_id:
+        return str(principal.credential_id)
+    token = bearer_token({k: v for k, v in request.scope["headers"]})
+    resolved = await accounts.resolve_credential(conn, token or "")
+    return resolved.credential_id if resolved is not None else None
+
+
+@router.post(
+    "/password",
+    response_model=PasswordChanged,
+    responses={
+        403: {"description": "The current password is wrong."},
+        429: {"description": "Too many failed logins for this e-mail; see Retry-After."},
+    },
+)
+async def change_password(
+    body: PasswordChange, request: Request, caller: CurrentUser
+) -> PasswordChanged:
+    """Change the caller's password. Every other login session of theirs is revoked; the
+    credential this request was made with (session or API key) stays valid, and API keys too
+    unless ``revoke_api_keys``. A wrong current password counts as a failed login for the
+    e-mail (``LOGIN_MAX_FAILURES``), so a stolen session cannot guess it. Audited."""
+    try:
+        accounts.check_password(body.new_password)
+    except accounts.AccountError as error:
+        raise HTTPException(422, str(error)) from None
+    if body.new_password == body.current_password:
+        raise HTTPException(422, "the new password is the current one")
+    settings = get_settings()
+    window = timedelta(minutes=settings.login_window_minutes)
+    pool = get_pool()
+    async with pool.connection() as conn:
+        keep = await _current_credential(request, conn)
+        user = await accounts.find_login(conn, caller.email)
+        if user is None or str(user["id"]) != caller.user_id:
+            raise HTTPException(403, "this user has no password to change")
+        hit = await login_throttle.count_attempt(
+            conn, accounts.email_throttle_key(user["email"]), window
+        )
+        if hit.attempts > settings.login_max_failures:
+            await _refuse(conn, hit, user["email"], "too many failed logins for this e-mail")
+    # argon2 twice, holding no connection (as the login does)
+    check = await asyncio.to_thread(accounts.verify_password, user, body.current_password)
+    if not check.ok:
+        async with pool.connection() as conn:
+            await audit.record(
+                conn,
+                caller.user_id,
+                "auth.password_change_failed",
+                caller.user_id,
+                dedupe_key=_dedupe("auth.password_change_failed", hit, hit.attempts),
+                reason="wrong current password",
+            )
+        raise HTTPException(403, "the current password is wrong")
+    digest = await asyncio.to_thread(accounts.hash_password, body.new_password)
+    async with pool.connection() as conn, conn.transaction():
+        revoked = await accounts.set_password(
+            conn,
+            user,
+            digest,
+            actor=caller.user_id,
+            action="user.password_changed",
+            keep=keep,
+            revoke_api_keys=body.revoke_api_keys,
+        )
+    return PasswordChanged(revoked=revoked, kept_credential_id=UUID(keep) if keep else None)
+
+
+@router.get("/sessions", response_model=list[Session])
+async def list_sessions(request: Request, caller: CurrentUser, conn: Conn) -> list[Session]:
+    """The caller's live login sessions, newest first (``current``: this request's)."""
+    current = await _current_credential(request, conn)
+    rows = await accounts.list_sessions(conn, caller.user_id)
+    return [Session(**row, current=str(row["id"]) == current) for row in rows]
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+async def revoke_session(session_id: UUID, caller: CurrentUser, conn: Conn) -> Response:
+    """Revoke one of the caller's login sessions (this request's own too, like a logout).
+    Another user's answers exactly like a missing one (404), with an ``access.denied`` entry."""
+    missing = f"session {session_id} not found"
+    if await accounts.revoke_session(conn, caller.user_id, session_id, actor=caller.user_id):
+        return Response(status_code=204)
+    owner = await accounts.credential_owner(conn, session_id)
+    if owner is not None and owner != caller.user_id:
+        await audit.record(
+            conn, caller.user_id, "access.denied", str(session_id), reason="not the owner"
+        )
+    raise HTTPException(404, missing)
