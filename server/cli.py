@@ -504,6 +504,174 @@ def users_api_key(
     typer.echo(key)
 
 
+def _email_option(email: str) -> str:
+    """``--email`` normalised, or a usage error."""
+    from store import accounts
+
+    try:
+        return accounts.normalize_email(email)
+    except accounts.AccountError as error:
+        raise typer.BadParameter(str(error), param_hint="--email") from None
+
+
+def _no_user(address: str) -> typer.Exit:
+    console.print(f"[red]no user with e-mail {address}[/]: see `adlaan users list`")
+    return typer.Exit(1)
+
+
+@users_app.command("password")
+def users_password(
+    email: str = typer.Option(..., help="The user's e-mail address."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input (one line)."
+    ),
+    revoke_api_keys: bool = typer.Option(
+        False, "--revoke-api-keys", help="Also revoke every API key of the user's."
+    ),
+) -> None:
+    """Reset a user's password: every login session of theirs is revoked and their login
+    throttle cleared (audited, user.password_reset). The password comes from stdin."""
+    from store import accounts
+
+    address = _email_option(email)
+    if not password_stdin:
+        raise typer.BadParameter(
+            "pass --password-stdin and the password on standard input, e.g. "
+            "`printf '%s\\n' \"$PASSWORD\" | adlaan users password --email E --password-stdin`",
+            param_hint="--password-stdin",
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        digest = accounts.hash_password(password)  # before any connection is taken
+    except accounts.AccountError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn, conn.transaction():
+            user = await accounts.find_user(conn, address)
+            if user is None:
+                return None
+            return await accounts.set_password(
+                conn,
+                user,
+                digest,
+                actor="cli",
+                action="user.password_reset",
+                revoke_api_keys=revoke_api_keys,
+            )
+
+    revoked = _with_pool(url, work, size=1)
+    if revoked is None:
+        raise _no_user(address)
+    console.print(f"[green]password of {address} reset[/]; {revoked} credential(s) revoked")
+
+
+@users_app.command("unlock")
+def users_unlock(email: str = typer.Option(..., help="The user's e-mail address.")) -> None:
+    """Let a user throttled after too many failed logins log in again now (audited,
+    user.unlocked)."""
+    from store import accounts
+
+    address = _email_option(email)
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn, conn.transaction():
+            user = await accounts.find_user(conn, address)
+            return None if user is None else await accounts.unlock(conn, user, actor="cli")
+
+    cleared = _with_pool(url, work, size=1)
+    if cleared is None:
+        raise _no_user(address)
+    state = "unlocked" if cleared else "was not throttled (nothing to clear)"
+    console.print(f"[green]{address} {state}[/]")
+
+
+@users_app.command("sessions")
+def users_sessions(email: str = typer.Option(..., help="The user's e-mail address.")) -> None:
+    """A user's live login sessions and API keys: id, kind, name, prefix, dates (a table;
+    tab-separated lines when piped). Revoke one with `adlaan users revoke`."""
+    from rich.table import Table
+
+    from store import accounts
+
+    address = _email_option(email)
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn:
+            user = await accounts.find_user(conn, address)
+            if user is None:
+                return None
+            return await accounts.list_live_credentials(conn, str(user["id"]))
+
+    found = _with_pool(url, work, size=1)
+    if found is None:
+        raise _no_user(address)
+
+    def when(at) -> str:
+        return f"{at:%Y-%m-%d %H:%M}" if at else "-"
+
+    rows = [
+        (
+            str(row["id"]),
+            row["kind"],
+            row["name"] or "-",
+            row["prefix"] + "…",
+            when(row["created_at"]),
+            when(row["expires_at"]),
+            when(row["last_used_at"]),
+        )
+        for row in found
+    ]
+    if not sys.stdout.isatty():
+        for row in rows:
+            typer.echo("\t".join(row))
+        return
+    table = Table("id", "kind", "name", "prefix", "created", "expires", "last used")
+    for row in rows:
+        table.add_row(*row)
+    Console(soft_wrap=True).print(table)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    email: str = typer.Option(..., help="The user's e-mail address."),
+    session: str = typer.Option(
+        ..., "--session", help="The id of a session or API key (`adlaan users sessions`)."
+    ),
+) -> None:
+    """Revoke one of a user's login sessions or API keys (audited, auth.session_revoked or
+    auth.api_key_revoked)."""
+    import uuid
+
+    from store import accounts
+
+    address = _email_option(email)
+    try:
+        key_id = uuid.UUID(session)
+    except ValueError:
+        raise typer.BadParameter("not a session id (a UUID)", param_hint="--session") from None
+    url = _ready_database()
+
+    async def work(pool):
+        async with pool.connection() as conn, conn.transaction():
+            user = await accounts.find_user(conn, address)
+            if user is None:
+                return False, None
+            return True, await accounts.revoke_audited(conn, str(user["id"]), key_id, actor="cli")
+
+    exists, kind = _with_pool(url, work, size=1)
+    if not exists:
+        raise _no_user(address)
+    if kind is None:
+        console.print(f"[red]{address} has no live session or API key {key_id}[/]")
+        raise typer.Exit(1)
+    console.print(f"[green]{kind.replace('_', ' ')} {key_id} of {address} revoked[/]")
+
+
 @threads_app.command("assign")
 def threads_assign(
     owner: str = typer.Option(..., help="E-mail of the user who gets the threads."),
