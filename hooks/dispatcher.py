@@ -3,8 +3,11 @@
 Each plugin has a cursor row in ``hook_cursors``. A dispatcher locks a plugin's cursor with
 ``FOR UPDATE SKIP LOCKED`` (so several dispatchers, in the server and in ``adlaan hooks worker``,
 share plugins without delivering one event twice at once), hands it the events after its cursor
-in id order, and moves the cursor on. A plugin that raises is retried with exponential backoff,
-then the event goes to ``hook_dead_letters`` and the plugin moves on; other plugins never wait.
+in id order, and moves the cursor on. A failure is classified (``classify``): an invalid event
+goes to ``hook_dead_letters`` at once; a failure that may pass parks the event's thread
+(``hook_parked_threads``: its later events are held back, in order, and retried with exponential
+backoff, then dead-lettered) while the cursor moves on for every other thread; a dependency that
+is down holds the whole plugin back. Other plugins never wait.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import inspect
 import logging
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import pluggy
 import psycopg
 from langchain_core.runnables import RunnableConfig
 from psycopg.rows import dict_row
 
+from hooks import PermanentError
 from hooks.events import CheckpointEvent, RunEvent
 from store.checkpointer import PostgresCheckpointer
 from store.db import DictPool, libpq_url
@@ -36,6 +40,35 @@ def _actor(metadata: dict[str, Any], key: str) -> str | None:
     (the auth handler overwrites it). Never ``user_id`` or anything else a caller can choose."""
     value = metadata.get(key)
     return value if isinstance(value, str) and value else None
+
+
+#: Errors that say the event itself is bad: retrying cannot help, so it is dead-lettered at once.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    PermanentError,
+    ValueError,
+    TypeError,
+    KeyError,
+    psycopg.DataError,
+    psycopg.IntegrityError,
+)
+
+
+def classify(error: BaseException) -> Literal["permanent", "transient", "unavailable"]:
+    """How a plugin's error is handled. ``permanent``: the event is invalid (``PermanentError``,
+    validation and data errors), dead-lettered on the first attempt. ``unavailable``: what the
+    plugin needs is down (connection and pool errors, a server shutting down), the whole plugin
+    backs off and nothing is dead-lettered. ``transient``, anything else (deadlocks, serialization
+    failures, timeouts, unknown errors): the event's thread is parked and retried with backoff,
+    then dead-lettered after ``max_attempts``; other threads go on."""
+    if isinstance(error, PERMANENT_ERRORS):
+        return "permanent"
+    if isinstance(error, psycopg.InterfaceError | ConnectionError):
+        return "unavailable"
+    if isinstance(error, psycopg.OperationalError):
+        state = error.sqlstate  # None: no server answer (connection lost, pool timeout)
+        if state is None or state.startswith(("08", "57P")):
+            return "unavailable"
+    return "transient"
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -55,12 +88,14 @@ class Dispatcher:
         batch_size: int = 200,
         max_attempts: int = 5,
         base_delay: float = 0.5,
+        max_delay: float = 60.0,
     ) -> None:
         self.pool = pool
         self.pm = pm
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.base_delay = base_delay
+        self.max_delay = max_delay
         self.saver = PostgresCheckpointer(pool)
         self._events: OrderedDict[int, Any] = OrderedDict()
 
@@ -139,39 +174,121 @@ class Dispatcher:
             for name in self.plugin_names():
                 await outbox.ensure_cursor(conn, name)
 
+    async def attempt(
+        self, plugin_name: str, row: dict[str, Any], *, fresh: bool
+    ) -> Exception | None:
+        """Deliver one outbox row to one plugin; the error it raised, if any. ``fresh`` reloads
+        the event (a retry: the checkpoint may have changed since)."""
+        if fresh:
+            self._events.pop(row["id"], None)
+        try:
+            await self.call(plugin_name, await self.event(row))
+        except Exception as error:  # a plugin's failure must not stop the others
+            return error
+        return None
+
+    async def _failed(
+        self, conn: Any, plugin_name: str, row: dict[str, Any], attempts: int, error: Exception
+    ) -> bool:
+        """Record a failed attempt of an event that is not ``unavailable``: a dead letter when it
+        is permanent or out of attempts, else its thread is parked with exponential backoff.
+        True when the thread is parked."""
+        kind = classify(error)
+        message = f"{type(error).__name__}: {error}"[:2000]
+        logger.warning(
+            "hook %s failed on event %s of thread %s (%s, attempt %s): %s",
+            plugin_name,
+            row["id"],
+            row["thread_id"],
+            kind,
+            attempts,
+            message,
+        )
+        if kind == "permanent" or attempts >= self.max_attempts:
+            await outbox.dead_letter(conn, plugin_name, row["id"], message, attempts)
+            return False
+        delay = self.base_delay * 2 ** (attempts - 1)
+        await outbox.park(conn, plugin_name, row["thread_id"], row["id"], attempts, message, delay)
+        return True
+
+    async def _back_off(
+        self, conn: Any, plugin_name: str, position: int, attempts: int, error: Exception
+    ) -> None:
+        """What the plugin needs is unavailable: hold the whole plugin back (no dead letter: the
+        events are not at fault), exponentially up to ``max_delay``."""
+        message = f"{type(error).__name__}: {error}"[:2000]
+        logger.warning("hook %s: unavailable (attempt %s): %s", plugin_name, attempts, message)
+        delay = min(self.base_delay * 2 ** (attempts - 1), self.max_delay)
+        await outbox.back_off(conn, plugin_name, position, attempts, message, delay)
+
+    async def _retry_parked(
+        self, conn: Any, plugin_name: str, parked: dict[str, Any], position: int
+    ) -> tuple[int, str | Exception]:
+        """Deliver a parked thread's held-back events (from its failed one up to the cursor's
+        ``position``) in order: (events taken, ``"done"`` when it is unparked, ``"parked"`` when
+        it failed again, or the error when the plugin is unavailable)."""
+        thread_id, first, taken = parked["thread_id"], parked["event_id"], 0
+        while True:
+            rows = await outbox.thread_events(conn, thread_id, first, position, self.batch_size)
+            for row in rows:
+                error = await self.attempt(plugin_name, row, fresh=True)
+                if error is None:
+                    taken += 1
+                    continue
+                if classify(error) == "unavailable":
+                    return taken, error
+                attempts = (parked["attempts"] if row["id"] == parked["event_id"] else 0) + 1
+                if await self._failed(conn, plugin_name, row, attempts, error):
+                    return taken, "parked"
+                taken += 1
+            if len(rows) < self.batch_size:
+                break
+            first = rows[-1]["id"] + 1
+        await outbox.unpark(conn, plugin_name, thread_id)
+        return taken, "done"
+
     async def deliver(self, plugin_name: str) -> int:
-        """Hand one batch to one plugin; returns how many events it took."""
+        """Hand one batch to one plugin; returns how many events it took (delivered, dead-lettered
+        or held back behind a parked thread).
+
+        First the parked threads whose backoff has ended get their held-back events; then the
+        batch after the cursor, skipping (and so holding back, in order) the events of threads
+        still parked. A failing event parks its thread only: the cursor moves on for the rest."""
         async with self.pool.connection() as conn, conn.transaction():
             cursor = await outbox.lock_cursor(conn, plugin_name)
             if cursor is None:  # another dispatcher has it, or it is backing off
                 return 0
-            rows = await outbox.events_after(conn, cursor["last_event_id"], self.batch_size)
-            last, attempts, delivered = cursor["last_event_id"], cursor["attempts"], 0
-            for row in rows:
-                if attempts:  # a retry reloads the event: the checkpoint may have changed
-                    self._events.pop(row["id"], None)
-                try:
-                    await self.call(plugin_name, await self.event(row))
-                except Exception as error:  # a plugin's failure must not stop the others
-                    attempts += 1
-                    message = f"{type(error).__name__}: {error}"[:2000]
-                    logger.warning(
-                        "hook %s failed on event %s (attempt %s): %s",
-                        plugin_name,
-                        row["id"],
-                        attempts,
-                        message,
+            position, taken, held = cursor["last_event_id"], 0, set()
+            for parked in await outbox.parked(conn, plugin_name):
+                outcome: str | Exception = "parked"
+                if parked["due"]:
+                    done, outcome = await self._retry_parked(conn, plugin_name, parked, position)
+                    taken += done
+                if isinstance(outcome, Exception):
+                    await self._back_off(
+                        conn, plugin_name, position, cursor["attempts"] + 1, outcome
                     )
-                    if attempts >= self.max_attempts:
-                        await outbox.dead_letter(conn, plugin_name, row["id"], message, attempts)
-                        last, attempts, delivered = row["id"], 0, delivered + 1
-                        continue
-                    delay = self.base_delay * 2 ** (attempts - 1)
-                    await outbox.back_off(conn, plugin_name, last, attempts, message, delay)
-                    return delivered
-                last, attempts, delivered = row["id"], 0, delivered + 1
-            await outbox.advance(conn, plugin_name, last)
-            return delivered
+                    return taken
+                if outcome == "parked":
+                    held.add(parked["thread_id"])
+            rows = await outbox.events_after(conn, position, self.batch_size)
+            for index, row in enumerate(rows):
+                if row["thread_id"] not in held:
+                    error = await self.attempt(
+                        plugin_name, row, fresh=index == 0 and cursor["attempts"] > 0
+                    )
+                    if error is not None:
+                        if classify(error) == "unavailable":
+                            await self._back_off(
+                                conn, plugin_name, position, cursor["attempts"] + 1, error
+                            )
+                            return taken
+                        if await self._failed(conn, plugin_name, row, 1, error):
+                            held.add(row["thread_id"])
+                # else: held back behind its thread's parked event, whose retry delivers it
+                position, taken = row["id"], taken + 1
+            await outbox.advance(conn, plugin_name, position)
+            return taken
 
     async def checkpoint_events(self, thread_ids: list[str] | None = None) -> list[dict]:
         """Outbox rows for every root checkpoint (of ``thread_ids``, or all), in order: what

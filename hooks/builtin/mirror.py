@@ -4,7 +4,9 @@ Idempotent (replaying every event twice changes nothing) and branch-aware: every
 seen is kept with the checkpoint it first appeared at, and ``is_current``/``position`` follow the
 thread's current state, so after a fork the current messages are exactly the state's while the
 other branch stays queryable. Text PostgreSQL refuses (NUL bytes, lone surrogates) is stored with
-those characters replaced, and the replacement is audited.
+those characters replaced, and the replacement is audited. A document that cannot be stored (a
+``version`` that is not a positive integer, say) raises ``PermanentError`` before anything is
+written, so the dispatcher dead-letters that one event at once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from hooks import hookimpl
+from hooks import PermanentError, hookimpl
 from hooks.events import CheckpointEvent, RunEvent
 from store.db import DictPool
 from store.repositories import checkpoints, conversations, documents, owners, tombstones
@@ -31,6 +33,45 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 #: Taken first by every transaction that writes a thread's mirror rows, and by the registry's
 #: deletion of those rows (server/registry.py): the two never interleave.
 LOCK_THREAD_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('adlaan.thread:' || %s, 0))"
+
+
+#: The widest value each document column takes (store/models/document.py).
+_DOCUMENT_TEXT = {"key": 100, "type": 50, "jurisdiction": 10}
+_MAX_VERSION = 2**31 - 1
+
+
+def _kind(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"[:200]
+
+
+def valid_document(event: CheckpointEvent) -> dict[str, Any] | None:
+    """The state's document when it has a version to mirror, None when it has none yet; raises
+    ``PermanentError`` naming the thread, checkpoint and field when it cannot be stored."""
+    document = event.values.get("document")
+    where = f"thread {event.thread_id} checkpoint {event.checkpoint_id}: document"
+    if document is None:
+        return None
+    if not isinstance(document, dict):
+        raise PermanentError(f"{where} must be an object, got {_kind(document)}")
+    version = document.get("version")
+    if version is None or version == 0:  # no draft yet
+        return None
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise PermanentError(f"{where}.version must be a positive integer, got {_kind(version)}")
+    if not 1 <= version <= _MAX_VERSION:
+        raise PermanentError(f"{where}.version must be 1 to {_MAX_VERSION}, got {version}")
+    for field, width in _DOCUMENT_TEXT.items():
+        value = document.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise PermanentError(f"{where}.{field} must be a string, got {_kind(value)}")
+        if len(value) > width:
+            raise PermanentError(f"{where}.{field} is longer than {width} characters")
+    citations = document.get("citations")
+    if citations is not None and not isinstance(citations, list):
+        raise PermanentError(f"{where}.citations must be a list, got {_kind(citations)}")
+    return document
 
 
 def clean_text(text: str) -> tuple[str, bool]:
@@ -75,6 +116,7 @@ class Mirror:
             not event.metadata
         ):  # the checkpoint is gone (thread deleted or pruned): nothing to mirror
             return
+        document = valid_document(event)  # before any write: a bad one is dead-lettered whole
         messages = [m for m in event.values.get("messages") or [] if getattr(m, "id", None)]
         title = next(
             (
@@ -121,8 +163,7 @@ class Mirror:
             await messages_repo.upsert_many(conn, params)
             if event.is_head:
                 await messages_repo.set_current(conn, conversation, [m.id for m in messages])
-            document = event.values.get("document") or {}
-            if document.get("version"):
+            if document is not None:
                 body = clean_text(str(document.get("body", "")))[0]
                 citations = _clean_json(document.get("citations") or [])
                 digest = hashlib.sha256(

@@ -2,7 +2,9 @@
 
 A trigger on ``checkpoints`` inserts one event per committed root checkpoint in the same
 transaction and wakes dispatchers with ``NOTIFY``; nothing is added to the run's own code path.
-Each plugin has a cursor; several dispatchers share plugins with ``FOR UPDATE SKIP LOCKED``.
+Each plugin has a cursor; several dispatchers share plugins with ``FOR UPDATE SKIP LOCKED``. A
+thread whose event fails for a while is parked (``hook_parked_threads``) so the cursor moves on
+for every other thread.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Identity, Index, String, Text, func, text
+from sqlalchemy import BigInteger, Identity, Index, PrimaryKeyConstraint, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -88,3 +90,21 @@ class HookDeadLetter(Base):
     attempts: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     retried_at: Mapped[datetime | None]
+
+
+class HookParkedThread(Base):
+    """A thread one plugin is held back on: its event ``event_id`` failed ``attempts`` times with
+    an error that may pass. The plugin's cursor moves on for other threads; this thread's events
+    from ``event_id`` up to the cursor are delivered in order once ``next_attempt_at`` comes."""
+
+    __tablename__ = "hook_parked_threads"
+    __table_args__ = (PrimaryKeyConstraint("plugin", "thread_id"),)
+
+    plugin: Mapped[str] = mapped_column(String(200))
+    thread_id: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

@@ -1,6 +1,7 @@
 """Every statement on the hooks outbox: ``hook_events`` (filled by a trigger on the checkpoint
-table, and by the registry when a run ends), ``hook_cursors`` (each plugin's position, retries)
-and ``hook_dead_letters`` (events a plugin failed on ``HOOKS_MAX_ATTEMPTS`` times)."""
+table, and by the registry when a run ends), ``hook_cursors`` (each plugin's position, retries),
+``hook_parked_threads`` (threads a plugin is held back on while the cursor moves on) and
+``hook_dead_letters`` (events a plugin gave up on)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,22 @@ FOR UPDATE SKIP LOCKED
 """
 EVENT_SQL = "SELECT * FROM hook_events WHERE id = %s"
 EVENTS_AFTER_SQL = "SELECT * FROM hook_events WHERE id > %s ORDER BY id LIMIT %s"
+THREAD_EVENTS_SQL = """
+SELECT * FROM hook_events WHERE thread_id = %s AND id >= %s AND id <= %s ORDER BY id LIMIT %s
+"""
+PARKED_SQL = """
+SELECT thread_id, event_id, attempts, next_attempt_at, next_attempt_at <= now() AS due
+FROM hook_parked_threads WHERE plugin = %s ORDER BY event_id
+"""
+PARK_SQL = """
+INSERT INTO hook_parked_threads AS p
+    (plugin, thread_id, event_id, attempts, last_error, next_attempt_at)
+VALUES (%(plugin)s, %(thread_id)s, %(event_id)s, %(attempts)s, %(error)s,
+        now() + make_interval(secs => %(delay)s))
+ON CONFLICT (plugin, thread_id) DO UPDATE SET
+    event_id = excluded.event_id, attempts = excluded.attempts, last_error = excluded.last_error,
+    next_attempt_at = excluded.next_attempt_at, updated_at = now()
+"""
 
 
 async def ensure_cursor(conn: DictConnection, plugin: str) -> None:
@@ -31,6 +48,45 @@ async def lock_cursor(conn: DictConnection, plugin: str) -> dict[str, Any] | Non
 
 async def events_after(conn: DictConnection, event_id: int, limit: int) -> list[dict[str, Any]]:
     return await (await conn.execute(EVENTS_AFTER_SQL, (event_id, limit))).fetchall()
+
+
+async def thread_events(
+    conn: DictConnection, thread_id: str, first: int, last: int, limit: int
+) -> list[dict[str, Any]]:
+    """A thread's events with ids from ``first`` to ``last`` (both included), in order."""
+    return await (await conn.execute(THREAD_EVENTS_SQL, (thread_id, first, last, limit))).fetchall()
+
+
+async def parked(conn: DictConnection, plugin: str) -> list[dict[str, Any]]:
+    """The threads ``plugin`` is held back on, oldest first, each with whether it is ``due``."""
+    return await (await conn.execute(PARKED_SQL, (plugin,))).fetchall()
+
+
+async def park(
+    conn: DictConnection,
+    plugin: str,
+    thread_id: str,
+    event_id: int,
+    attempts: int,
+    error: str | None,
+    delay: float,
+) -> None:
+    """Hold ``plugin`` back on ``thread_id`` from ``event_id`` on, for ``delay`` seconds."""
+    params = {
+        "plugin": plugin,
+        "thread_id": thread_id,
+        "event_id": event_id,
+        "attempts": attempts,
+        "error": error,
+        "delay": delay,
+    }
+    await conn.execute(PARK_SQL, params)
+
+
+async def unpark(conn: DictConnection, plugin: str, thread_id: str) -> None:
+    await conn.execute(
+        "DELETE FROM hook_parked_threads WHERE plugin = %s AND thread_id = %s", (plugin, thread_id)
+    )
 
 
 async def event(conn: DictConnection, event_id: int) -> dict[str, Any] | None:
@@ -66,7 +122,8 @@ async def advance(conn: DictConnection, plugin: str, last: int) -> None:
 
 
 async def status(conn: DictConnection) -> dict[str, Any]:
-    """The newest event id, each plugin's cursor, and the dead letters not yet retried."""
+    """The newest event id, each plugin's cursor, the parked threads, and the dead letters not
+    yet retried."""
     newest = await one(await conn.execute("SELECT coalesce(max(id), 0) AS newest FROM hook_events"))
     cursors = await (
         await conn.execute(
@@ -74,8 +131,19 @@ async def status(conn: DictConnection) -> dict[str, Any]:
             "FROM hook_cursors ORDER BY plugin"
         )
     ).fetchall()
+    parked_threads = await (
+        await conn.execute(
+            "SELECT plugin, thread_id, event_id, attempts, next_attempt_at, last_error "
+            "FROM hook_parked_threads ORDER BY plugin, event_id"
+        )
+    ).fetchall()
     dead = await pending_dead_letters(conn)
-    return {"newest": newest["newest"], "cursors": cursors, "dead": dead}
+    return {
+        "newest": newest["newest"],
+        "cursors": cursors,
+        "parked": parked_threads,
+        "dead": dead,
+    }
 
 
 async def pending_dead_letters(

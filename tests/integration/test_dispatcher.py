@@ -1,7 +1,9 @@
 """The hooks dispatcher's logic (hooks/dispatcher.py) without a server, on a database of the
 test's own, with throwaway plugins on a fresh plugin manager: delivery in commit order per
-plugin, retries with exponential backoff that hold back only the failing plugin, dead letters
-after ``max_attempts``, ``retry_dead_letters`` and ``checkpoint_events``."""
+plugin; a transient failure parks only its thread (exponential backoff, per-thread order kept)
+while the cursor moves on; a permanent one is a dead letter at once; an unavailable dependency
+holds the plugin back; dead letters after ``max_attempts``, ``retry_dead_letters`` and
+``checkpoint_events``."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 from psycopg.types.json import Jsonb
 
-from hooks import hookimpl
+from hooks import PermanentError, hookimpl
 from hooks.dispatcher import Dispatcher
 from hooks.events import CheckpointEvent, RunEvent
 from hooks.manager import get_plugin_manager
@@ -41,10 +43,17 @@ class AsyncRecorder(Recorder):
 
 
 class Failing:
-    """Fails on the events in ``fail_on`` (each ``times`` times, then handles it)."""
+    """Fails on the events in ``fail_on`` (each ``times`` times, then handles it), with
+    ``RuntimeError(f"{message} {event_id}")`` or ``error``."""
 
-    def __init__(self, fail_on: set[int], times: int = 10**6, message: str = "cannot handle"):
-        self.fail_on, self.times, self.message = fail_on, times, message
+    def __init__(
+        self,
+        fail_on: set[int],
+        times: int = 10**6,
+        message: str = "cannot handle",
+        error: Exception | None = None,
+    ):
+        self.fail_on, self.times, self.message, self.error = fail_on, times, message, error
         self.calls: list[int] = []
         self.events: list[RunEvent] = []
 
@@ -52,7 +61,7 @@ class Failing:
     async def after_run(self, event):
         self.calls.append(event.event_id)
         if event.event_id in self.fail_on and self.calls.count(event.event_id) <= self.times:
-            raise RuntimeError(f"{self.message} {event.event_id}")
+            raise self.error or RuntimeError(f"{self.message} {event.event_id}")
         self.events.append(event)
 
 
@@ -64,6 +73,34 @@ async def add_run_events(pool, n: int, **metadata) -> list[int]:
             await conn.execute(RUN_EVENT_SQL, (f"thread-{i}", f"run-{i}", Jsonb(payload)))
         cur = await conn.execute("SELECT id FROM hook_events WHERE kind = 'run' ORDER BY id")
         return [row["id"] for row in await cur.fetchall()][-n:]
+
+
+async def add_thread_events(pool, threads: list[str]) -> list[int]:
+    """One run event for each of ``threads`` (a thread may repeat), in order; their ids."""
+    ids = []
+    async with pool.connection() as conn:
+        for i, thread in enumerate(threads):
+            payload = {"status": "success", "assistant_id": None, "metadata": {}}
+            await conn.execute(RUN_EVENT_SQL, (thread, f"run-{thread}-{i}", Jsonb(payload)))
+            cur = await conn.execute("SELECT max(id) AS id FROM hook_events")
+            ids.append((await cur.fetchone())["id"])
+    return ids
+
+
+def parked(database_url: str) -> list[tuple]:
+    """Every parked thread: plugin, thread, event, attempts, backoff in seconds, error."""
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT plugin, thread_id, event_id, attempts, "
+            "extract(epoch FROM next_attempt_at - updated_at)::float, last_error "
+            "FROM hook_parked_threads ORDER BY plugin, event_id"
+        ).fetchall()
+
+
+def end_park(database_url: str) -> None:
+    """The time every parked thread's backoff lasts, passed."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE hook_parked_threads SET next_attempt_at = now() - interval '1 second'")
 
 
 def cursor(database_url: str, plugin: str) -> dict:
@@ -120,10 +157,11 @@ async def test_each_plugin_gets_every_event_once_in_commit_order_batch_after_bat
     assert cursor(database_url, "async")["last_event_id"] == more[-1]
 
 
-async def test_a_failure_backs_off_exponentially_and_holds_back_only_that_plugin(
+async def test_a_transient_failure_parks_only_its_thread_with_exponential_backoff(
     pool, database_url
 ):
-    events = await add_run_events(pool, 4)
+    threads = ["a", "bad", "a", "bad", "b", "bad"]
+    events = await add_thread_events(pool, threads)
     good, flaky = Recorder(), Failing(fail_on={events[1]}, times=2)
     pm = get_plugin_manager(builtins=[("good", good), ("flaky", flaky)])
     dispatcher = Dispatcher(pool, pm, max_attempts=5, base_delay=60)
@@ -131,56 +169,90 @@ async def test_a_failure_backs_off_exponentially_and_holds_back_only_that_plugin
 
     await dispatcher.drain()
     assert good.seen == events, "the others never wait"
-    assert flaky.calls == events[:2]
-    first = cursor(database_url, "flaky")
-    assert (first["last_event_id"], first["attempts"]) == (events[0], 1)
-    assert first["backoff"] == 60
-    assert first["last_error"] == f"RuntimeError: cannot handle {events[1]}"
-
-    assert await dispatcher.deliver("flaky") == 0, "backing off"
-    assert flaky.calls == events[:2]
-
-    end_backoff(database_url, "flaky")
-    assert await dispatcher.deliver("flaky") == 0
-    second = cursor(database_url, "flaky")
-    assert (second["last_event_id"], second["attempts"], second["backoff"]) == (
-        events[0],
-        2,
-        120,
-    ), "twice as long"
-
-    end_backoff(database_url, "flaky")
-    assert await dispatcher.deliver("flaky") == 3
-    assert flaky.calls == [events[0], events[1], events[1], events[1], events[2], events[3]]
-    assert [e.event_id for e in flaky.events] == events
-    done = cursor(database_url, "flaky")
-    assert (done["last_event_id"], done["attempts"], done["last_error"]) == (events[-1], 0, None)
-    assert done["next_attempt_at"] is None
-    assert dead_letters(database_url) == []
-
-
-async def test_after_max_attempts_the_event_is_a_dead_letter_and_delivery_moves_on(
-    pool, database_url
-):
-    events = await add_run_events(pool, 4)
-    flaky = Failing(fail_on={events[1]})
-    pm = get_plugin_manager(builtins=[("flaky", flaky)])
-    dispatcher = Dispatcher(pool, pm, max_attempts=3, base_delay=0)
-    await dispatcher.ensure_cursors()
-
-    for _ in range(5):  # each failed attempt ends a delivery; base_delay 0 retries at once
-        await dispatcher.drain()
-
-    assert flaky.calls == [events[0], events[1], events[1], events[1], events[2], events[3]]
-    assert dead_letters(database_url) == [
-        ("flaky", events[1], 3, f"RuntimeError: cannot handle {events[1]}", False)
-    ]
-    after = cursor(database_url, "flaky")
-    assert (after["last_event_id"], after["attempts"], after["last_error"]) == (
+    assert flaky.calls == [events[0], events[1], events[2], events[4]], "bad's later ones wait"
+    moved = cursor(database_url, "flaky")
+    assert (moved["last_event_id"], moved["attempts"], moved["next_attempt_at"]) == (
         events[-1],
         0,
         None,
+    ), "the cursor moves on for the other threads"
+    assert parked(database_url) == [
+        ("flaky", "bad", events[1], 1, 60.0, f"RuntimeError: cannot handle {events[1]}")
+    ]
+
+    assert await dispatcher.deliver("flaky") == 0, "backing off"
+    end_park(database_url)
+    assert await dispatcher.deliver("flaky") == 0
+    [(_, _, event_id, attempts, backoff, _)] = parked(database_url)
+    assert (event_id, attempts, backoff) == (events[1], 2, 120.0), "twice as long"
+
+    more = await add_thread_events(pool, ["bad", "c"])
+    assert await dispatcher.deliver("flaky") == 2, "bad's is held back behind its parked one"
+    assert flaky.calls[-1] == more[1]
+    end_park(database_url)
+    assert await dispatcher.deliver("flaky") == 4
+    delivered = [e.event_id for e in flaky.events]
+    first_pass = [events[0], events[2], events[4], more[1]]
+    assert delivered == [*first_pass, events[1], events[3], events[5], more[0]]
+    assert parked(database_url) == [] and dead_letters(database_url) == []
+    for thread in set(threads):
+        mine = [e.event_id for e in flaky.events if e.thread_id == thread]
+        assert mine == sorted(mine), "per-thread order"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PermanentError("version must be an integer"),
+        ValueError("bad version"),
+        TypeError("not a mapping"),
+        KeyError("key"),
+        psycopg.errors.InvalidTextRepresentation("invalid input syntax for type integer"),
+        psycopg.errors.UniqueViolation("duplicate key"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_a_permanent_failure_is_a_dead_letter_on_the_first_attempt(pool, database_url, error):
+    events = await add_thread_events(pool, ["bad", "a", "bad"])
+    poisoned = Failing(fail_on={events[0]}, error=error)
+    pm = get_plugin_manager(builtins=[("poisoned", poisoned)])
+    dispatcher = Dispatcher(pool, pm, max_attempts=5, base_delay=60)
+    await dispatcher.ensure_cursors()
+
+    assert await dispatcher.drain() == 3
+    assert poisoned.calls == events, "never retried, and the thread's next event goes on"
+    [(plugin, event_id, attempts, message, retried)] = dead_letters(database_url)
+    assert (plugin, event_id, attempts, retried) == ("poisoned", events[0], 1, False)
+    assert message == f"{type(error).__name__}: {error}"
+    assert parked(database_url) == []
+    assert cursor(database_url, "poisoned")["last_event_id"] == events[-1]
+
+
+async def test_an_unavailable_dependency_holds_the_plugin_back_and_dead_letters_nothing(
+    pool, database_url
+):
+    events = await add_thread_events(pool, ["a", "b", "c"])
+    down = Failing(fail_on={events[1]}, times=6, error=psycopg.OperationalError("server closed"))
+    pm = get_plugin_manager(builtins=[("down", down)])
+    dispatcher = Dispatcher(pool, pm, max_attempts=2, base_delay=60, max_delay=100)
+    await dispatcher.ensure_cursors()
+
+    await dispatcher.drain()
+    backing = cursor(database_url, "down")
+    assert (backing["last_event_id"], backing["attempts"], backing["backoff"]) == (
+        events[0],
+        1,
+        60,
     )
+    for expected in (100, 100):  # capped at max_delay, and never a dead letter
+        end_backoff(database_url, "down")
+        await dispatcher.drain()
+        assert cursor(database_url, "down")["backoff"] == expected
+    assert dead_letters(database_url) == [] and parked(database_url) == []
+    down.times = 3
+    end_backoff(database_url, "down")
+    assert await dispatcher.drain() == 2
+    assert [e.event_id for e in down.events] == events
 
 
 async def test_retry_dead_letters_delivers_them_again_and_keeps_what_still_fails(

@@ -13,6 +13,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
+from hooks import PermanentError
 from hooks.builtin.mirror import Mirror
 from hooks.dispatcher import Dispatcher
 from hooks.events import CheckpointEvent, RunEvent
@@ -264,3 +265,34 @@ async def test_the_owner_comes_from_resource_owners_never_from_the_metadata(
         (alice.id, "run.started"),
         (alice.id, "state.updated"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("document", "complaint"),
+    [
+        ({"key": "nda", "version": "2a"}, "document.version must be a positive integer, got '2a'"),
+        ({"key": "nda", "version": 2.0}, "document.version must be a positive integer, got 2.0"),
+        ({"key": "nda", "version": True}, "document.version must be a positive integer, got True"),
+        ({"key": "nda", "version": -1}, "document.version must be 1 to 2147483647, got -1"),
+        ({"key": "nda", "version": 2**31}, "document.version must be 1 to 2147483647"),
+        ({"key": 7, "version": 1}, "document.key must be a string, got 7 (int)"),
+        ({"version": 1, "jurisdiction": "x" * 11}, "jurisdiction is longer than 10 characters"),
+        ({"version": 1, "citations": "none"}, "document.citations must be a list"),
+        (["not", "a", "document"], "document must be an object, got ['not'"),
+    ],
+)
+async def test_a_document_that_cannot_be_stored_is_refused_before_anything_is_written(
+    mirror, database_url, document, complaint
+):
+    thread_id = str(uuid.uuid4())
+    bad = event(thread_id, [HumanMessage("hi", id="h1")], values={"document": document})
+    with pytest.raises(PermanentError) as refused:
+        await mirror.after_checkpoint(event=bad)
+    assert str(refused.value).startswith(f"thread {thread_id} checkpoint {bad.checkpoint_id}: ")
+    assert complaint in str(refused.value)
+    assert mirrored(database_url, thread_id) == {
+        "conversation": [],
+        "messages": [],
+        "documents": [],
+        "audit": [],
+    }
