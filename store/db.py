@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
 import psycopg
@@ -44,6 +45,45 @@ async def one(cur: AsyncCursor[Row]) -> Row:
 
 class DatabaseUnavailable(RuntimeError):
     """PostgreSQL cannot be reached; the message names the URL (password masked) and the fix."""
+
+
+class DatabaseRefused(DatabaseUnavailable):
+    """PostgreSQL answered and said no for good (wrong password, unknown role or database, a
+    malformed URL): retrying cannot help, so it fails at once."""
+
+
+#: Fragments of libpq's messages for failures that no retry can mend. psycopg reports a failed
+#: connection without a SQLSTATE, so the message is all there is to go on.
+PERMANENT_MARKERS = (
+    "password authentication failed",
+    "no password supplied",
+    "does not exist",  # database "x" / role "x" does not exist
+    "no pg_hba.conf entry",
+    "invalid integer value",
+    "invalid connection option",
+    "invalid uri",
+    'missing "=" after',
+    "invalid sslmode",
+    "name or service not known",
+    "nodename nor servname",
+    "permission denied",
+    "authentication method",
+    "not permitted to log in",
+)
+
+
+def is_permanent(error: BaseException) -> bool:
+    """True for a connection error that retrying cannot fix (see ``PERMANENT_MARKERS``);
+    False for the transient ones: refused, timed out, the server starting or full."""
+    if isinstance(error, psycopg.ProgrammingError):  # a malformed conninfo
+        return True
+    message = str(error).lower()
+    return any(marker in message for marker in PERMANENT_MARKERS)
+
+
+#: ``on_retry(attempt, retries, delay, reason)`` is called before each wait between attempts
+#: and does the waiting itself (a CLI shows a countdown); by default, ``time.sleep(delay)``.
+OnRetry = Callable[[int, int, float, str], None]
 
 
 def mask_url(url: str) -> str:
@@ -127,8 +167,24 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def _reason(error: Exception) -> str:
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    # libpq prefixes "connection failed: connection to server at ..., port ... failed: FATAL:"
+    line = text.splitlines()[0]
+    return line.rsplit("FATAL:", 1)[-1].strip()
+
+
 def _unavailable(url: str, error: Exception) -> DatabaseUnavailable:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = _reason(error)
+    if is_permanent(error):
+        return DatabaseRefused(
+            f"PostgreSQL at {mask_url(url)} refused the connection: {reason}\n"
+            "Fix: correct DATABASE_URL (or DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD) in the "
+            "environment or .env (`adlaan config` shows what is in effect); unset them all to "
+            "use the embedded PostgreSQL."
+        )
     return DatabaseUnavailable(
         f"Cannot connect to PostgreSQL at {mask_url(url)}: {reason}\n"
         "Fix: start PostgreSQL, or correct DATABASE_URL (or DB_HOST/DB_PORT/DB_NAME/DB_USER/"
@@ -136,19 +192,33 @@ def _unavailable(url: str, error: Exception) -> DatabaseUnavailable:
     )
 
 
+def _backoff(delay: float, attempt: int) -> float:
+    return min(delay * 2**attempt, 10.0)
+
+
 def wait_for_database(
-    url: str, *, retries: int = 5, delay: float = 1.0, connect_timeout: int = 10
+    url: str,
+    *,
+    retries: int = 5,
+    delay: float = 1.0,
+    connect_timeout: int = 10,
+    on_retry: OnRetry | None = None,
 ) -> None:
-    """Connect once, retrying with backoff; raise ``DatabaseUnavailable`` when it never answers."""
+    """Connect once, retrying transient failures with backoff; raise ``DatabaseRefused`` at once
+    on a permanent one and ``DatabaseUnavailable`` when it never answers."""
     for attempt in range(retries + 1):
         try:
             with psycopg.connect(libpq_url(url), connect_timeout=connect_timeout) as conn:
                 conn.execute("SELECT 1")
             return
-        except psycopg.OperationalError as error:
-            if attempt == retries:
+        except (psycopg.OperationalError, psycopg.ProgrammingError) as error:
+            if attempt == retries or is_permanent(error):
                 raise _unavailable(url, error) from None
-            time.sleep(min(delay * 2**attempt, 10.0))
+            wait = _backoff(delay, attempt)
+            if on_retry is None:
+                time.sleep(wait)
+            else:
+                on_retry(attempt + 1, retries, wait, _reason(error))
 
 
 async def await_database(
@@ -163,7 +233,7 @@ async def await_database(
             async with conn:
                 await conn.execute("SELECT 1")
             return
-        except psycopg.OperationalError as error:
-            if attempt == retries:
+        except (psycopg.OperationalError, psycopg.ProgrammingError) as error:
+            if attempt == retries or is_permanent(error):
                 raise _unavailable(url, error) from None
-            await asyncio.sleep(min(delay * 2**attempt, 10.0))
+            await asyncio.sleep(_backoff(delay, attempt))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -33,6 +34,27 @@ def ensure_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     server = _server(data_dir)
     create_database(server.get_uri(), database)
     return server.get_uri(database)
+
+
+def running_url(data_dir: Path, database: str = DATABASE_NAME) -> str | None:
+    """The URL of ``database`` on the embedded server of ``data_dir`` if that server runs, read
+    from its ``postmaster.pid``; None otherwise. Starts nothing (for read-only commands)."""
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+    except OSError:
+        return None
+    # postmaster.pid: pid, data dir, start time, port, socket directory, listen address, ...
+    if len(lines) < 5 or not lines[0].strip().isdigit():
+        return None
+    try:
+        os.kill(int(lines[0]), 0)
+    except ProcessLookupError:
+        return None  # a stale file left by a crash
+    except PermissionError:
+        pass  # runs, as another user
+    socket_dir, port = lines[4].strip(), lines[3].strip()
+    return f"postgresql://postgres:@/{database}?host={socket_dir}&port={port}"
 
 
 def stop_embedded(data_dir: Path) -> bool:

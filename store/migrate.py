@@ -74,8 +74,13 @@ def migrate(url: str) -> None:
             lock_conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
 
 
-def schema_is_current(url: str) -> bool:
-    """True when the relational schema is at Alembic's head and the checkpointer tables exist."""
+class SchemaNotCurrent(RuntimeError):
+    """The database's schema is not the one this code expects (never migrated, or behind)."""
+
+
+def schema_revisions(url: str) -> tuple[str | None, str | None, bool]:
+    """``(current, head, has_checkpoint_tables)``: the relational schema's revision in the
+    database, the newest one this code knows, and whether the checkpointer's tables exist."""
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
     try:
@@ -86,4 +91,19 @@ def schema_is_current(url: str) -> bool:
             ).scalar()
     finally:
         engine.dispose()
-    return current == head and bool(has_checkpoints)
+    return current, head, bool(has_checkpoints)
+
+
+def schema_is_current(url: str) -> bool:
+    """True when the relational schema is at Alembic's head and the checkpointer tables exist."""
+    current, head, has_checkpoints = schema_revisions(url)
+    return current == head and has_checkpoints
+
+
+def require_current_schema(url: str) -> None:
+    """Raise ``SchemaNotCurrent`` (saying which revision is there) unless the schema is at head."""
+    current, head, has_checkpoints = schema_revisions(url)
+    if current is None or not has_checkpoints:
+        raise SchemaNotCurrent("database not migrated")
+    if current != head:
+        raise SchemaNotCurrent(f"database schema is at revision {current}, this code needs {head}")
