@@ -1,5 +1,9 @@
 """The one settings object of Adlaan Agent (pydantic-settings; environment and `.env`).
 
+Where configuration comes from, strongest first: the environment; the file named by
+``ADLAAN_ENV_FILE`` (``adlaan --env-file PATH`` sets it) when given, else ``.env`` in the current
+directory, then ``.env`` in the project root; then the defaults below.
+
 Database selection, in order: ``DATABASE_URL``; else the seed's ``DB_HOST``/``DB_PORT``/
 ``DB_NAME``/``DB_USER``/``DB_PASSWORD``; else an embedded PostgreSQL started from a pip wheel
 whose data lives in ``ADLAAN_DATA_DIR`` (a per-user data directory by default, outside the source
@@ -17,6 +21,7 @@ from urllib.parse import quote
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from store.db import mask_url
 
@@ -24,13 +29,40 @@ from store.db import mask_url
 #: child processes (the dev server, its reloader) reuse the same database instead of resolving
 #: it again.
 RESOLVED_URL_ENV = "ADLAAN_RESOLVED_DATABASE_URL"
+#: Environment variable naming the one `.env`-style file to read instead of the default ones.
+ENV_FILE_ENV = "ADLAAN_ENV_FILE"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class EnvFileMissing(ValueError):
+    """``ADLAAN_ENV_FILE`` (or ``--env-file``) names a file that is not there."""
+
+
+def env_files() -> tuple[Path, ...]:
+    """The `.env` files read, weakest first (a later file overrides an earlier one): the one
+    ``ADLAAN_ENV_FILE`` names, else the project root's ``.env`` then the current directory's."""
+    if chosen := os.environ.get(ENV_FILE_ENV):
+        path = Path(chosen).expanduser()
+        if not path.is_file():
+            raise EnvFileMissing(
+                f"{ENV_FILE_ENV} (or --env-file) names {chosen!r}, which is not a file"
+            )
+        return (path.resolve(),)
+    found: list[Path] = []
+    for candidate in (ROOT / ".env", Path.cwd() / ".env"):
+        if candidate.is_file() and candidate.resolve() not in found:
+            found.append(candidate.resolve())
+    return tuple(found)
 
 
 class Settings(BaseSettings):
     """Everything configurable, with the environment variable of each field in its alias."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=(ROOT / ".env", ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
     database_url: SecretStr | None = Field(
@@ -172,6 +204,13 @@ class Settings(BaseSettings):
                 f"DATABASE_URL must be a postgresql:// URL, got scheme {scheme!r} "
                 "(Adlaan Agent persists to PostgreSQL only)"
             )
+        try:
+            make_url(url)
+        except Exception as error:  # an unparsable port, host or structure
+            raise ValueError(
+                f"DATABASE_URL is not a valid URL ({mask_url(url)}): {error}; expected "
+                "postgresql://user:password@host:port/database"
+            ) from None
         return SecretStr(url)
 
     def cors_origins(self) -> list[str]:
@@ -200,6 +239,43 @@ class Settings(BaseSettings):
             url = f"postgresql://{auth}{self.db_host}:{self.db_port}/{quote(self.db_name)}"
             return url, "DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD"
         return None
+
+    def database_without_starting(self) -> tuple[str | None, str]:
+        """Like ``database_url_and_source`` but starts nothing: for the embedded PostgreSQL,
+        its URL if it runs, else None (for read-only commands)."""
+        if configured := self.configured_url():
+            return configured
+        from store.embedded import running_url
+
+        url = running_url(self.data_dir)
+        state = "running" if url else "not running; a command that needs it starts it"
+        return url, f"embedded PostgreSQL in {self.data_dir}, {state}"
+
+    def effective(self) -> list[tuple[str, str, str]]:
+        """Every setting as ``(variable, value, source)``, secrets masked: what `adlaan config`
+        shows. The source is the environment, the `.env` file it came from, or the default."""
+        from dotenv import dotenv_values
+
+        files = env_files()
+        from_files = {path: dotenv_values(path) for path in files}
+        rows = []
+        for name, field in type(self).model_fields.items():
+            variable = field.alias or name.upper()
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown = mask_url(value.get_secret_value()) if name == "database_url" else "***"
+            else:
+                shown = "" if value is None else str(value)
+            source = "default"
+            if variable in os.environ:
+                source = "environment"
+            else:
+                for path in reversed(files):
+                    if variable in from_files[path]:
+                        source = str(path)
+                        break
+            rows.append((variable, shown, source))
+        return rows
 
     def database_url_and_source(self) -> tuple[str, str]:
         """The URL to use, starting the embedded PostgreSQL when nothing else is configured."""
@@ -230,5 +306,6 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once (raises ``EnvFileMissing`` or pydantic's
+    ``ValidationError`` on a bad configuration)."""
+    return Settings(_env_file=env_files())  # type: ignore[call-arg]
