@@ -10,11 +10,34 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from server.settings import RESOLVED_URL_ENV, get_settings
-from store.db import DatabaseUnavailable, mask_url, wait_for_database
+from server.cli_errors import EPILOG, CliError, ExitCode, NotFound, PortInUse, explain
+from server.settings import ENV_FILE_ENV, RESOLVED_URL_ENV, get_settings
+from store.db import mask_url, wait_for_database
 
-app = typer.Typer(help="Adlaan Agent: the legal-drafting LangGraph server and its database.")
+
+class ExplainingTyper(typer.Typer):
+    """A Typer whose expected failures print a message and exit with their code
+    (server/cli_errors.py), never a traceback; anything else is a bug and shows one."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            explained = explain(error)
+            if explained is None:
+                raise
+            message, code = explained
+            console.print(Text.assemble(("error: ", "bold red"), message), highlight=False)
+            sys.exit(int(code))
+
+
+app = ExplainingTyper(
+    help="Adlaan Agent: the legal-drafting LangGraph server and its database.",
+    epilog=EPILOG,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="The database: where it is, the embedded server.")
 app.add_typer(db_app, name="db")
 hooks_app = typer.Typer(help="Plugin hooks: the dispatcher, its state, dead letters.")
@@ -29,16 +52,55 @@ console = Console(stderr=True, soft_wrap=True)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _ready_database() -> str:
-    """Resolve the database (starting the embedded one if needed), wait for it, say which."""
+@app.callback()
+def main(
+    env_file: Path = typer.Option(
+        None,
+        "--env-file",
+        envvar=ENV_FILE_ENV,
+        help="Read settings from this file instead of .env (current directory, then the "
+        "project root). The environment still wins.",
+    ),
+) -> None:
+    """Adlaan Agent: the legal-drafting LangGraph server and its database."""
+    if env_file is not None:
+        # through the environment, so the dev server's processes read the same file
+        os.environ[ENV_FILE_ENV] = str(env_file)
+        get_settings.cache_clear()
+    get_settings()  # a bad configuration fails here, before any command starts anything
+
+
+def _countdown(attempt: int, retries: int, delay: float, reason: str) -> None:
+    """Wait ``delay`` seconds before the next connection attempt, counting down on screen."""
+    import time
+
+    with console.status("") as status:
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            status.update(
+                f"database not answering ({reason}); retry {attempt}/{retries} in {left:.0f}s"
+            )
+            time.sleep(min(left, 0.25))
+    console.print(f"[yellow]database not answering[/] ({reason}): retry {attempt}/{retries}")
+
+
+def _ready_database(*, migrated: bool = True) -> str:
+    """Resolve the database (starting the embedded one if needed), wait for it (transient
+    failures retried with a countdown, permanent ones fail at once), say which; unless
+    ``migrated=False``, refuse a database whose schema is not current."""
     settings = get_settings()
-    try:
-        url, source = settings.database_url_and_source()
-        console.print(f"[bold]database:[/] {mask_url(url)} [dim]({source})[/]")
-        wait_for_database(url, retries=settings.db_startup_retries)
-    except DatabaseUnavailable as error:
-        console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from None
+    url, source = settings.database_url_and_source()
+    console.print(f"[bold]database:[/] {mask_url(url)} [dim]({source})[/]")
+    wait_for_database(
+        url,
+        retries=settings.db_startup_retries,
+        connect_timeout=settings.db_connect_timeout,
+        on_retry=_countdown,
+    )
+    if migrated:
+        from store.migrate import require_current_schema
+
+        require_current_schema(url)
     return url
 
 
@@ -47,7 +109,7 @@ def migrate() -> None:
     """Create or upgrade every table (checkpointer and relational), under an advisory lock."""
     from store.migrate import migrate as run_migrations
 
-    url = _ready_database()
+    url = _ready_database(migrated=False)
     run_migrations(url)
     console.print("[green]database is migrated[/]")
 
@@ -58,25 +120,37 @@ def dev(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     reload: bool = typer.Option(True, help="Restart the server when source files change."),
 ) -> None:
-    """Migrate, then run `langgraph dev --no-browser` on the same database."""
+    """Migrate, then run `langgraph dev --no-browser` on the same database, as a child that
+    gets this command's signals and stops with it (even when this command is killed)."""
+    from server.supervise import port_problem, run_supervised
     from store.migrate import migrate as run_migrations
 
-    url = _ready_database()
-    run_migrations(url)
-    _hint_first_user(url)
     port = port or get_settings().port
-    langgraph = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or "langgraph"
-    argv = [langgraph, "dev", "--no-browser", "--host", host, "--port", str(port)]
-    if not reload:
-        argv.append("--no-reload")
     try:
         serving = get_settings().server_environment(host)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--host") from None
+    if problem := port_problem(host, port):
+        raise PortInUse(
+            f"cannot serve on {host}:{port}: {problem}\n"
+            "Fix: stop what listens there, or pick another port: `adlaan dev --port N` "
+            "(`make dev PORT=N`)."
+        )
+    url = _ready_database(migrated=False)
+    run_migrations(url)
+    _hint_first_user(url)
+    langgraph = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or "langgraph"
+    argv = [langgraph, "dev", "--no-browser", "--host", host, "--port", str(port)]
+    if not reload:
+        argv.append("--no-reload")
     env = {**os.environ, RESOLVED_URL_ENV: url, **serving}
     console.print(f"[bold]serving[/] graph [cyan]drafter[/] on http://{host}:{port}")
-    os.chdir(ROOT)
-    os.execvpe(argv[0], argv, env)  # noqa: S606 (becomes `langgraph dev`; argv is ours)
+    code = run_supervised(argv, env, ROOT)
+    if code == ExitCode.INTERRUPTED:
+        console.print("stopped")
+        return
+    if code:
+        raise CliError(f"the server exited with code {code} (its log is above)", ExitCode.FAILED)
 
 
 def _hint_first_user(url: str) -> None:
@@ -182,6 +256,7 @@ def prune(
 
     async def work(pool) -> int:
         thread_ids = list(thread or [])
+        await _require_threads(pool, thread_ids)
         if age is not None:
             async with pool.connection() as conn:
                 idle = await aidle_threads(conn, datetime.now(UTC) - age)
@@ -196,6 +271,21 @@ def prune(
 
     count = _with_pool(url, work, size=2)
     console.print(f"[green]compacted {count} thread(s)[/]")
+
+
+async def _require_threads(pool, thread_ids: list[str]) -> None:
+    """Raise ``NotFound`` naming every id in ``thread_ids`` that has no checkpoint."""
+    from store.repositories import checkpoints
+
+    if not thread_ids:
+        return
+    async with pool.connection() as conn:
+        known = set(await checkpoints.threads_with_checkpoints(conn, thread_ids))
+    if missing := [t for t in thread_ids if t not in known]:
+        raise NotFound(
+            f"no thread with id {', '.join(missing)} (nothing was changed)\n"
+            "Fix: check the id (GET /threads/search lists them), or leave it out."
+        )
 
 
 def _with_pool(url: str, work, *, size: int = 4):
@@ -238,7 +328,7 @@ def hooks_worker() -> None:
 
 @hooks_app.command("status")
 def hooks_status() -> None:
-    """Each plugin's position, lag and retry state, and the dead letters."""
+    """Each plugin's position, lag and retry state, the parked threads, and the dead letters."""
     from rich.table import Table
 
     from store.repositories import outbox
@@ -261,6 +351,17 @@ def hooks_status() -> None:
             (cursor["last_error"] or "")[:80],
         )
     console.print(table)
+    parked_table = Table("parked thread", "plugin", "from event", "attempts", "retry at", "error")
+    for row in found["parked"]:
+        parked_table.add_row(
+            row["thread_id"],
+            row["plugin"],
+            str(row["event_id"]),
+            str(row["attempts"]),
+            str(row["next_attempt_at"]),
+            (row["last_error"] or "")[:80],
+        )
+    console.print(parked_table if found["parked"] else "no parked threads")
     dead_table = Table("dead letter", "plugin", "event", "attempts", "error", "at")
     for row in found["dead"]:
         dead_table.add_row(*(str(v)[:80] for v in row.values()))
@@ -278,7 +379,14 @@ def hooks_retry(
     settings = get_settings()
 
     async def work(pool):
-        return await make_dispatcher(pool, settings).retry_dead_letters(plugin)
+        dispatcher = make_dispatcher(pool, settings)
+        if plugin and plugin not in dispatcher.plugin_names():
+            raise NotFound(
+                f"no plugin named {plugin!r} is loaded "
+                f"(loaded: {', '.join(dispatcher.plugin_names()) or 'none'})\n"
+                "Fix: check the name, or allow the plugin with HOOKS_ALLOW."
+            )
+        return await dispatcher.retry_dead_letters(plugin)
 
     ok, failed = _with_pool(url, work)
     console.print(f"delivered {ok} dead letter(s); {failed} failed again")
@@ -301,6 +409,7 @@ def mirror_sync(
     url = _ready_database()
 
     async def work(pool):
+        await _require_threads(pool, list(thread or []))
         mirror = Mirror(pool)
         dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", mirror)]))
         rows = await dispatcher.checkpoint_events(thread or None)
@@ -695,17 +804,40 @@ def threads_assign(
         json={"owner_email": owner, "thread_ids": list(thread or []), "unowned": unowned},
         timeout=300,
     )
-    if response.status_code != 200:
-        console.print(f"[red]{response.status_code}: {response.json().get('detail')}[/]")
-        raise typer.Exit(1)
+    response.raise_for_status()  # server/cli_errors.py says what went wrong
     console.print(f"[green]assigned {response.json()['assigned']} thread(s) to {owner}[/]")
 
 
 @db_app.command("url")
 def db_url() -> None:
-    """Print the database URL in use (password masked)."""
-    url, source = get_settings().database_url_and_source()
-    typer.echo(f"{mask_url(url)}\t{source}")
+    """Print the database URL in use (password masked). Starts nothing: for an embedded
+    PostgreSQL that is not running, only where it lives."""
+    url, source = get_settings().database_without_starting()
+    typer.echo(f"{mask_url(url) if url else '-'}\t{source}")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Show the effective settings, where each comes from, secrets masked. Starts nothing."""
+    from rich.table import Table
+
+    from server.settings import env_files
+
+    settings = get_settings()
+    files = env_files()
+    console.print(
+        "[bold].env files read[/] (later wins; the environment beats them all): "
+        + (", ".join(str(f) for f in files) or "none")
+    )
+    rows = settings.effective()
+    if not sys.stdout.isatty():  # piped: tab-separated lines
+        for row in rows:
+            typer.echo("\t".join(row))
+        return
+    table = Table("variable", "value", "from")
+    for row in rows:
+        table.add_row(*row)
+    Console(soft_wrap=True).print(table)
 
 
 @db_app.command("stop")

@@ -87,7 +87,7 @@ def test_unreachable_database_gives_one_clear_message():
     result = subprocess.run(
         [adlaan, "migrate"], env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.returncode == 1
+    assert result.returncode == 4  # database unreachable (server/cli_errors.py)
     output = result.stdout + result.stderr
     assert "Cannot connect to PostgreSQL at postgresql://adlaan:***@127.0.0.1:1/adlaan" in output
     assert "Fix:" in output
