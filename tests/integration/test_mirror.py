@@ -8,6 +8,7 @@ import time
 import psycopg
 import pytest
 
+from tests.accounts import make_user
 from tests.server import LangGraphServer
 
 pytestmark = pytest.mark.integration
@@ -197,3 +198,40 @@ async def test_mirror_sync_repairs_a_thread_from_its_checkpoints(server, databas
         thread_id,
     )
     assert [v[0] for v in versions] == [1, 2]
+
+
+async def test_one_users_bad_update_state_costs_another_user_nothing(server, database_url):
+    """Issue 15: a document whose ``version`` is not an integer used to be retried for 7.5 s
+    while the mirror stalled for every user. It is now one dead letter, at once."""
+    mallory, ana = make_user(database_url), make_user(database_url)
+    bad_client, good_client = mallory.client(server.url), ana.client(server.url)
+    bad_thread = (await bad_client.threads.create())["thread_id"]
+    await bad_client.runs.wait(bad_thread, "drafter", input=user(SEED[0]))
+    wait_for_mirror(database_url)
+    state = await bad_client.threads.get_state(bad_thread)
+    document = {**state["values"]["document"], "version": "2a"}
+    bad = await bad_client.threads.update_state(bad_thread, {"document": document})
+
+    thread_id = (await good_client.threads.create())["thread_id"]
+    lags = []
+    for text in SEED:
+        await good_client.runs.wait(thread_id, "drafter", input=user(text))
+        lags.append(wait_for_mirror(database_url))
+    assert max(lags) < 2.0, f"ana's turns reach the mirror promptly: {lags}"
+    versions = rows(
+        database_url,
+        "SELECT d.version FROM documents d JOIN conversations c ON c.id = d.conversation_id "
+        "WHERE c.thread_id = %s ORDER BY d.version",
+        thread_id,
+    )
+    assert [v for (v,) in versions] == [1, 2, 3]
+
+    [(attempts, error)] = rows(
+        database_url,
+        "SELECT d.attempts, d.error FROM hook_dead_letters d JOIN hook_events e "
+        "ON e.id = d.event_id WHERE e.checkpoint_id = %s",
+        bad["checkpoint"]["checkpoint_id"],
+    )
+    assert attempts == 1, "permanent: never retried"
+    assert "document.version must be a positive integer, got '2a' (str)" in error
+    assert rows(database_url, "SELECT * FROM hook_parked_threads") == []
