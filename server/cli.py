@@ -829,6 +829,8 @@ def show_config() -> None:
         "[bold].env files read[/] (later wins; the environment beats them all): "
         + (", ".join(str(f) for f in files) or "none")
     )
+    url, source = settings.database_without_starting()
+    console.print(f"[bold]database:[/] {mask_url(url) if url else '-'} [dim]({source})[/]")
     rows = settings.effective()
     if not sys.stdout.isatty():  # piped: tab-separated lines
         for row in rows:

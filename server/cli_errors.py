@@ -23,13 +23,13 @@ class ExitCode(IntEnum):
     NOT_FOUND = 7  # a named thread, user or plugin does not exist
     SERVER_ERROR = 8  # the server of --server answered with an error or not at all
     PORT_IN_USE = 9  # the port to serve on is taken
-    INTERRUPTED = 130  # Ctrl-C
+    INTERRUPTED = 130  # what a child stopped by Ctrl-C returns; `adlaan dev` then exits 0
 
 
 EPILOG = (
     "Exit codes: 0 ok; 1 failed (see the message); 2 bad usage; 3 invalid configuration; "
     "4 database unreachable; 5 database refused the connection; 6 database not migrated; "
-    "7 not found; 8 server error; 9 port in use; 130 interrupted."
+    "7 not found; 8 server error; 9 port in use."
 )
 
 
