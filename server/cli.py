@@ -462,6 +462,18 @@ def threads_restore(
         console.print("a running server picks them up at its next start (or pass --server URL)")
 
 
+def _password_from_stdin(password_stdin: bool, command: str) -> str:
+    """The password on standard input (never on the command line, where other users of the
+    machine could read it in the process list)."""
+    if not password_stdin:
+        raise typer.BadParameter(
+            "pass --password-stdin and the password on standard input, e.g. "
+            f"`printf '%s\\n' \"$PASSWORD\" | adlaan {command} --email E --password-stdin`",
+            param_hint="--password-stdin",
+        )
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @users_app.command("create")
 def users_create(
     email: str = typer.Option(..., help="The user's e-mail address (their login)."),
@@ -478,13 +490,7 @@ def users_create(
     from store import accounts
     from store.repositories import audit
 
-    if not password_stdin:
-        raise typer.BadParameter(
-            "pass --password-stdin and the password on standard input, e.g. "
-            "`printf '%s\\n' \"$PASSWORD\" | adlaan users create --email E --password-stdin`",
-            param_hint="--password-stdin",
-        )
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = _password_from_stdin(password_stdin, "users create")
     try:
         accounts.normalize_email(email)
         accounts.check_password(password)
@@ -643,13 +649,7 @@ def users_password(
     from store import accounts
 
     address = _email_option(email)
-    if not password_stdin:
-        raise typer.BadParameter(
-            "pass --password-stdin and the password on standard input, e.g. "
-            "`printf '%s\\n' \"$PASSWORD\" | adlaan users password --email E --password-stdin`",
-            param_hint="--password-stdin",
-        )
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = _password_from_stdin(password_stdin, "users password")
     try:
         digest = accounts.hash_password(password)  # before any connection is taken
     except accounts.AccountError as error:

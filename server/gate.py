@@ -228,10 +228,10 @@ class Gate:
                 raise Refused(413, f"request body is larger than {limit} bytes")
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type in (b"", b"application/json") or content_type.endswith(b"+json"):
-            body = await _read_body(receive, limit)
+            body = await read_body(receive, limit)
             if json_depth_exceeds(body, settings.json_max_depth):
                 raise Refused(400, f"JSON body nests deeper than {settings.json_max_depth} levels")
-            return _replay(body, receive)
+            return replay(body, receive)
         return _counting(receive, limit)
 
     def _studio(
@@ -282,7 +282,8 @@ class Gate:
             logger.exception("could not audit a denied request")
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def read_body(receive: Receive, limit: int | None = None) -> bytes:
+    """The whole body (413 past ``limit`` bytes, counted as it arrives)."""
     chunks: list[bytes] = []
     seen = 0
     while True:
@@ -291,7 +292,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             break
         chunk = message.get("body", b"")
         seen += len(chunk)
-        if seen > limit:
+        if limit is not None and seen > limit:
             raise Refused(413, f"request body is larger than {limit} bytes")
         chunks.append(chunk)
         if not message.get("more_body", False):
@@ -299,7 +300,8 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app ``body`` (already read) first."""
     sent = False
 
     async def replay() -> Message:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from server.gate import read_body, replay
 from store.db import DictPool
 from store.repositories import checkpoints, owners
 
@@ -175,7 +176,8 @@ class RequestGuard:
             if method == "GET" and (match := _STATE_AT_GET.match(path)):
                 await self._require_checkpoint(match["thread"], match["checkpoint"], "")
             elif method == "POST" and self._watched(path):
-                body, receive = await _buffer(receive)
+                body = await read_body(receive)
+                receive = replay(body, receive)
                 await self._check_post(path, body)
         except BadRequest as error:
             await reply(send, error.status, error.detail)
@@ -238,29 +240,6 @@ class RequestGuard:
                 f"checkpoint {checkpoint_id!r} does not exist in thread {thread_id!r} "
                 "(it never existed or was pruned); list valid ones with the thread's history",
             )
-
-
-async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole request body and return it with a ``receive`` that replays it."""
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    body = b"".join(chunks)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay
 
 
 async def reply(send: Send, status: int, detail: str) -> None:
