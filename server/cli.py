@@ -493,7 +493,7 @@ def users_create(
     password = _password_from_stdin(password_stdin, "users create")
     try:
         accounts.normalize_email(email)
-        accounts.check_password(password)
+        digest = accounts.hash_password(password)  # before any connection is taken
     except accounts.AccountError as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(2) from None
@@ -501,7 +501,7 @@ def users_create(
 
     async def work(pool):
         async with pool.connection() as conn, conn.transaction():
-            user = await accounts.create_user(conn, email, password, is_admin=admin)
+            user = await accounts.create_user(conn, email, password_hash=digest, is_admin=admin)
             await audit.record(conn, "cli", "user.created", str(user["id"]), admin=admin)
             key = None
             if api_key:
