@@ -27,17 +27,22 @@ setup: $(STAMP)
 dev: setup
 	$(BIN)/adlaan dev --port $(PORT)
 
-# The static checks first (seconds once mypy's cache is warm), then the suite.
+# The static checks first (seconds once mypy's cache is warm), then the suite: on the PostgreSQL at
+# 127.0.0.1:5432 when one answers there (LOCAL_PG), with a smoke pass on the embedded PostgreSQL
+# (the server a machine without one gets); on the embedded PostgreSQL alone otherwise.
+EMBEDDED_SMOKE ?= tests/integration/test_fixtures.py tests/integration/test_migrations.py \
+	tests/integration/test_checkpointer.py tests/integration/test_drafter_server.py
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
-	@# the second pass is about the database: the docs' snippets ran in the first one
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(LOCAL_PG)', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== again on the PostgreSQL at 127.0.0.1:5432 =="; \
-		TEST_DATABASE_URL='$(LOCAL_PG)' $(BIN)/python -m pytest -m integration --ignore=tests/integration/test_docs_snippets.py; \
-	else echo "== no PostgreSQL at 127.0.0.1:5432: suite ran on the embedded server only =="; fi
+		echo "== the suite on the PostgreSQL at 127.0.0.1:5432 =="; \
+		TEST_DATABASE_URL='$(LOCAL_PG)' $(BIN)/python -m pytest && \
+		echo "== a smoke pass on the embedded PostgreSQL ==" && \
+		env -u TEST_DATABASE_URL $(BIN)/python -m pytest -m integration $(EMBEDDED_SMOKE); \
+	else echo "== no PostgreSQL at 127.0.0.1:5432: the suite on the embedded PostgreSQL =="; \
+		env -u TEST_DATABASE_URL $(BIN)/python -m pytest; fi
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
