@@ -6,19 +6,25 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV := uv==0.13.8
+# One universal lock for Python >= 3.11 and every extra (dev, llm, openai, anthropic, ollama).
+LOCK_ARGS := pyproject.toml --all-extras --universal --python-version 3.11 --quiet -o $(LOCK)
 PORT ?= 2024
 # The suite runs once on the embedded PostgreSQL, then again on this server when it answers.
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean
+.PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# requirements.lock pins the whole tree (every extra) and is installed as constraints, so a fresh
+# machine gets exactly the tested versions of what `.[dev]` needs and nothing more.
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -43,6 +49,16 @@ test: setup
 		env -u TEST_DATABASE_URL $(BIN)/python -m pytest -m integration $(EMBEDDED_SMOKE); \
 	else echo "== no PostgreSQL at 127.0.0.1:5432: the suite on the embedded PostgreSQL =="; \
 		env -u TEST_DATABASE_URL $(BIN)/python -m pytest; fi
+
+# Re-resolve requirements.lock after a change to pyproject.toml's dependencies, keeping every
+# version already locked that still fits; lock-upgrade moves everything to the newest that fits.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet '$(UV)'
+	$(BIN)/uv pip compile $(LOCK_ARGS)
+
+lock-upgrade: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet '$(UV)'
+	$(BIN)/uv pip compile --upgrade $(LOCK_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -1,4 +1,4 @@
-"""Database plumbing shared by the checkpointer, the ORM and the CLI: URLs, pools, engines, waits.
+"""Database plumbing shared by the checkpointer, the ORM and the CLI: URLs, pools, waits.
 
 Everything here takes a URL; choosing the URL is the settings object's job (``server.settings``).
 """
@@ -15,7 +15,6 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 #: TCP keepalives so that a dead peer (PostgreSQL restarted, a NAT dropping the flow) is noticed
 #: by the kernel instead of hanging a query forever.
@@ -146,25 +145,6 @@ def make_async_pool(
         open=False,
         name=name,
     )
-
-
-def make_engine(url: str, *, pool_size: int = 5, prepare: bool = True) -> AsyncEngine:
-    """An async SQLAlchemy engine on psycopg 3 for the relational tables."""
-    connect_args: dict[str, Any] = dict(KEEPALIVE_KWARGS)
-    if not prepare:
-        connect_args["prepare_threshold"] = None
-    return create_async_engine(
-        sqlalchemy_url(url),
-        pool_size=pool_size,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args=connect_args,
-    )
-
-
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
-    """Sessions that keep loaded attributes after commit (handlers return them afterwards)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def _reason(error: Exception) -> str:
