@@ -34,6 +34,7 @@ from server.registry import install as install_registry
 from server.retention import run_sweeper
 from server.routes import accounts, admin, chat, conversations, documents, search, user_admin
 from server.routes.deps import AdminUser, Conn, CurrentUser, SafeStr
+from server.runtime import pg as runtime_pg
 from server.runtime import runtime_store
 from server.settings import get_settings
 from server.shared import get_pool, set_pool
@@ -49,6 +50,8 @@ from store.repositories import audit, checkpoints, owners, users
 from store.repositories import conversations as conversation_rows
 
 logger = logging.getLogger("adlaan.app")
+if runtime_pg.active():
+    runtime_pg.install()  # in every server process, before the first request
 
 
 @asynccontextmanager
@@ -72,13 +75,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await pool.open(wait=True)
     app.state.pool = pool
     set_pool(pool)
-    registry = Registry(pool)
-    install_registry(registry)
-    report = await registry.restore(runtime_store())
-    if report.threads or report.assistants or report.runs_failed or report.threads_unstuck:
-        print(f"adlaan: registry restored from PostgreSQL: {report}", file=sys.stderr)
-    app.state.registry = registry
-    await _record_owners(pool, runtime_store())
+    app.state.registry = None
+    if not runtime_pg.active():  # `adlaan serve` keeps threads in PostgreSQL itself
+        registry = Registry(pool)
+        install_registry(registry)
+        report = await registry.restore(runtime_store())
+        if report.threads or report.assistants or report.runs_failed or report.threads_unstuck:
+            print(f"adlaan: registry restored from PostgreSQL: {report}", file=sys.stderr)
+        app.state.registry = registry
+        await _record_owners(pool, runtime_store())
     app.state.studio = await _studio_principal(pool, settings)
     if os.environ.get("FORWARDED_ALLOW_IPS") is None:
         logger.warning(

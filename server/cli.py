@@ -851,5 +851,9 @@ def db_stop() -> None:
     typer.echo("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
 
 
+from server.serve import serve  # noqa: E402  (the production server: docs/serving.md)
+
+app.command()(serve)
+
 if __name__ == "__main__":
     app()

@@ -192,6 +192,40 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, alias="LLM_MODEL")
     port: int = Field(default=2024, alias="PORT")
 
+    # -- `adlaan serve` (the production server, docs/serving.md) ---------------------------
+    redis_url: SecretStr | None = Field(
+        default=None,
+        alias="REDIS_URL",
+        description="redis://host:port/db for `adlaan serve`: run streams and queue wake-ups.",
+    )
+    serve_workers: int = Field(
+        default=1,
+        ge=1,
+        alias="SERVE_WORKERS",
+        description="Server processes `adlaan serve` starts (uvicorn workers) by default.",
+    )
+    serve_jobs_per_worker: int = Field(
+        default=10,
+        ge=1,
+        alias="SERVE_JOBS_PER_WORKER",
+        description="Runs one `adlaan serve` process runs at once (langgraph's N_JOBS_PER_WORKER).",
+    )
+    serve_heartbeat_seconds: float = Field(
+        default=5,
+        ge=1,
+        le=120,
+        alias="SERVE_HEARTBEAT_SECONDS",
+        description="A running run's heartbeat; a run without one for 2x this is taken over by "
+        "another process within 4x (20 s by default).",
+    )
+    serve_shutdown_grace_seconds: float = Field(
+        default=30,
+        ge=0,
+        alias="SERVE_SHUTDOWN_GRACE_SECONDS",
+        description="On SIGTERM, how long running runs may finish before they are handed to "
+        "another process (re-run from their last checkpoint).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:

@@ -1,0 +1,484 @@
+"""The production runtime of ``adlaan serve``: langgraph-runtime-pg, patched narrowly.
+
+langgraph-runtime-pg (MIT) keeps threads, runs, crons and store items in PostgreSQL and streams
+runs through Redis, for stock langgraph-api. It pins langgraph-api 0.11.1; we serve it under
+0.16.7, with our ``auth`` handler, ``http.app`` and checkpointer. ``docs/serving.md`` traces each
+failure that causes to its root and gives the upstream patch text; here each fix is a wrapper
+installed at start-up (``install()``), in every server process (``server/app.py`` calls it when
+the edition is ``pg``; ``serve()`` before uvicorn starts):
+
+1. ``Runs.put``: the authenticated user langgraph-api puts into the run's configuration is an
+   object; the runtime stores ``kwargs`` as JSONB. Replaced by its JSON form, which the worker
+   turns back into a user (``langgraph_api.worker_runtime`` -> ``normalize_user``).
+2. ``store.Store``: called by langgraph-api's ``EnsureStoreAccessible`` on the lifespan event,
+   before the runtime's pool exists; it raised, and uvicorn served with nothing started. Before
+   ``start_pool()`` it now returns a stand-in that finds the real store at each use.
+6. ``Runs.cancel`` accepts langgraph-api 0.16's ``reason`` (not transported: logged).
+7. ``Crons.update`` accepts ``clear_end_time`` (``"end_time": null``) and clears it.
+8. ``Crons.put`` hands the auth handler the cron's ``metadata`` (as the in-memory runtime does),
+   so an owner-stamping handler like ``server/auth.py`` stamps the row its filters match.
+9. ``queue._shutdown_workers`` drains: on SIGTERM the runs this process is running get
+   ``LG_SHUTDOWN_GRACE_SECONDS`` to finish before they are cancelled (and re-run by another).
+
+Patches 3-5 of the study (migrations racing, the runtime's ``alembic_version``) are not carried:
+``migrate()`` runs the runtime's migrations once, under an advisory lock, in a version table of
+its own, before the server starts with ``LG_RUNTIME_PG_AUTO_MIGRATE=false``.
+
+Every patched function is checked against the source it was written for (``KNOWN_SOURCES``,
+sha256 of ``inspect.getsource``): ``install()`` refuses anything else, and
+``tests/unit/test_runtime_contract.py`` fails on an upgrade that changes one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import hashlib
+import inspect
+import logging
+import os
+import time
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
+from typing import Any
+
+logger = logging.getLogger("adlaan.runtime.pg")
+
+#: The edition name langgraph-api imports as ``langgraph_runtime_{EDITION}``.
+EDITION = "pg"
+#: The versions the patches below were written and tested against.
+PINNED: dict[str, str] = {"langgraph-runtime-pg": "0.11.1.post1", "langgraph-api": "0.16.7"}
+#: The runtime's Alembic history lives here, not in our ``alembic_version``.
+VERSION_TABLE = "langgraph_runtime_pg_version"
+#: Advisory lock key serialising the runtime's migrations across processes ("lgrp").
+MIGRATION_LOCK_KEY = 0x6C67_7270
+#: Environment variable: seconds a SIGTERMed process lets its running runs finish.
+SHUTDOWN_GRACE_ENV = "LG_SHUTDOWN_GRACE_SECONDS"
+
+
+class UnsupportedRuntime(RuntimeError):
+    """langgraph-runtime-pg is missing, at another version, or changed where we patch it."""
+
+
+def available() -> bool:
+    """Whether langgraph-runtime-pg is installed (``adlaan serve`` needs it)."""
+    return find_spec("langgraph_runtime_pg") is not None
+
+
+def active() -> bool:
+    """Whether this process serves on the pg edition (``adlaan serve`` sets it)."""
+    return os.environ.get("LANGGRAPH_RUNTIME_EDITION") == EDITION
+
+
+def require_pinned() -> None:
+    """Refuse to run on versions the patches were not written for."""
+    for name, pinned in PINNED.items():
+        try:
+            found = version(name)
+        except PackageNotFoundError:
+            raise UnsupportedRuntime(
+                f"{name} is not installed: `adlaan serve` needs {name}=={pinned} "
+                "(docs/serving.md, 'Installing')"
+            ) from None
+        if found != pinned:
+            raise UnsupportedRuntime(
+                f"server/runtime/pg.py was written for {name} {pinned}, found {found}: run "
+                "tests/unit/test_runtime_contract.py, re-check each patch, then update PINNED"
+            )
+
+
+# -- the patched functions, as they were when the patches were written ------------------------
+def _source_hash(obj: Any) -> str:
+    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
+
+
+def _targets() -> dict[str, tuple[Any, str, Any]]:
+    """``name -> (owner, attribute, the function as found)`` for every patch target."""
+    from langgraph_runtime_pg import ops, queue, store
+
+    def static(cls: type, name: str) -> Any:
+        return inspect.getattr_static(cls, name).__func__
+
+    return {
+        "ops.Runs.put": (ops.Runs, "put", static(ops.Runs, "put")),
+        "ops.Runs.cancel": (ops.Runs, "cancel", static(ops.Runs, "cancel")),
+        "ops.Crons.put": (ops.Crons, "put", static(ops.Crons, "put")),
+        "ops.Crons.update": (ops.Crons, "update", static(ops.Crons, "update")),
+        "ops.Crons.handle_event": (
+            ops.Crons,
+            "handle_event",
+            inspect.getattr_static(ops.Crons, "handle_event").__func__,
+        ),
+        "ops._apply_cron_updates": (ops, "_apply_cron_updates", ops._apply_cron_updates),
+        "store.Store": (store, "Store", store.Store),
+        "queue._shutdown_workers": (queue, "_shutdown_workers", queue._shutdown_workers),
+    }
+
+
+#: sha256 (first 16 hex digits) of each target's source in langgraph-runtime-pg 0.11.1.post1.
+KNOWN_SOURCES: dict[str, str] = {
+    "ops.Runs.put": "8f9d10e44eab29d6",
+    "ops.Runs.cancel": "1408c15c6efc2ed2",
+    "ops.Crons.put": "ce57305a9573267d",
+    "ops.Crons.update": "f14cf68b276e793d",
+    "ops.Crons.handle_event": "f9f0a29ad2bb86c5",
+    "ops._apply_cron_updates": "d4da2cf929715532",
+    "store.Store": "059518849b1d337b",
+    "queue._shutdown_workers": "49041e585d69ac72",
+}
+
+
+def changed_targets() -> list[str]:
+    """The patch targets whose source is not the one the patch was written for."""
+    return [
+        name
+        for name, (_, _, found) in _targets().items()
+        if _source_hash(getattr(found, "__adlaan_wrapped__", found)) != KNOWN_SOURCES[name]
+    ]
+
+
+# -- 1. the authenticated user in runs.kwargs -------------------------------------------------
+def jsonable_auth_user(kwargs: dict) -> dict:
+    """``kwargs`` with ``config.configurable.langgraph_auth_user`` (a user object) as a dict."""
+    from starlette.authentication import BaseUser
+
+    config = kwargs.get("config") or {}
+    configurable = config.get("configurable") or {}
+    user = configurable.get("langgraph_auth_user")
+    if not isinstance(user, BaseUser):
+        return kwargs
+    if callable(getattr(user, "model_dump", None)):
+        as_dict = user.model_dump()  # type: ignore[attr-defined]
+    else:
+        as_dict = {
+            "identity": user.identity,
+            "is_authenticated": user.is_authenticated,
+            "display_name": user.display_name,
+        }
+    configurable = {**configurable, "langgraph_auth_user": as_dict}
+    return {**kwargs, "config": {**config, "configurable": configurable}}
+
+
+def _wrap_runs_put(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def put(conn, assistant_id, kwargs, *args, **rest):
+        return await op(conn, assistant_id, jsonable_auth_user(kwargs), *args, **rest)
+
+    return put
+
+
+# -- 2. the store asked for before the pool exists --------------------------------------------
+def _wrap_store(op: Callable) -> Callable:
+    from langgraph.store.base import BaseStore
+    from langgraph_runtime_pg import store as module
+
+    class DeferredStore(BaseStore):
+        """The process-wide store, found at each use (the runtime's lifespan starts it)."""
+
+        @property
+        def supports_ttl(self) -> bool:  # type: ignore[override]
+            return op().supports_ttl
+
+        @property
+        def ttl_config(self) -> Any:  # type: ignore[override]
+            return op().ttl_config
+
+        def batch(self, ops: Any) -> Any:
+            return op().batch(ops)
+
+        async def abatch(self, ops: Any) -> Any:
+            return await op().abatch(ops)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(op(), name)
+
+    @functools.wraps(op)
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        return op() if module._STORE is not None else DeferredStore()
+
+    return factory
+
+
+# -- 6. Runs.cancel(reason=) ------------------------------------------------------------------
+def _wrap_runs_cancel(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def cancel(conn, run_ids=None, *, reason: str | None = None, **rest):
+        if reason:
+            logger.debug("cancel %s: %s", run_ids, reason)
+        return await op(conn, run_ids, **rest)
+
+    return cancel
+
+
+# -- 7. Crons.update(clear_end_time=) ---------------------------------------------------------
+_clearing_end_time: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "adlaan_clear_end_time", default=False
+)
+_CRON_FIELDS = (
+    "schedule",
+    "end_time",
+    "enabled",
+    "on_run_completed",
+    "payload",
+    "metadata",
+    "timezone",
+)
+
+
+def _wrap_crons_update(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def update(conn, *, clear_end_time: bool = False, **fields):
+        if not clear_end_time:
+            return await op(conn, **fields)
+        if all(fields.get(name) is None for name in _CRON_FIELDS):
+            # the op refuses an update of nothing: merging no metadata changes nothing, and
+            # lets it check access and load the row as for any update
+            fields["metadata"] = {}
+        token = _clearing_end_time.set(True)
+        try:
+            return await op(conn, **fields)
+        finally:
+            _clearing_end_time.reset(token)
+
+    return update
+
+
+def _wrap_apply_cron_updates(op: Callable) -> Callable:
+    @functools.wraps(op)
+    def apply(row, *args, **kwargs):
+        op(row, *args, **kwargs)
+        if _clearing_end_time.get():
+            row.end_time = None
+
+    return apply
+
+
+# -- 8. the cron's metadata handed to the auth handler ----------------------------------------
+class _CronMetadata(dict):
+    """The metadata of a cron being created: true even when empty, so that the op's
+    ``metadata or {}`` keeps this very dict, the one the auth handler stamps."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+_cron_metadata: contextvars.ContextVar[_CronMetadata | None] = contextvars.ContextVar(
+    "adlaan_cron_metadata", default=None
+)
+
+
+def _wrap_crons_put(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def put(conn, *, metadata: dict | None = None, **rest):
+        stamped = _CronMetadata(metadata or {})
+        token = _cron_metadata.set(stamped)
+        try:
+            return await op(conn, metadata=stamped, **rest)
+        finally:
+            _cron_metadata.reset(token)
+
+    return put
+
+
+def _wrap_handle_event(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def handle_event(cls, ctx, action, value):
+        metadata = _cron_metadata.get()
+        if metadata is None or action != "create" or not isinstance(value, dict):
+            return await op(cls, ctx, action, value)
+        value.setdefault("metadata", metadata)
+        result = await op(cls, ctx, action, value)
+        if isinstance(value.get("metadata"), dict) and value["metadata"] is not metadata:
+            metadata.clear()  # the handler replaced the dict: keep what it wrote
+            metadata.update(value["metadata"])
+        return result
+
+    return handle_event
+
+
+# -- 9. drain on shutdown ---------------------------------------------------------------------
+def shutdown_grace_seconds() -> float:
+    """How long a stopping process lets its running runs finish (``LG_SHUTDOWN_GRACE_SECONDS``)."""
+    return max(float(os.environ.get(SHUTDOWN_GRACE_ENV) or 0), 0.0)
+
+
+def _wrap_shutdown_workers(op: Callable) -> Callable:
+    from langgraph_runtime_pg import queue
+
+    @functools.wraps(op)
+    async def shutdown_workers(webhooks: set) -> None:
+        # The claiming loop has stopped (this runs in its ``finally``): no new run starts here.
+        running = [task for task in queue._workers_snapshot() if not task.done()]
+        grace = shutdown_grace_seconds()
+        if running and grace > 0:
+            logger.warning("draining %d running run(s), up to %.0fs", len(running), grace)
+            futures = [asyncio.wrap_future(t) if not asyncio.isfuture(t) else t for t in running]
+            _, pending = await asyncio.wait(futures, timeout=grace)
+            if pending:
+                logger.warning(
+                    "%d run(s) still running after %.0fs: cancelled, another process re-runs "
+                    "them from their last checkpoint",
+                    len(pending),
+                    grace,
+                )
+        await op(webhooks)
+
+    return shutdown_workers
+
+
+# -- install ---------------------------------------------------------------------------------
+_WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
+    "ops.Runs.put": _wrap_runs_put,
+    "ops.Runs.cancel": _wrap_runs_cancel,
+    "ops.Crons.put": _wrap_crons_put,
+    "ops.Crons.update": _wrap_crons_update,
+    "ops.Crons.handle_event": _wrap_handle_event,
+    "ops._apply_cron_updates": _wrap_apply_cron_updates,
+    "store.Store": _wrap_store,
+    "queue._shutdown_workers": _wrap_shutdown_workers,
+}
+_STATIC = {"ops.Runs.put", "ops.Runs.cancel", "ops.Crons.put", "ops.Crons.update"}
+_installed = False
+
+
+def install() -> None:
+    """Apply every patch once in this process; refuse unknown versions or changed targets."""
+    global _installed
+    if _installed:
+        return
+    require_pinned()
+    if changed := changed_targets():
+        raise UnsupportedRuntime(
+            "langgraph-runtime-pg changed where server/runtime/pg.py patches it: "
+            f"{', '.join(changed)}; re-check those patches (docs/serving.md)"
+        )
+    for name, (owner, attribute, found) in _targets().items():
+        wrapped = _WRAPPERS[name](found)
+        wrapped.__adlaan_wrapped__ = found  # type: ignore[attr-defined]
+        if name in _STATIC:
+            wrapped = staticmethod(wrapped)
+        elif name == "ops.Crons.handle_event":
+            wrapped = classmethod(wrapped)
+        setattr(owner, attribute, wrapped)
+    _installed = True
+
+
+# -- migrations ------------------------------------------------------------------------------
+def _locked(url: str, key: int):
+    """A session advisory lock taken by polling on an autocommit connection: a session blocked
+    inside ``pg_advisory_lock`` holds a snapshot, which ``CREATE INDEX CONCURRENTLY`` (the
+    store's setup) would wait for, and the two processes would wait on each other for ever."""
+    import contextlib
+
+    import psycopg
+
+    from store.db import libpq_url
+
+    @contextlib.contextmanager
+    def lock():
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:  # type: ignore[index]
+                time.sleep(0.2)
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    return lock()
+
+
+def migrate(url: str) -> None:
+    """Bring the runtime's schema (its Alembic history, in ``VERSION_TABLE``) and langgraph's
+    store tables to head, once across processes; the checkpointer's tables are ours
+    (``store.migrate``). Safe to run concurrently and again."""
+    import psycopg
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+    from langgraph.store.postgres import PostgresStore
+    from langgraph_runtime_pg.migrate import MIGRATIONS_DIR, to_sync_url
+    from langgraph_runtime_pg.models import Base
+    from psycopg.rows import dict_row
+    from sqlalchemy import create_engine, pool
+
+    from store.db import libpq_url
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(config)
+
+    def upgrade(revision, context):
+        return script._upgrade_revs("head", revision)
+
+    with _locked(url, MIGRATION_LOCK_KEY):
+        # the runtime's env.py would use alembic_version (ours): run its revisions here instead
+        engine = create_engine(to_sync_url(libpq_url(url)), poolclass=pool.NullPool)
+        try:
+            with (
+                engine.connect() as connection,
+                EnvironmentContext(config, script, fn=upgrade, destination_rev="head") as env,
+            ):
+                env.configure(
+                    connection=connection,
+                    target_metadata=Base.metadata,
+                    compare_type=True,
+                    version_table=VERSION_TABLE,
+                )
+                with env.begin_transaction():
+                    env.run_migrations()
+        finally:
+            engine.dispose()
+        with psycopg.connect(
+            libpq_url(url), autocommit=True, row_factory=dict_row, prepare_threshold=0
+        ) as conn:
+            PostgresStore(conn).setup()  # type: ignore[arg-type]
+
+
+def runtime_revision(url: str) -> str | None:
+    """The runtime's schema revision in the database at ``url`` (None before ``migrate``)."""
+    import psycopg
+
+    from store.db import libpq_url
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        exists = conn.execute("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone()
+        if not exists or exists[0] is None:
+            return None
+        row = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()  # noqa: S608
+        return row[0] if row else None
+
+
+# -- serving ---------------------------------------------------------------------------------
+def run_server(config: dict, *, host: str, port: int, workers: int, env: dict[str, str]) -> None:
+    """Serve ``config`` (a validated langgraph.json) with langgraph-api on this runtime, in this
+    process (uvicorn's supervisor when ``workers`` > 1), until stopped."""
+    from langgraph_api.cli import run_server as serve_langgraph
+
+    install()
+    os.environ.update(env)
+    serve_langgraph(
+        host,
+        port,
+        False,
+        config.get("graphs", {}),
+        n_jobs_per_worker=int(env["N_JOBS_PER_WORKER"]),
+        open_browser=False,
+        env=config.get("env"),
+        store=config.get("store"),
+        auth=config.get("auth"),
+        http=config.get("http"),
+        ui=config.get("ui"),
+        ui_config=config.get("ui_config"),
+        webhooks=config.get("webhooks"),
+        checkpointer=config.get("checkpointer"),
+        runtime_edition=EDITION,  # type: ignore[arg-type]
+        server_level=env.get("LOG_LEVEL", "WARNING"),
+        __database_uri__=env["DATABASE_URI"],
+        __redis_uri__=env["REDIS_URI"],
+        __migrations_path__=None,
+        # a failing lifespan stops the process loudly (uvicorn's "auto" would serve without one)
+        lifespan="on",
+        workers=workers,
+    )
