@@ -14,7 +14,7 @@ PORT ?= 2024
 # The suite runs once on the embedded PostgreSQL, then again on this server when it answers.
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade
+.PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade test-package
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -59,6 +59,12 @@ lock: | $(BIN)/python
 lock-upgrade: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet '$(UV)'
 	$(BIN)/uv pip compile --upgrade $(LOCK_ARGS)
+
+# The wheel installed into a throwaway environment migrates and serves outside the checkout
+# (minutes: the whole locked tree is installed); not part of `make test`.
+test-package: $(STAMP)
+	$(BIN)/python -m pip install --quiet '$(UV)'
+	ADLAAN_TEST_PACKAGE=1 $(BIN)/python -m pytest tests/integration/test_packaging_installed.py
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
