@@ -1,0 +1,220 @@
+"""Two real `adlaan serve` processes on one empty database and one Redis are one service.
+
+They start together (the migrations do not race); a run created through one is joined,
+streamed, read and cancelled through the other; users stay isolated and the mirror writes
+messages; a SIGTERMed process finishes its run before it exits; a SIGKILLed process's run is
+taken over by the other within 30 s with the default settings (docs/serving.md).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+import psycopg
+import pytest
+
+from server.runtime import pg
+from tests.accounts import make_user
+from tests.conftest import _database
+from tests.integration.test_mirror import wait_for_mirror
+from tests.serve import ServeServer, redis_url, skip_reason
+
+REDIS = redis_url(int(os.environ.get("TEST_REDIS_DB", "9")))
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(bool(skip_reason(REDIS)), reason=skip_reason(REDIS) or ""),
+]
+#: The longest a dead process's run may wait for another (issue 14), with default settings.
+TAKEOVER_SECONDS = 30
+
+
+def user(text):
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+@pytest.fixture(scope="module")
+def service(admin_url, tmp_path_factory):
+    """Two `adlaan serve` processes started at the same moment on an empty database."""
+    with _database(admin_url, "adlaan_serve") as url:
+        env = {"LOGIN_MAX_ATTEMPTS_PER_CLIENT": "100000"}
+        a = ServeServer(url, tmp_path_factory.mktemp("serve_a"), REDIS, env)
+        b = ServeServer(url, tmp_path_factory.mktemp("serve_b"), REDIS, env)
+        try:
+            a.launch()
+            b.launch()
+            a.wait_ready()
+            b.wait_ready()
+            a.user = b.user = make_user(url)
+            yield a, b
+        finally:
+            a.stop()
+            b.stop()
+
+
+def rows(url, statement, *params):
+    with psycopg.connect(url) as conn:
+        return conn.execute(statement, params).fetchall()
+
+
+def run_status(url, run_id) -> str | None:
+    found = rows(url, "SELECT status FROM runs WHERE run_id = %s", run_id)
+    return found[0][0] if found else None
+
+
+def wait_status(url, run_id, wanted, timeout) -> float:
+    """Seconds until the run has one of the ``wanted`` statuses."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if run_status(url, run_id) in wanted:
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} is {run_status(url, run_id)}, not {wanted}")
+
+
+def running_on(servers, run_id, timeout=10.0):
+    """The server whose worker runs ``run_id`` (its worker logs the run when it starts it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [
+            s
+            for s in servers
+            for line in s.log_path.read_text(errors="replace").splitlines()
+            if "Starting background run" in line and str(run_id) in line
+        ]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no server logged run {run_id}")
+
+
+def test_concurrent_start_on_an_empty_database_migrates_once(service):
+    a, _ = service
+    # each schema at its head, in its own version table: ours, the runtime's
+    assert len(rows(a.database_url, "SELECT version_num FROM alembic_version")) == 1
+    assert pg.runtime_revision(a.database_url) == "001_initial"
+    assert rows(a.database_url, "SELECT count(*) FROM langgraph_runtime_pg_version") == [(1,)]
+    for server in service:
+        assert "Application startup failed" not in server.log()
+        assert httpx.get(f"{server.url}/adlaan/health").json()["status"] == "ok"
+
+
+async def test_a_run_made_on_one_process_is_joined_read_and_streamed_on_the_other(service):
+    a, b = service
+    on_a, on_b = a.client(), b.client()
+    thread_id = (await on_a.threads.create())["thread_id"]
+    run = await on_a.runs.create(thread_id, "drafter", input=user("I need to draft an NDA"))
+    joined = await on_b.runs.join(thread_id, run["run_id"])
+    assert joined.get("messages", [{}])[-1].get("type") == "ai", joined
+    assert (await on_b.runs.get(thread_id, run["run_id"]))["status"] == "success"
+    state = await on_b.threads.get_state(thread_id)
+    assert state["values"]["messages"][0]["content"] == "I need to draft an NDA"
+
+    slow = await on_a.threads.create()
+    run = await on_a.runs.create(slow["thread_id"], "slow", input=user("go"))
+    events = [part.event async for part in on_b.runs.join_stream(slow["thread_id"], run["run_id"])]
+    assert "values" in events or "updates" in events, events
+    assert (await on_b.runs.get(slow["thread_id"], run["run_id"]))["status"] == "success"
+
+
+async def test_a_run_made_on_one_process_is_cancelled_through_the_other(service):
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    run = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    wait_status(a.database_url, run["run_id"], {"running"}, 10)
+    await b.client().runs.cancel(thread_id, run["run_id"], wait=True)
+    assert (await a.client().runs.get(thread_id, run["run_id"]))["status"] == "interrupted"
+
+
+async def test_users_are_isolated_and_crons_belong_to_their_creator(service):
+    a, b = service
+    alice, bob = a.user, make_user(a.database_url)
+    thread_id = (await alice.client(a.url).threads.create())["thread_id"]
+    await alice.client(a.url).runs.wait(thread_id, "drafter", input=user("Draft an NDA"))
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await bob.client(b.url).threads.get(thread_id)
+    assert refused.value.response.status_code == 404
+    assert await bob.client(b.url).threads.search() == []
+    with pytest.raises(httpx.HTTPStatusError):
+        await bob.client(b.url).runs.create(thread_id, "drafter", input=user("mine now"))
+
+    cron = await alice.client(a.url).crons.create_for_thread(
+        thread_id, "drafter", schedule="0 3 * * *", input=user("weekly")
+    )
+    cron_id = cron["cron_id"]
+    # the creator can change it through the other process (end_time null: clear_end_time)
+    async with httpx.AsyncClient() as http:
+        patched = await http.patch(
+            f"{b.url}/runs/crons/{cron_id}", headers=alice.headers, json={"end_time": None}
+        )
+        denied = await http.patch(
+            f"{a.url}/runs/crons/{cron_id}", headers=bob.headers, json={"enabled": False}
+        )
+    assert patched.status_code == 200, patched.text
+    assert [c["cron_id"] for c in await alice.client(b.url).crons.search()] == [cron_id]
+    assert await bob.client(a.url).crons.search() == []
+    assert denied.status_code == 404
+    await alice.client(a.url).crons.delete(cron_id)
+
+
+async def test_the_mirror_writes_the_messages_of_a_turn(service):
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    await b.client().runs.wait(thread_id, "drafter", input=user("I need to draft an NDA"))
+    wait_for_mirror(a.database_url)
+    contents = [
+        r[0]
+        for r in rows(
+            a.database_url,
+            "SELECT m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE c.thread_id = %s ORDER BY m.position",
+            thread_id,
+        )
+    ]
+    assert contents and contents[0] == "I need to draft an NDA"
+    async with httpx.AsyncClient() as http:
+        listed = await http.get(f"{b.url}/api/v1/conversations", headers=a.headers)
+    assert thread_id in listed.text
+
+
+def _process(server):
+    assert server.process is not None
+    return server.process
+
+
+async def test_sigterm_lets_the_running_run_finish_before_exiting(service, tmp_path_factory):
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    run = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    wait_status(a.database_url, run["run_id"], {"running"}, 10)
+    runner = running_on(service, run["run_id"])
+    os.killpg(_process(runner).pid, signal.SIGTERM)
+    _process(runner).wait(30)
+    runner.process = None
+    # finished where it ran: success, and its first step ran once (no re-run elsewhere)
+    assert run_status(a.database_url, run["run_id"]) == "success"
+    survivor = b if runner is a else a
+    state = await survivor.client().threads.get_state(thread_id)
+    texts = [m["content"] for m in state["values"]["messages"]]
+    assert texts.count("first step done") == 1, texts
+    runner.start()
+
+
+async def test_a_sigkilled_process_s_run_is_taken_over_within_30s(service):
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    run = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    wait_status(a.database_url, run["run_id"], {"running"}, 10)
+    runner = running_on(service, run["run_id"])
+    runner.kill()
+    killed = time.monotonic()
+    # the survivor sweeps the run back to pending (heartbeat expired), then re-runs it
+    wait_status(a.database_url, run["run_id"], {"pending", "success", "error"}, TAKEOVER_SECONDS)
+    taken_over = time.monotonic() - killed
+    wait_status(a.database_url, run["run_id"], {"success"}, 15)
+    print(f"run taken over {taken_over:.1f}s after SIGKILL")
+    assert taken_over <= TAKEOVER_SECONDS
+    survivor = b if runner is a else a
+    assert (await survivor.client().runs.get(thread_id, run["run_id"]))["status"] == "success"
