@@ -1,0 +1,181 @@
+"""Contract tests for ``server/runtime/pg.py``, the patches ``adlaan serve`` applies to
+langgraph-runtime-pg: one case per patched function, failing when an upgrade changes its source
+(re-check the patch, docs/serving.md), and what each patch promises, checked without a server
+(``tests/integration/test_serve.py`` checks them through two real ones)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from importlib.metadata import version
+from types import SimpleNamespace
+
+import pytest
+
+from server.runtime import pg
+
+# langgraph-api reads its configuration at import time (as in test_runtime_contract.py)
+for _name, _value in {
+    "REDIS_URI": "fake",
+    "DATABASE_URI": ":memory:",
+    "MIGRATIONS_PATH": "__inmem",
+    "LANGGRAPH_RUNTIME_EDITION": "inmem",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+pytestmark = pytest.mark.skipif(
+    not pg.available(),
+    reason="langgraph-runtime-pg is not installed (`adlaan serve` needs it: docs/serving.md)",
+)
+
+
+@pytest.mark.parametrize("distribution", sorted(pg.PINNED))
+def test_pinned_version_is_installed(distribution):
+    assert version(distribution) == pg.PINNED[distribution]
+
+
+@pytest.mark.parametrize("target", sorted(pg.KNOWN_SOURCES))
+def test_patched_function_is_the_one_the_patch_was_written_for(target):
+    _, _, found = pg._targets()[target]
+    original = getattr(found, "__adlaan_wrapped__", found)
+    assert pg._source_hash(original) == pg.KNOWN_SOURCES[target], (
+        f"langgraph-runtime-pg changed {target}: re-check its patch in server/runtime/pg.py "
+        "(docs/serving.md), then update KNOWN_SOURCES"
+    )
+
+
+def test_every_target_has_a_wrapper_and_a_known_source():
+    assert set(pg._WRAPPERS) == set(pg.KNOWN_SOURCES) == set(pg._targets())
+
+
+def test_install_refuses_another_version(monkeypatch):
+    monkeypatch.setattr(pg, "version", lambda name: "0.0.1")
+    with pytest.raises(pg.UnsupportedRuntime, match=r"found 0\.0\.1"):
+        pg.require_pinned()
+
+
+def test_install_refuses_a_changed_target(monkeypatch):
+    monkeypatch.setattr(pg, "_installed", False)
+    monkeypatch.setitem(pg.KNOWN_SOURCES, "ops.Runs.put", "0" * 16)
+    with pytest.raises(pg.UnsupportedRuntime, match=r"ops\.Runs\.put"):
+        pg.install()
+
+
+@pytest.fixture(scope="module")
+def installed():
+    pg.install()
+    pg.install()  # once per process, whatever the number of calls
+    return pg._targets()
+
+
+def test_install_wraps_each_target_once(installed):
+    for name, (owner, attribute, found) in installed.items():
+        original = found.__adlaan_wrapped__
+        assert not hasattr(original, "__adlaan_wrapped__"), name
+        assert getattr(owner, attribute) is not original, name
+
+
+# -- 1. Runs.put: the user object in runs.kwargs ---------------------------------------------
+def test_runs_put_still_takes_kwargs_third(installed):
+    original = installed["ops.Runs.put"][2].__adlaan_wrapped__
+    assert list(inspect.signature(original).parameters)[:3] == ["conn", "assistant_id", "kwargs"]
+
+
+def test_the_authenticated_user_becomes_json():
+    from starlette.authentication import SimpleUser
+
+    kwargs = {"config": {"configurable": {"langgraph_auth_user": SimpleUser("ana"), "x": 1}}}
+    converted = pg.jsonable_auth_user(kwargs)
+    assert converted["config"]["configurable"] == {
+        "langgraph_auth_user": {
+            "identity": "ana",
+            "is_authenticated": True,
+            "display_name": "ana",
+        },
+        "x": 1,
+    }
+    assert isinstance(kwargs["config"]["configurable"]["langgraph_auth_user"], SimpleUser)
+    assert pg.jsonable_auth_user({"input": {}}) == {"input": {}}
+
+
+# -- 2. Store before start_pool ----------------------------------------------------------------
+def test_store_asked_before_the_pool_is_a_stand_in_resolved_at_use(installed):
+    owner, attribute, _ = installed["store.Store"]
+    assert owner._STORE is None
+    store = getattr(owner, attribute)()  # what EnsureStoreAccessible does at lifespan start
+    with pytest.raises(RuntimeError, match="setup_store"):
+        asyncio.run(store.abatch([]))
+
+
+# -- 6. Runs.cancel(reason=) -------------------------------------------------------------------
+def test_runs_cancel_still_lacks_reason_and_the_patch_accepts_it(installed):
+    original = installed["ops.Runs.cancel"][2].__adlaan_wrapped__
+    assert "reason" not in inspect.signature(original).parameters  # else: drop patch 6
+    owner, attribute, _ = installed["ops.Runs.cancel"]
+    patched = inspect.signature(getattr(owner, attribute), follow_wrapped=False)
+    assert "reason" in patched.parameters
+
+
+# -- 7. Crons.update(clear_end_time=) ----------------------------------------------------------
+def test_crons_update_still_lacks_clear_end_time(installed):
+    original = installed["ops.Crons.update"][2].__adlaan_wrapped__
+    assert "clear_end_time" not in inspect.signature(original).parameters  # else: drop patch 7
+    params = list(inspect.signature(original).parameters)
+    assert set(pg._CRON_FIELDS) <= set(params)
+
+
+def test_clearing_the_end_time_sets_it_to_null(installed):
+    owner, attribute, _ = installed["ops._apply_cron_updates"]
+    apply = getattr(owner, attribute)
+    row = SimpleNamespace(end_time="2030-01-01", metadata_={"owner": "ana"})
+    args = (None, None, None, None, None, {}, None, "cron", None, None)  # metadata={} only
+    apply(row, *args)
+    assert row.end_time == "2030-01-01" and row.metadata_ == {"owner": "ana"}
+    token = pg._clearing_end_time.set(True)
+    try:
+        apply(row, *args)
+    finally:
+        pg._clearing_end_time.reset(token)
+    assert row.end_time is None and row.metadata_ == {"owner": "ana"}
+
+
+# -- 8. Crons.put: the metadata the auth handler stamps ----------------------------------------
+def test_cron_metadata_survives_the_op_s_empty_default():
+    metadata = pg._CronMetadata()
+    assert (metadata or {}) is metadata
+
+
+def test_handle_event_gives_a_cron_being_created_its_metadata(installed, monkeypatch):
+    owner, attribute, found = installed["ops.Crons.handle_event"]
+    seen = {}
+
+    async def handler(cls, ctx, action, value):  # an owner-stamping handler, as server/auth.py
+        value["metadata"]["owner"] = "ana"
+        seen.update(value)
+
+    wrapper = pg._wrap_handle_event(handler)
+    metadata = pg._CronMetadata()
+    token = pg._cron_metadata.set(metadata)
+    try:
+        asyncio.run(wrapper(owner, None, "create", {"schedule": "* * * * *"}))
+    finally:
+        pg._cron_metadata.reset(token)
+    assert metadata == {"owner": "ana"} and seen["metadata"] is metadata
+    # the runtime's handler is the one the patch wraps
+    assert getattr(owner, attribute).__func__.__adlaan_wrapped__ is found.__adlaan_wrapped__
+
+
+# -- 9. drain on shutdown ----------------------------------------------------------------------
+def test_shutdown_grace_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(pg.SHUTDOWN_GRACE_ENV, "12")
+    assert pg.shutdown_grace_seconds() == 12
+    monkeypatch.delenv(pg.SHUTDOWN_GRACE_ENV)
+    assert pg.shutdown_grace_seconds() == 0
+
+
+def test_shutdown_workers_still_cancels_the_workers_it_is_given(installed):
+    original = installed["queue._shutdown_workers"][2].__adlaan_wrapped__
+    assert list(inspect.signature(original).parameters) == ["webhooks"]
+    source = inspect.getsource(original)
+    assert "_workers_snapshot()" in source and "task.cancel()" in source
