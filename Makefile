@@ -10,11 +10,14 @@ LOCK := requirements.lock
 UV := uv==0.13.8
 # One universal lock for Python >= 3.11 and every extra (dev, llm, openai, anthropic, ollama).
 LOCK_ARGS := pyproject.toml --all-extras --universal --python-version 3.11 --quiet -o $(LOCK)
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE ?= adlaan-agent
 PORT ?= 2024
 # The suite runs once on the embedded PostgreSQL, then again on this server when it answers.
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade test-package
+.PHONY: dockerfile image
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -65,6 +68,16 @@ lock-upgrade: | $(BIN)/python
 test-package: $(STAMP)
 	$(BIN)/python -m pip install --quiet '$(UV)'
 	ADLAAN_TEST_PACKAGE=1 $(BIN)/python -m pytest tests/integration/test_packaging_installed.py
+
+# The image route: langgraph.json's api_version is the pinned langgraph-api, so the image is
+# built on that server (docs/packaging.md). `dockerfile` only writes build/Dockerfile (build it
+# with `docker build -f build/Dockerfile .`); `image` builds and tags $(IMAGE):$(VERSION).
+dockerfile: $(STAMP)
+	mkdir -p build
+	LANGGRAPH_CLI_NO_ANALYTICS=1 $(BIN)/langgraph dockerfile -c langgraph.json build/Dockerfile
+
+image: $(STAMP)
+	LANGGRAPH_CLI_NO_ANALYTICS=1 $(BIN)/langgraph build -c langgraph.json -t $(IMAGE):$(VERSION)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
