@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from documents.model import Citation, Clause, citations_of
+from documents.model import Citation, Clause, PartyKind, citations_of, display_name
 
 CITATIONS_HEADING = "Citations"
 
@@ -49,6 +49,22 @@ def write(title: str, preamble: str, clauses: Iterable[Clause]) -> str:
     parts = [f"# {title}", preamble]
     parts += [f"## {n}. {heading}\n\n{text}" for n, (heading, text) in enumerate(clauses, 1)]
     return "\n\n".join(parts) + "\n"
+
+
+_LINE = "______________________________"
+
+
+def signature_block(name: str, kind: PartyKind) -> str:
+    """A party's signature block as the exports read it back: the name in bold, then for a
+    company ``By``, ``Name`` and ``Title`` lines, for an individual a ``Signature`` line and her
+    name (a line of underscores alone would read back as a rule); a ``Date`` line for both.
+    Lines end in hard breaks."""
+    if kind == "individual":
+        lines = [f"**{name}**", f"Signature: {_LINE}", display_name(name), f"Date: {_LINE}"]
+    else:
+        lines = [f"**{name}**", f"By: {_LINE}", f"Name: {_LINE}", f"Title: {_LINE}"]
+        lines.append(f"Date: {_LINE}")
+    return "  \n".join(lines)
 
 
 def citation_line(citation: Citation) -> str:

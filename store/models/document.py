@@ -39,3 +39,5 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     checkpoint_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: When the owner marked this version final (its exports then carry no DRAFT marking).
+    final_at: Mapped[datetime | None]

@@ -51,7 +51,7 @@ async def add_version(
 
 _COLUMNS = (
     "d.id, c.thread_id, d.document_key, d.version, d.type, d.jurisdiction, d.title, "
-    "d.checkpoint_id, d.created_at"
+    "d.checkpoint_id, d.created_at, d.final_at"
 )
 
 
@@ -71,5 +71,16 @@ async def with_owner(conn: DictConnection, document_id: int) -> dict[str, Any] |
         f"SELECT {_COLUMNS}, d.body, d.citations, c.owner_id FROM documents d "
         "JOIN conversations c ON c.id = d.conversation_id WHERE d.id = %s",
         (document_id,),
+    )
+    return await cur.fetchone()
+
+
+async def set_final(conn: DictConnection, document_id: int, final: bool) -> dict[str, Any] | None:
+    """Mark a version final (keeping the first time it was marked) or a draft again; the row's
+    new ``final_at``, or None when there is no such version."""
+    cur = await conn.execute(
+        "UPDATE documents SET final_at = CASE WHEN %s THEN coalesce(final_at, now()) END "
+        "WHERE id = %s RETURNING final_at",
+        (final, document_id),
     )
     return await cur.fetchone()

@@ -1,20 +1,15 @@
-"""Rendering stored document versions for download, on documents the drafter graph really makes."""
+"""Stored document versions as Markdown, compared and named, on documents the drafter graph
+really makes (the Word and PDF exports: test_documents_exports.py)."""
 
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import UTC, datetime
-from io import BytesIO
 
-import docx
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
-from documents.docx import to_docx
 from documents.markdown import to_markdown
 from documents.versions import diff, safe_filename
-from graphs.drafter import builder
+from tests.documents import drafted_rows
 
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
 TERM_LINE = (
@@ -25,129 +20,7 @@ TERM_LINE = (
 @pytest.fixture(scope="module")
 def versions() -> list[dict]:
     """The three versions of the seed conversation, as the documents table would store them."""
-    compiled = builder.compile(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": str(uuid.uuid4())}}
-    rows = []
-    for index, text in enumerate(SEED, 1):
-        state = compiled.invoke({"messages": [{"role": "user", "content": text}]}, config)
-        document = state["document"]
-        assert document["version"] == index
-        rows.append(
-            {
-                "id": 100 + index,
-                "document_key": document["key"],
-                "version": document["version"],
-                "type": document["type"],
-                "jurisdiction": document["jurisdiction"],
-                "title": document["title"],
-                "body": document["body"],
-                "citations": document["citations"],
-                "created_at": datetime(2026, 1, index, 12, 0, tzinfo=UTC),
-            }
-        )
-    return rows
-
-
-def _open(data: bytes):
-    return docx.Document(BytesIO(data))
-
-
-def _clauses(body: str) -> list[str]:
-    """The drafter's numbered clause headings ("5. Term and Termination")."""
-    return re.findall(r"^## (\d+\. .+)$", body, re.MULTILINE)
-
-
-# --- Word --------------------------------------------------------------------------------------
-
-
-def test_docx_keeps_title_headings_clauses_and_citations(versions):
-    row = versions[2]
-    data = to_docx(row)
-    assert data[:2] == b"PK"
-    document = _open(data)
-    paragraphs = document.paragraphs
-    texts = [p.text for p in paragraphs]
-    full = "\n".join(texts)
-
-    assert document.core_properties.title == "Mutual Non-Disclosure Agreement"
-    assert document.core_properties.subject == "nda v3"
-    assert document.core_properties.created == datetime(2026, 1, 3, 12, 0, tzinfo=UTC)
-    assert paragraphs[0].style.name == "Title" and texts[0] == row["title"]
-    assert texts.count(row["title"]) == 1  # the body's "# title" is not repeated
-
-    headings = [p.text for p in paragraphs if p.style.name.startswith("Heading")]
-    clauses = _clauses(row["body"])
-    assert len(clauses) == 13 and clauses[4] == "5. Term and Termination"
-    assert headings == [*clauses, "Citations"]
-    assert all(
-        p.style.name == "Heading 2"
-        for p in paragraphs
-        if p.text in clauses or p.text == "Citations"
-    )
-
-    assert any(t.startswith(TERM_LINE) for t in texts)
-    assert "governed by the laws of the State of California" in full
-    assert "**" not in full and "##" not in full
-
-    party = next(p for p in paragraphs if p.text.startswith("[Party A]"))
-    assert party.runs[0].text == "[Party A]" and party.runs[0].bold
-    assert "\nBy: ______________________\nName:" in party.text  # hard breaks kept as line breaks
-
-    start = texts.index("Citations")
-    assert start > texts.index("13. Signatures")
-    cited = paragraphs[start + 1 :]
-    assert len(cited) == len(row["citations"]) == 8
-    for paragraph, citation in zip(cited, row["citations"], strict=True):
-        assert paragraph.runs[0].bold and paragraph.runs[0].text == citation["authority"]
-        assert citation["citation"] in paragraph.text and citation["reason"] in paragraph.text
-    assert any("3426" in p.text for p in cited)
-
-
-def test_docx_renders_markdown_lists_and_emphasis():
-    body = (
-        "# Services Agreement\n\n"
-        "Made by *Acme* and **Beta LLC**, with ***care***.\n\n"
-        "1. Scope of **work**\n"
-        "1.1 Deliverables\n"
-        "   (a) a report\n"
-        "2. Fees\n\n"
-        "- first point\n"
-        "  - nested point\n\n"
-        "### Notes\n"
-    )
-    document = _open(to_docx({"title": "Services Agreement", "body": body, "type": "msa"}))
-    rows = [(p.style.name, p.text) for p in document.paragraphs]
-    assert rows == [
-        ("Title", "Services Agreement"),
-        ("Normal", "Made by Acme and Beta LLC, with care."),
-        ("List Continue", "1. Scope of work"),
-        ("List Continue 2", "1.1 Deliverables"),
-        ("List Continue 2", "(a) a report"),
-        ("List Continue", "2. Fees"),
-        ("List Bullet", "first point"),
-        ("List Bullet 2", "nested point"),
-        ("Heading 3", "Notes"),
-    ]
-    runs = [(r.text, bool(r.bold), bool(r.italic)) for r in document.paragraphs[1].runs]
-    assert ("Acme", False, True) in runs
-    assert ("Beta LLC", True, False) in runs
-    assert ("care", True, True) in runs
-    assert document.core_properties.subject == "msa"
-
-
-def test_docx_and_markdown_tolerate_odd_rows():
-    row = {
-        "title": None,
-        "body": None,
-        "citations": [{"authority": "Only Authority"}, {"citation": "1 U.S.C. § 1"}, {}, None],
-        "version": None,
-        "created_at": None,
-    }
-    document = _open(to_docx(row))
-    texts = [p.text for p in document.paragraphs]
-    assert texts == ["Citations", "Only Authority", "1 U.S.C. § 1"]
-    assert to_markdown(row) == "## Citations\n\n- **Only Authority**\n- 1 U.S.C. § 1\n"
-    assert to_markdown({"body": "# T\n\nText"}) == "# T\n\nText\n"
+    return drafted_rows(SEED, first_id=101)
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -175,11 +48,12 @@ def test_markdown_does_not_duplicate_an_existing_citations_section(versions):
     assert to_markdown({**row, "body": markdown.rstrip("\n") + "\n\n\n"}) == markdown
     numbered = row["body"] + "\n## 14. Citations\n\n- see schedule\n"
     assert to_markdown({**row, "body": numbered}) == numbered
-    document = _open(to_docx({**row, "body": markdown}))
-    texts = [p.text for p in document.paragraphs]
-    assert texts.count("Citations") == 1
-    assert sum("Cal. Civ. Code §§ 3426–3426.11" in t for t in texts) == 1
-    assert "**" not in "".join(texts)
+
+
+def test_markdown_tolerates_odd_rows():
+    row = {"title": None, "body": None, "citations": [{"authority": "Only Authority"}, {}, None]}
+    assert to_markdown(row) == "## Citations\n\n- **Only Authority**\n"
+    assert to_markdown({"body": "# T\n\nText"}) == "# T\n\nText\n"
 
 
 # --- Diff --------------------------------------------------------------------------------------
