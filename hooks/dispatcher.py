@@ -25,6 +25,7 @@ from langchain_core.runnables import RunnableConfig
 from psycopg.rows import dict_row
 
 from hooks import PermanentError
+from hooks import metrics as hook_metrics
 from hooks.events import CheckpointEvent, RunEvent
 from store.checkpointer import PostgresCheckpointer
 from store.db import DictPool, libpq_url
@@ -184,7 +185,9 @@ class Dispatcher:
         try:
             await self.call(plugin_name, await self.event(row))
         except Exception as error:  # a plugin's failure must not stop the others
+            hook_metrics.failed(plugin_name, classify(error))
             return error
+        hook_metrics.delivered(plugin_name, row["created_at"])
         return None
 
     async def _failed(

@@ -8,7 +8,7 @@ the migration step (``adlaan migrate``), never here and never at request time.
 from __future__ import annotations
 
 import asyncio
-import sys
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,7 +38,7 @@ async def checkpointer() -> AsyncIterator[PostgresCheckpointer]:
     runtime.install_adapter()
     settings = get_settings()
     url, source = await asyncio.to_thread(settings.database_url_and_source)
-    print(f"adlaan: checkpointer database {mask_url(url)} ({source})", file=sys.stderr)
+    logging.getLogger("adlaan.checkpointer").info("database %s (%s)", mask_url(url), source)
     await await_database(url, retries=settings.db_startup_retries)
     if not await asyncio.to_thread(schema_is_current, url):
         raise DatabaseUnavailable(

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import psycopg
 from psycopg_pool import PoolTimeout
 
+from server import metrics
 from server.settings import Settings
 from store.accounts import Principal
 from store.repositories import audit
@@ -215,6 +216,7 @@ class Gate:
                 await self._deny(scope, "no credentials")
                 raise Refused(401, AUTH_REQUIRED)
         if access == "admin" and not (principal and principal.is_admin):
+            metrics.auth_denied("not an administrator")
             raise Refused(403, "this route is for administrators")
         scope[PRINCIPAL_KEY] = principal
         if scope["type"] != "http" or method not in _BODY_METHODS:
@@ -250,6 +252,7 @@ class Gate:
     async def _deny(self, scope: Scope, reason: str) -> None:
         """Audit a request refused for its credentials: one entry per client address, reason
         and minute, and at most DENIED_AUDIT_PER_MINUTE entries a minute in all."""
+        metrics.auth_denied(reason)
         client = (scope.get("client") or ("unknown",))[0]
         minute = int(time.time() // 60)
         if minute != self._denied_minute:

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from server import metrics
 from server.auth import bearer_token
 from server.gate import PRINCIPAL_KEY
 from server.routes.deps import Conn, CurrentUser, SafeStr
@@ -89,6 +90,7 @@ async def _refuse(
 ) -> NoReturn:
     """Answer 429 for a throttled key, audited once per key and window (a flood of refused
     logins adds one audit entry, not one per request)."""
+    metrics.login_throttled(hit.key)
     await audit.record(
         conn,
         None,
