@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -26,7 +25,7 @@ from pydantic import BaseModel, Field
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
-from server import gate, runtime
+from server import gate, metrics, runtime
 from server.guard import RequestGuard
 from server.hooks import make_dispatcher
 from server.registry import Registry
@@ -81,7 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_registry(registry)
         report = await registry.restore(runtime_store())
         if report.threads or report.assistants or report.runs_failed or report.threads_unstuck:
-            print(f"adlaan: registry restored from PostgreSQL: {report}", file=sys.stderr)
+            logger.info("registry restored from PostgreSQL: %s", report)
         app.state.registry = registry
         await _record_owners(pool, runtime_store())
     app.state.studio = await _studio_principal(pool, settings)
@@ -198,6 +197,7 @@ def _pool() -> DictPool | None:
 
 # Outermost first: CORS (so refusals carry its headers), then the gate (route table, credential,
 # body limits), then the run/state validation, then langgraph-api's own stack.
+app.add_middleware(metrics.ScrapeAndInfo, pool=_pool)  # /metrics figures, /info version
 app.add_middleware(RequestGuard, pool_getter=_pool)
 app.add_middleware(
     gate.Gate,
