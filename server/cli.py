@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from server.cli_errors import EPILOG, CliError, ExitCode, NotFound, PortInUse, explain
+from server.cli_lifecycle import register as register_lifecycle
 from server.settings import ENV_FILE_ENV, RESOLVED_URL_ENV, get_settings
 from store.db import mask_url, wait_for_database
 
@@ -170,107 +170,7 @@ def _hint_first_user(url: str) -> None:
         )
 
 
-@app.command()
-def cleanup(
-    older_than: str = typer.Option(
-        None, help="Idle time, e.g. 90d, 12h (default: RETENTION_DAYS)."
-    ),
-    policy: str = typer.Option(None, help="delete or archive (default: RETENTION_POLICY)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="List what would go; change nothing."),
-) -> None:
-    """Delete (or archive) threads idle longer than the retention, with an audit entry each,
-    and audit entries older than AUDIT_RETENTION_DAYS."""
-    from rich.progress import Progress
-
-    from store.retention import Policy, aapply_policy, aidle_threads, apurge_audit, parse_duration
-
-    settings = get_settings()
-    policy = policy or settings.retention_policy
-    if policy not in ("delete", "archive"):
-        raise typer.BadParameter("policy must be 'delete' or 'archive'", param_hint="--policy")
-    chosen: Policy = "archive" if policy == "archive" else "delete"
-    try:
-        age = parse_duration(older_than) if older_than else timedelta(days=settings.retention_days)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--older-than") from None
-    url = _ready_database()
-    cutoff = datetime.now(UTC) - age
-    batch = settings.retention_batch_size
-
-    async def work(pool) -> int:
-        async with pool.connection() as conn:
-            threads = await aidle_threads(conn, cutoff, skip_archived=policy == "archive")
-            verb = "would " + policy if dry_run else policy
-            console.print(
-                f"{len(threads)} thread(s) idle since before {cutoff:%Y-%m-%d %H:%M} UTC: {verb}"
-            )
-            for thread in threads[:20]:
-                console.print(
-                    f"  {thread.thread_id}  last activity {thread.last_activity:%Y-%m-%d %H:%M}"
-                )
-            if dry_run:
-                return -1
-            audit_cutoff = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
-            if purged := await apurge_audit(conn, audit_cutoff, batch, actor="cli"):
-                console.print(
-                    f"{purged} audit entr(ies) older than {audit_cutoff:%Y-%m-%d} deleted"
-                )
-            with Progress(console=console) as progress:
-                task = progress.add_task(f"{policy} idle threads", total=len(threads))
-                for start in range(0, len(threads), batch):
-                    chunk = threads[start : start + batch]
-                    await aapply_policy(conn, chunk, chosen, actor="cli", reason="cleanup")
-                    progress.advance(task, len(chunk))
-            return len(threads)
-
-    count = _with_pool(url, work, size=1)
-    if count < 0:
-        return
-    done = "deleted" if policy == "delete" else "archived"
-    console.print(f"[green]{done} {count} thread(s)[/]")
-
-
-@app.command()
-def prune(
-    thread: list[str] = typer.Option(None, "--thread", help="Thread id to compact (repeatable)."),
-    idle_for: str = typer.Option(None, help="Compact every thread idle this long, e.g. 7d."),
-    keep: str = typer.Option(
-        "turns", help="turns (turn boundaries + branch heads) or keep_latest."
-    ),
-) -> None:
-    """Compact old history: keep turn boundaries and every branch head, drop the rest."""
-    from rich.progress import Progress
-
-    from store.checkpointer import PostgresCheckpointer
-    from store.retention import aidle_threads, parse_duration
-
-    if not thread and not idle_for:
-        raise typer.BadParameter("name --thread ID or --idle-for DURATION", param_hint="--thread")
-    if keep not in ("turns", "keep_latest"):
-        raise typer.BadParameter("keep must be 'turns' or 'keep_latest'", param_hint="--keep")
-    try:
-        age = parse_duration(idle_for) if idle_for else None
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--idle-for") from None
-    url = _ready_database()
-
-    async def work(pool) -> int:
-        thread_ids = list(thread or [])
-        await _require_threads(pool, thread_ids)
-        if age is not None:
-            async with pool.connection() as conn:
-                idle = await aidle_threads(conn, datetime.now(UTC) - age)
-            thread_ids += [t.thread_id for t in idle]
-        saver = PostgresCheckpointer(pool)
-        with Progress(console=console) as progress:
-            task = progress.add_task("compacting threads", total=len(thread_ids))
-            for thread_id in thread_ids:
-                await saver.aprune([thread_id], strategy=keep)
-                progress.advance(task)
-        return len(thread_ids)
-
-    count = _with_pool(url, work, size=2)
-    console.print(f"[green]compacted {count} thread(s)[/]")
+register_lifecycle(app, db_app)  # cleanup, prune, db stats (server/cli_lifecycle.py)
 
 
 async def _require_threads(pool, thread_ids: list[str]) -> None:

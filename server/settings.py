@@ -13,6 +13,7 @@ tree so the dev server's file watcher never sees it).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -23,6 +24,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from server.durations import describe, parse_duration
 from store.db import mask_url
 
 #: Environment variable the composition root sets once it has resolved the database, so that
@@ -91,11 +93,12 @@ class Settings(BaseSettings):
     )
     db_startup_retries: int = Field(default=5, ge=0, alias="DB_STARTUP_RETRIES")
 
-    retention_days: float = Field(
-        default=90,
-        gt=0,
-        alias="RETENTION_DAYS",
-        description="Threads idle longer than this many days are deleted or archived.",
+    retention_idle: timedelta | None = Field(
+        default=None,
+        alias="RETENTION_IDLE",
+        description="Threads idle longer than this (a duration with its unit: 90d, 1y; never, the "
+        "default) are deleted or archived by RETENTION_POLICY. Conversations are legal records: "
+        "nothing is deleted unless this is set (docs/data-lifecycle.md).",
     )
     retention_policy: Literal["delete", "archive"] = Field(
         default="delete", alias="RETENTION_POLICY"
@@ -104,7 +107,32 @@ class Settings(BaseSettings):
         default=3600,
         ge=0,
         alias="RETENTION_SWEEP_INTERVAL",
-        description="Seconds between sweeps inside the server; 0 turns the sweeper off.",
+        description="How often the server sweeps (a duration: 1h, 10min; 0 or off turns the "
+        "sweeper off). Held in seconds.",
+    )
+    cleanup_confirm_above: int = Field(
+        default=10,
+        ge=0,
+        alias="CLEANUP_CONFIRM_ABOVE",
+        description="`adlaan cleanup` asks before deleting or archiving more threads than this "
+        "(--yes answers for it).",
+    )
+    hook_events_retention: timedelta | None = Field(
+        default=timedelta(days=7),
+        alias="HOOK_EVENTS_RETENTION",
+        description="Hook events every plugin has handled are deleted this long after they were "
+        "made (never keeps them). Events not yet delivered, parked or dead are never deleted.",
+    )
+    hook_dead_letters_retention: timedelta | None = Field(
+        default=None,
+        alias="HOOK_DEAD_LETTERS_RETENTION",
+        description="Dead letters (and their events) are deleted this long after they died; "
+        "never (the default) keeps them until `adlaan hooks retry` delivers them.",
+    )
+    session_retention: timedelta | None = Field(
+        default=timedelta(days=30),
+        alias="SESSION_RETENTION",
+        description="Expired or revoked login sessions are deleted this long after they ended.",
     )
     retention_batch_size: int = Field(default=500, ge=1, alias="RETENTION_BATCH_SIZE")
 
@@ -182,11 +210,21 @@ class Settings(BaseSettings):
         "'x-auth-scheme: langsmith' header and no credential acts as the principal "
         "'langgraph-studio-user'. Refused unless the server is bound to loopback.",
     )
-    audit_retention_days: float = Field(
-        default=365,
-        gt=0,
-        alias="AUDIT_RETENTION_DAYS",
-        description="Audit entries older than this many days are deleted by the retention sweeper.",
+    audit_retention: timedelta | None = Field(
+        default=timedelta(days=365),
+        alias="AUDIT_RETENTION",
+        description="Audit entries other than security events are deleted at this age.",
+    )
+    audit_security_retention: timedelta | None = Field(
+        default=timedelta(days=730),
+        alias="AUDIT_SECURITY_RETENTION",
+        description="Security events in the audit log (auth.*, user.*, access.*, audit.*) are "
+        "deleted at this age; keep it at least AUDIT_RETENTION.",
+    )
+    # Retired: numbers whose unit lived in their name. Set, they stop the start with the new name.
+    retired_retention_days: str | None = Field(default=None, alias="RETENTION_DAYS", exclude=True)
+    retired_audit_retention_days: str | None = Field(
+        default=None, alias="AUDIT_RETENTION_DAYS", exclude=True
     )
 
     llm_model: str | None = Field(default=None, alias="LLM_MODEL")
@@ -247,6 +285,46 @@ class Settings(BaseSettings):
             ) from None
         return SecretStr(url)
 
+    @field_validator(
+        "retention_idle",
+        "hook_events_retention",
+        "hook_dead_letters_retention",
+        "session_retention",
+        "audit_retention",
+        "audit_security_retention",
+        mode="before",
+    )
+    @classmethod
+    def _duration(cls, value: object) -> timedelta | None:
+        """A duration with its unit (``90d``) or ``never``; a bare number is refused."""
+        if value is None or isinstance(value, timedelta):
+            return value
+        return parse_duration(str(value), allow_never=True)
+
+    @field_validator("retention_sweep_interval", mode="before")
+    @classmethod
+    def _interval(cls, value: object) -> float:
+        if isinstance(value, timedelta):
+            return value.total_seconds()
+        if isinstance(value, int | float):  # the default, or set from code: seconds
+            return float(value)
+        delta = parse_duration(str(value), allow_never=True)
+        return 0.0 if delta is None else delta.total_seconds()
+
+    @field_validator("retired_retention_days", "retired_audit_retention_days")
+    @classmethod
+    def _retired(cls, value: str | None, info) -> None:
+        if value is not None:
+            new = {"retired_retention_days": "RETENTION_IDLE"}.get(
+                info.field_name, "AUDIT_RETENTION"
+            )
+            raise ValueError(
+                f"this setting was replaced by {new}, a duration with its unit (e.g. {new}=90d"
+                f"{', or never: the default' if new == 'RETENTION_IDLE' else ''}); "
+                "see docs/data-lifecycle.md"
+            )
+        return None
+
     def cors_origins(self) -> list[str]:
         """``CORS_ALLOW_ORIGINS`` as a list."""
         return [o.strip() for o in self.cors_allow_origins.split(",") if o.strip()]
@@ -295,8 +373,12 @@ class Settings(BaseSettings):
         rows = []
         for name, field in type(self).model_fields.items():
             variable = field.alias or name.upper()
+            if field.exclude:  # a retired setting (unset, or the settings would not load)
+                continue
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
+            if isinstance(value, timedelta) or (value is None and "retention" in name):
+                shown = describe(value)
+            elif isinstance(value, SecretStr):
                 shown = mask_url(value.get_secret_value()) if name == "database_url" else "***"
             else:
                 shown = "" if value is None else str(value)

@@ -1,6 +1,6 @@
 """Retention and compaction in set-based SQL: find idle threads, delete or archive them (with
 their checkpoints and mirror rows), and leave one audit entry per thread; delete audit entries
-older than the audit retention, in batches.
+older than the audit retention of their class (security events, the others), in batches.
 
 A thread's last activity is the timestamp of its newest root checkpoint, so this works whether
 or not the relational mirror has caught up.
@@ -8,10 +8,9 @@ or not the relational mirror has caught up.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from psycopg import Connection
@@ -21,9 +20,6 @@ from store.db import DictConnection
 from store.repositories import audit, checkpoints, conversations, registry, tombstones
 
 Policy = Literal["delete", "archive"]
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks", "": "days"}
 
 IDLE_THREADS_SQL = checkpoints.IDLE_THREADS_SQL
 DELETE_THREADS_SQL = (
@@ -36,14 +32,6 @@ DELETE_THREADS_SQL = (
 )
 ARCHIVE_SQL = conversations.ARCHIVE_SQL
 AUDIT_SQL = audit.THREADS_SQL
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90d``, ``12h``, ``30m``, ``2w``, ``45s`` or a bare number of days."""
-    match = _DURATION.match(text or "")
-    if not match:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 90d, 12h, 30m, 2w)")
-    return timedelta(**{_UNITS[match[2]]: float(match[1])})
 
 
 @dataclass(frozen=True)
@@ -102,36 +90,59 @@ PURGE_AUDIT_BATCH_SQL = audit.PURGE_BATCH_SQL
 AUDIT_PURGED_SQL = audit.PURGED_SQL
 
 
-def _purged_details(deleted: int, cutoff: datetime) -> Jsonb:
-    return Jsonb({"deleted": deleted, "before": cutoff.isoformat()})
+def _purge_params(cutoff: datetime, batch_size: int, security: bool) -> dict:
+    return {
+        "cutoff": cutoff,
+        "limit": batch_size,
+        "security": security,
+        "security_actions": list(audit.SECURITY_ACTIONS),
+    }
+
+
+def _purged_details(deleted: int, cutoff: datetime, security: bool) -> Jsonb:
+    kind = "security" if security else "other"
+    return Jsonb({"deleted": deleted, "before": cutoff.isoformat(), "class": kind})
 
 
 def purge_audit(
-    conn: Connection, cutoff: datetime, batch_size: int, *, actor: str = "retention"
+    conn: Connection,
+    cutoff: datetime,
+    batch_size: int,
+    *,
+    security: bool = False,
+    actor: str = "retention",
 ) -> int:
-    """Delete audit entries created before ``cutoff``, ``batch_size`` per statement (each its
-    own transaction on an autocommit connection); how many. Leaves one ``audit.purged`` entry."""
+    """Delete audit entries of one class (security events, or the others) created before
+    ``cutoff``, ``batch_size`` per statement (each its own transaction on an autocommit
+    connection); how many. Leaves one ``audit.purged`` entry."""
     deleted = 0
+    params = _purge_params(cutoff, batch_size, security)
     while True:
-        count = conn.execute(PURGE_AUDIT_BATCH_SQL, (cutoff, batch_size)).rowcount
+        count = conn.execute(PURGE_AUDIT_BATCH_SQL, params).rowcount
         deleted += count
         if count < batch_size:
             break
     if deleted:
-        conn.execute(AUDIT_PURGED_SQL, (actor, _purged_details(deleted, cutoff)))
+        conn.execute(AUDIT_PURGED_SQL, (actor, _purged_details(deleted, cutoff, security)))
     return deleted
 
 
 async def apurge_audit(
-    conn: DictConnection, cutoff: datetime, batch_size: int, *, actor: str = "retention"
+    conn: DictConnection,
+    cutoff: datetime,
+    batch_size: int,
+    *,
+    security: bool = False,
+    actor: str = "retention",
 ) -> int:
     """The async twin of ``purge_audit``."""
     deleted = 0
+    params = _purge_params(cutoff, batch_size, security)
     while True:
-        count = (await conn.execute(PURGE_AUDIT_BATCH_SQL, (cutoff, batch_size))).rowcount
+        count = (await conn.execute(PURGE_AUDIT_BATCH_SQL, params)).rowcount
         deleted += count
         if count < batch_size:
             break
     if deleted:
-        await conn.execute(AUDIT_PURGED_SQL, (actor, _purged_details(deleted, cutoff)))
+        await conn.execute(AUDIT_PURGED_SQL, (actor, _purged_details(deleted, cutoff, security)))
     return deleted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from store.db import DictConnection, one
@@ -122,3 +122,20 @@ async def owner_of(conn: DictConnection, key_id: uuid.UUID | str) -> str | None:
         await conn.execute("SELECT user_id FROM api_keys WHERE id = %s", (key_id,))
     ).fetchone()
     return str(row["user_id"]) if row else None
+
+
+#: Login sessions that expired or were revoked before the cut-off (they let nobody in any more;
+#: kept a while for `adlaan users sessions` and investigations). API keys are never swept.
+PURGE_ENDED_SESSIONS_SQL = """
+DELETE FROM api_keys WHERE id IN (
+    SELECT id FROM api_keys
+    WHERE kind = 'session' AND (expires_at < %(cutoff)s OR revoked_at < %(cutoff)s)
+    ORDER BY id LIMIT %(limit)s
+)
+"""
+
+
+async def purge_ended_sessions(conn: DictConnection, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` sessions that ended (expired or revoked) before ``cutoff``."""
+    params = {"cutoff": cutoff, "limit": limit}
+    return (await conn.execute(PURGE_ENDED_SESSIONS_SQL, params)).rowcount

@@ -87,10 +87,16 @@ INSERT INTO audit_logs (actor, action, target, details)
 SELECT %(actor)s, %(action)s, t.thread_id, %(details)s || jsonb_build_object('last_activity', t.last)
 FROM unnest(%(ids)s::text[], %(lasts)s::timestamptz[]) AS t(thread_id, last)
 """
-# A batch at a time, oldest first: one statement never holds locks on the whole table.
+#: Security events: logins and refusals, changes to accounts and keys, and to the log itself.
+#: Kept for AUDIT_SECURITY_RETENTION; every other entry for AUDIT_RETENTION.
+SECURITY_ACTIONS = ("auth.%", "user.%", "access.%", "audit.%")
+# A batch at a time, oldest first: one statement never holds locks on the whole table. One class
+# at a time (``security``: whether the action is a security event).
 PURGE_BATCH_SQL = """
 DELETE FROM audit_logs WHERE id IN (
-    SELECT id FROM audit_logs WHERE created_at < %s ORDER BY created_at, id LIMIT %s
+    SELECT id FROM audit_logs
+    WHERE created_at < %(cutoff)s AND (action LIKE ANY(%(security_actions)s)) = %(security)s
+    ORDER BY created_at, id LIMIT %(limit)s
 )
 """
 #: The purge itself is audited (by count and cut-off), so a gap in the log is explained.

@@ -5,6 +5,7 @@ table, and by the registry when a run ends), ``hook_cursors`` (each plugin's pos
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from store.db import DictConnection, one
@@ -119,6 +120,46 @@ async def advance(conn: DictConnection, plugin: str, last: int) -> None:
         " last_error = NULL, updated_at = now() WHERE plugin = %s",
         (last, plugin),
     )
+
+
+#: Events every plugin's cursor has passed, made before the cut-off, that no parked thread and
+#: no pending dead letter still needs: delivered, and safe to forget. Oldest first, in batches.
+PURGE_DELIVERED_SQL = """
+DELETE FROM hook_events WHERE id IN (
+    SELECT e.id FROM hook_events e
+    WHERE e.created_at < %(cutoff)s
+      AND e.id <= (SELECT coalesce(min(last_event_id), 0) FROM hook_cursors)
+      AND NOT EXISTS (SELECT 1 FROM hook_parked_threads p
+                      WHERE p.thread_id = e.thread_id AND p.event_id <= e.id)
+      AND NOT EXISTS (SELECT 1 FROM hook_dead_letters d
+                      WHERE d.event_id = e.id AND d.retried_at IS NULL)
+    ORDER BY e.id LIMIT %(limit)s
+)
+"""
+#: Dead letters delivered by a retry before the cut-off (``retried``), or (with an explicit
+#: policy) any dead letter made before it.
+PURGE_DEAD_LETTERS_SQL = """
+DELETE FROM hook_dead_letters WHERE id IN (
+    SELECT id FROM hook_dead_letters
+    WHERE CASE WHEN %(retried)s THEN retried_at < %(cutoff)s ELSE created_at < %(cutoff)s END
+    ORDER BY id LIMIT %(limit)s
+)
+"""
+
+
+async def purge_delivered(conn: DictConnection, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` delivered events made before ``cutoff`` (``PURGE_DELIVERED_SQL``)."""
+    params = {"cutoff": cutoff, "limit": limit}
+    return (await conn.execute(PURGE_DELIVERED_SQL, params)).rowcount
+
+
+async def purge_dead_letters(
+    conn: DictConnection, cutoff: datetime, limit: int, *, retried: bool
+) -> int:
+    """Delete up to ``limit`` dead letters: delivered by a retry before ``cutoff`` when
+    ``retried``, else made before ``cutoff`` whatever became of them."""
+    params = {"cutoff": cutoff, "limit": limit, "retried": retried}
+    return (await conn.execute(PURGE_DEAD_LETTERS_SQL, params)).rowcount
 
 
 async def status(conn: DictConnection) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg import sql
+
 from store.db import DictConnection
 
 STORAGE_SQL = """
@@ -67,3 +69,22 @@ async def collect(conn: DictConnection, top: int) -> dict[str, Any]:
         "lag": await (await conn.execute(LAG_SQL)).fetchall(),
         "dead": await (await conn.execute(DEAD_SQL)).fetchall(),
     }
+
+
+#: Every table of the schema in use, with its size on disk (indexes and TOAST included).
+ALL_TABLES_SQL = """
+SELECT c.relname AS table, pg_total_relation_size(c.oid) AS bytes FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+ORDER BY c.relname
+"""
+
+
+async def tables(conn: DictConnection) -> list[dict[str, Any]]:
+    """Each table of the schema: ``table``, exact ``rows`` and ``bytes``, by name (for
+    ``adlaan db stats``; counting scans each table, which an operator's command may)."""
+    found = await (await conn.execute(ALL_TABLES_SQL)).fetchall()
+    for row in found:
+        count = sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(row["table"]))
+        row["rows"] = (await (await conn.execute(count)).fetchone() or {"n": 0})["n"]
+    return [{"table": r["table"], "rows": r["rows"], "bytes": r["bytes"]} for r in found]

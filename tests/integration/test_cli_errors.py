@@ -34,6 +34,7 @@ PASSWORD = "a-secret-that-must-never-show"
 #: Every command that touches the database, with arguments that pass their own validation.
 DATABASE_COMMANDS: list[tuple[str, ...]] = [
     ("cleanup", "--dry-run"),
+    ("db", "stats"),
     ("prune", "--thread", "00000000-0000-0000-0000-000000000000"),
     ("hooks", "status"),
     ("hooks", "retry"),
@@ -250,7 +251,7 @@ def test_a_killed_dev_leaves_no_server_behind(database_url, kill):
 
 def test_config_masks_secrets_and_names_sources(tmp_path):
     env_file = tmp_path / "prod.env"
-    env_file.write_text(f"DB_PASSWORD={PASSWORD}\nRETENTION_DAYS=7\n")
+    env_file.write_text(f"DB_PASSWORD={PASSWORD}\nRETENTION_IDLE=7d\n")
     result = run(
         "--env-file",
         str(env_file),
@@ -264,7 +265,7 @@ def test_config_masks_secrets_and_names_sources(tmp_path):
         "environment",
     ]
     assert lines["DB_PASSWORD"] == ["***", str(env_file.resolve())]
-    assert lines["RETENTION_DAYS"] == ["7.0", str(env_file.resolve())]
+    assert lines["RETENTION_IDLE"] == ["7d", str(env_file.resolve())]
     assert lines["PORT"] == ["2024", "default"]
 
 

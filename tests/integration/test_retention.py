@@ -47,11 +47,12 @@ async def make_threads(database_url, n_old, n_new):
     return old, new
 
 
-def cli(database_url, *args):
+def cli(database_url, *args, **settings):
     env = {
         RESOLVED_URL_ENV: database_url,
         "PATH": str(Path(sys.executable).parent),
         "COLUMNS": "200",
+        **settings,
     }
     return subprocess.run([ADLAAN, *args], env=env, capture_output=True, text=True, timeout=120)
 
@@ -88,7 +89,7 @@ async def test_cleanup_dry_run_deletes_nothing_then_cleanup_deletes_only_idle(da
                 (thread_id,),
             )
 
-    real = cli(database_url, "cleanup", "--older-than", "365d")
+    real = cli(database_url, "cleanup", "--older-than", "365d")  # 3: not above the threshold
     assert real.returncode == 0, real.stderr
     assert threads_present(database_url, old + new) == set(new)
     with psycopg.connect(database_url) as conn:
@@ -123,6 +124,19 @@ def test_bad_durations_are_refused(database_url):
     result = cli(database_url, "cleanup", "--older-than", "ninety days")
     assert result.returncode == 2
     assert "not a duration" in result.stderr
+    # a bare number (days? seconds?) and 'm' (minutes? months?): tests/unit/test_durations.py
+    for args, reason in (
+        (("cleanup", "--older-than", "1m"), "ambiguous"),
+        (("prune", "--idle-for", "90"), "has no unit"),
+    ):
+        result = cli(database_url, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert reason in result.stderr and "30min" in result.stderr, result.stderr
+    result = cli(database_url, "cleanup", "--dry-run", HOOK_EVENTS_RETENTION="30")
+    assert result.returncode == 3, result.stderr  # invalid configuration
+    assert "HOOK_EVENTS_RETENTION" in result.stderr and "has no unit" in result.stderr
+    result = cli(database_url, "config", RETENTION_DAYS="90")
+    assert result.returncode == 3 and "replaced by RETENTION_IDLE" in result.stderr
     result = cli(database_url, "prune")
     assert result.returncode == 2
     assert "--thread" in result.stderr
@@ -141,7 +155,7 @@ async def test_the_sweeper_in_the_server_deletes_idle_threads_through_the_api(
     server = LangGraphServer(
         database_url,
         tmp_path,
-        extra_env={"RETENTION_DAYS": "0.00003", "RETENTION_SWEEP_INTERVAL": "1"},  # ~2.6 s idle
+        extra_env={"RETENTION_IDLE": "3s", "RETENTION_SWEEP_INTERVAL": "1s"},
     )
     server.start()
     try:
@@ -174,11 +188,16 @@ async def test_the_sweep_deletes_old_audit_entries_in_batches_and_ended_login_wi
 
     marker = f"retention-{uuid.uuid4()}"
     with psycopg.connect(database_url, autocommit=True) as conn:
-        for age in ("400 days", "400 days", "91 days", "91 days", "91 days", "89 days", "1 day"):
+        for action, age in (
+            *(("tests.retention", age) for age in ("400 days", "400 days", "91 days", "91 days")),
+            *(("tests.retention", age) for age in ("91 days", "89 days", "1 day")),
+            # security events are kept for AUDIT_SECURITY_RETENTION
+            *(("auth.login_failed", age) for age in ("800 days", "400 days", "1 day")),
+        ):
             conn.execute(
                 "INSERT INTO audit_logs (actor, action, target, created_at) "
-                "VALUES ('tests', 'tests.retention', %s, now() - %s::interval)",
-                (marker, age),
+                "VALUES ('tests', %s, %s, now() - %s::interval)",
+                (action, marker, age),
             )
         for key, age in (("old", "16 minutes"), ("ended", "15 minutes"), ("live", "14 minutes")):
             conn.execute(
@@ -186,12 +205,18 @@ async def test_the_sweep_deletes_old_audit_entries_in_batches_and_ended_login_wi
                 "VALUES (%s, now() - %s::interval, 3)",
                 (f"email:{key}-{marker}", age),
             )
+        conn.execute(  # a thread idle for years: kept, RETENTION_IDLE is never by default
+            "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, checkpoint, "
+            "metadata) VALUES (%s, '', '1', '{\"ts\": \"2001-01-01T00:00:00+00:00\"}', '{}')",
+            (marker,),
+        )
     settings = Settings(
-        RETENTION_DAYS=100_000,  # no thread is that idle: this sweep only purges
-        AUDIT_RETENTION_DAYS=90,
+        AUDIT_RETENTION="90d",
+        AUDIT_SECURITY_RETENTION="2y",
         RETENTION_BATCH_SIZE=2,  # five old entries: three batches
         LOGIN_WINDOW_MINUTES=15,
     )
+    assert settings.retention_idle is None, "conversations are kept unless one opts in"
     pool = make_async_pool(database_url, max_size=2)
     await pool.open(wait=True)
     try:
@@ -201,19 +226,27 @@ async def test_the_sweep_deletes_old_audit_entries_in_batches_and_ended_login_wi
 
     with psycopg.connect(database_url) as conn:
         ages = conn.execute(
-            "SELECT extract(day FROM now() - created_at)::int FROM audit_logs "
-            "WHERE target = %s ORDER BY 1",
+            "SELECT action, extract(day FROM now() - created_at)::int FROM audit_logs "
+            "WHERE target = %s ORDER BY 1, 2",
             (marker,),
         ).fetchall()
         purged = conn.execute(
-            "SELECT actor, details FROM audit_logs WHERE action = 'audit.purged' "
-            "ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+            "SELECT actor, details FROM audit_logs WHERE action = 'audit.purged' ORDER BY id"
+        ).fetchall()
         keys = conn.execute(
             "SELECT key FROM login_throttle WHERE key LIKE %s", (f"%{marker}",)
         ).fetchall()
-    assert [a[0] for a in ages] == [1, 89], "only entries older than AUDIT_RETENTION_DAYS go"
-    assert purged[0] == "retention" and purged[1]["deleted"] >= 5
+    assert threads_present(database_url, [marker]) == {marker}
+    assert ages == [
+        ("auth.login_failed", 1),
+        ("auth.login_failed", 400),
+        ("tests.retention", 1),
+        ("tests.retention", 89),
+    ], "each class goes at its own age"
+    assert [(actor, d["class"], d["deleted"]) for actor, d in purged] == [
+        ("retention", "other", 5),
+        ("retention", "security", 1),
+    ]
     assert [k[0] for k in keys] == [f"email:live-{marker}"], "only ended windows go"
 
 
@@ -232,6 +265,7 @@ def test_purge_audit_for_the_command_line_works_in_batches(database_url):
             )
         cutoff = datetime.now(UTC) - timedelta(days=7)
         assert purge_audit(conn, cutoff, 1, actor="cli") >= 3
+        assert purge_audit(conn, cutoff, 1, actor="cli", security=True) == 0
         left = conn.execute(
             "SELECT count(*) FROM audit_logs WHERE target = %s", (marker,)
         ).fetchone()[0]
