@@ -51,7 +51,15 @@ def write(title: str, preamble: str, clauses: Iterable[Clause]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-_LINE = "______________________________"
+#: The blank lines of a signature block, as the drafter has always written them (so a company's
+#: block, and with it the body of an existing draft, is the same as before parties had a kind).
+_BLANKS = {
+    "By": "______________________",
+    "Name": "____________________",
+    "Title": "___________________",
+    "Date": "____________________",
+    "Signature": "_________________",
+}
 
 
 def signature_block(name: str, kind: PartyKind) -> str:
@@ -59,11 +67,11 @@ def signature_block(name: str, kind: PartyKind) -> str:
     company ``By``, ``Name`` and ``Title`` lines, for an individual a ``Signature`` line and her
     name (a line of underscores alone would read back as a rule); a ``Date`` line for both.
     Lines end in hard breaks."""
+    fields = ["Signature"] if kind == "individual" else ["By", "Name", "Title"]
+    lines = [f"**{name}**", *(f"{field}: {_BLANKS[field]}" for field in fields)]
     if kind == "individual":
-        lines = [f"**{name}**", f"Signature: {_LINE}", display_name(name), f"Date: {_LINE}"]
-    else:
-        lines = [f"**{name}**", f"By: {_LINE}", f"Name: {_LINE}", f"Title: {_LINE}"]
-        lines.append(f"Date: {_LINE}")
+        lines.append(display_name(name))
+    lines.append(f"Date: {_BLANKS['Date']}")
     return "  \n".join(lines)
 
 

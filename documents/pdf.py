@@ -67,7 +67,7 @@ class _Writer:
                 Paragraph,
                 Spacer,
             )
-        except ImportError as error:  # pragma: no cover - depends on the installation
+        except ImportError as error:
             raise PdfUnavailable() from error
         self.colors, self.inch = colors, inch
         self.Paragraph, self.Spacer, self.KeepTogether = Paragraph, Spacer, KeepTogether

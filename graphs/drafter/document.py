@@ -12,8 +12,8 @@ from __future__ import annotations
 from copy import deepcopy
 from datetime import date
 
-from documents.markdown import write
-from documents.model import Clause
+from documents.markdown import signature_block, write
+from documents.model import Clause, party_kind
 from graphs.drafter.jurisdictions import BY_CODE, FEDERAL_AUTHORITIES, Authority
 from graphs.drafter.numbers import number_words
 from graphs.drafter.state import Document, Terms
@@ -207,12 +207,11 @@ def _clauses(terms: Terms) -> list[Clause]:
 
 
 def _signatures(first: str, second: str) -> str:
-    blocks = [
-        f"**{name}**  \nBy: ______________________  \nName: ____________________  \n"
-        "Title: ___________________  \nDate: ____________________"
-        for name in (first, second)
-    ]
-    return "\n\n".join(blocks)
+    """Each party's block: an individual's ("Jane Doe (an individual)") signs herself, anyone
+    else as a company, By/Name/Title (the blocks every draft had before parties had a kind)."""
+    return "\n\n".join(
+        signature_block(name, party_kind(name) or "company") for name in (first, second)
+    )
 
 
 def render(terms: Terms) -> Document:

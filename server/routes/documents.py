@@ -177,8 +177,7 @@ async def download_document(
 
 
 @router.get(
-    "/documents/{document_id}/memo",
-    responses={200: {"content": {DOCX_TYPE: {}, PDF_TYPE: {}, "text/markdown": {}}}},
+    "/documents/{document_id}/memo", responses={200: {"content": {DOCX_TYPE: {}, PDF_TYPE: {}}}}
 )
 async def download_memo(
     document_id: int,

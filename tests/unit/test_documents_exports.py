@@ -6,6 +6,7 @@ the PDFs."""
 from __future__ import annotations
 
 import re
+import sys
 from datetime import UTC, datetime
 from io import BytesIO
 
@@ -17,8 +18,9 @@ from documents.docx import to_docx, to_memo_docx
 from documents.markdown import signature_block, write
 from documents.model import Clause, party_kind
 from documents.outline import outline
-from documents.pdf import to_memo_pdf, to_pdf
+from documents.pdf import PdfUnavailable, to_memo_pdf, to_pdf
 from documents.redline import to_redline_docx, word_diff
+from graphs.drafter.document import render
 from tests.documents import drafted_rows, pdf_text
 
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
@@ -207,6 +209,16 @@ def test_older_drafts_blocks_say_company_unless_the_name_says_otherwise():
     assert [s.kind for s in outline(declared).signatories] == ["individual"]
     texts = [p.text for p in _open(to_docx(declared)).paragraphs]
     assert not any(t.startswith(("By:", "Title:")) for t in texts)
+
+
+def test_the_drafters_blocks_read_back_with_their_kind():
+    document = render({"nda_kind": "mutual", "parties": ["Acme Inc.", "Jane Doe (an individual)"]})
+    assert [(s.name, s.kind) for s in outline(document).signatories] == [
+        ("Acme Inc.", "company"),
+        ("Jane Doe (an individual)", "individual"),
+    ]
+    # a company's block is the one every earlier draft had, so their bodies do not change
+    assert "**Acme Inc.**  \nBy: ______________________  \nName: " in document["body"]
 
 
 @pytest.mark.parametrize(
@@ -416,6 +428,15 @@ def test_pdf_of_the_agreement(versions):
     assert "Cal. Civ. Code" not in text  # citations live in the memo
     final = pdf_text(to_pdf({**row, "final_at": FINAL}))
     assert "DRAFT" not in final and "(Mutual Non-Disclosure Agreement)" in final
+
+
+def test_without_reportlab_a_pdf_is_refused_with_what_to_install(versions, monkeypatch):
+    for name in [m for m in sys.modules if m == "reportlab" or m.startswith("reportlab.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "reportlab", None)  # what an import finds when it is absent
+    with pytest.raises(PdfUnavailable, match=r"pip install 'reportlab==5\.1\.0'"):
+        to_pdf(versions[2])
+    assert _open(to_docx(versions[2])).paragraphs  # every other export still works
 
 
 def test_pdf_of_the_memo(versions):
