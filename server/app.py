@@ -32,6 +32,7 @@ from server.registry import Registry
 from server.registry import install as install_registry
 from server.retention import run_sweeper
 from server.routes import accounts, admin, chat, conversations, documents, search, user_admin
+from server.routes import me as my_data
 from server.routes.deps import AdminUser, Conn, CurrentUser, SafeStr
 from server.runtime import pg as runtime_pg
 from server.runtime import runtime_store
@@ -162,7 +163,7 @@ app = FastAPI(
 )
 # Routes are added one by one, not with include_router: langgraph-api wraps each top-level route
 # of the app in its auth middleware, and FastAPI's included routers are not plain routes.
-for module in (accounts, conversations, search, documents, chat, admin, user_admin):
+for module in (accounts, conversations, search, documents, chat, admin, user_admin, my_data):
     app.router.routes.extend(module.router.routes)
 
 

@@ -755,5 +755,7 @@ from server.serve import serve  # noqa: E402  (the production server: docs/servi
 
 app.command()(serve)
 
+from server import cli_data  # noqa: E402, F401  (backup, restore, users export/erase)
+
 if __name__ == "__main__":
     app()

@@ -101,3 +101,50 @@ DELETE FROM audit_logs WHERE id IN (
 """
 #: The purge itself is audited (by count and cut-off), so a gap in the log is explained.
 PURGED_SQL = "INSERT INTO audit_logs (actor, action, details) VALUES (%s, 'audit.purged', %s)"
+
+
+#: Entries about someone: acted by, aimed at, or naming (in their target, details or dedupe key)
+#: one of the ``markers`` (a user's id and e-mail address), oldest first.
+ABOUT_SQL = """
+SELECT id, actor, action, target, details, created_at FROM audit_logs
+WHERE id > %(after)s AND (actor = ANY(%(markers)s) OR target = ANY(%(markers)s)
+ OR EXISTS (SELECT 1 FROM unnest(%(markers)s::text[]) AS m
+            WHERE strpos(coalesce(target, ''), m) > 0 OR strpos(details::text, m) > 0
+               OR strpos(coalesce(dedupe_key, ''), m) > 0))
+ORDER BY id LIMIT %(limit)s
+"""
+#: The same entries, anonymised: see ``anonymise``.
+ANONYMISE_SQL = """
+UPDATE audit_logs SET
+    actor = CASE WHEN actor = ANY(%(markers)s) THEN %(pseudonym)s ELSE actor END,
+    target = CASE WHEN EXISTS (SELECT 1 FROM unnest(%(markers)s::text[]) AS m
+                               WHERE strpos(coalesce(target, ''), m) > 0)
+             THEN %(pseudonym)s ELSE target END,
+    details = CASE WHEN EXISTS (SELECT 1 FROM unnest(%(markers)s::text[]) AS m
+                                WHERE strpos(details::text, m) > 0)
+              THEN '{"erased": true}'::jsonb ELSE details END,
+    dedupe_key = CASE WHEN EXISTS (SELECT 1 FROM unnest(%(markers)s::text[]) AS m
+                                   WHERE strpos(coalesce(dedupe_key, ''), m) > 0)
+                 THEN NULL ELSE dedupe_key END
+WHERE (actor = ANY(%(markers)s) OR target = ANY(%(markers)s)
+ OR EXISTS (SELECT 1 FROM unnest(%(markers)s::text[]) AS m
+            WHERE strpos(coalesce(target, ''), m) > 0 OR strpos(details::text, m) > 0
+               OR strpos(coalesce(dedupe_key, ''), m) > 0))
+"""
+
+
+async def about(
+    conn: DictConnection, markers: list[str], *, after_id: int = 0, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """Entries about someone (``ABOUT_SQL``), oldest first, ``limit`` after ``after_id``."""
+    params = {"markers": markers, "after": after_id, "limit": limit}
+    return await (await conn.execute(ABOUT_SQL, params)).fetchall()
+
+
+async def anonymise(conn: DictConnection, markers: list[str], pseudonym: str) -> int:
+    """Erasure of a person from the log: in every entry about them the actor or target that is
+    them becomes ``pseudonym``, details naming them are reduced to ``{"erased": true}`` and a
+    dedupe key naming them is dropped; what was done (the action) and when stay. How many
+    entries changed."""
+    params = {"markers": markers, "pseudonym": pseudonym}
+    return (await conn.execute(ANONYMISE_SQL, params)).rowcount

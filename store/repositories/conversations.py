@@ -163,3 +163,13 @@ async def upsert_seen(
         )
     )
     return row["id"]
+
+
+async def of_owner(conn: DictConnection, owner: str) -> list[dict[str, Any]]:
+    """Every conversation of ``owner``, oldest first (a user's export and erasure)."""
+    cur = await conn.execute(
+        "SELECT id, thread_id, title, status, metadata, created_at, updated_at, last_activity_at "
+        "FROM conversations WHERE owner_id = %s ORDER BY created_at, thread_id",
+        (owner,),
+    )
+    return await cur.fetchall()

@@ -84,3 +84,17 @@ async def set_final(conn: DictConnection, document_id: int, final: bool) -> dict
         (final, document_id),
     )
     return await cur.fetchone()
+
+
+async def full_of_conversation(
+    conn: DictConnection, conversation_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Every version of every document of a conversation with its body and citations, oldest
+    first (a user's export)."""
+    cur = await conn.execute(
+        f"SELECT {_COLUMNS}, d.body, d.citations FROM documents d "
+        "JOIN conversations c ON c.id = d.conversation_id "
+        "WHERE d.conversation_id = %s ORDER BY d.document_key, d.version, d.id",
+        (conversation_id,),
+    )
+    return await cur.fetchall()

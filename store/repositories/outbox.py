@@ -206,3 +206,17 @@ async def dead_letter_retried(conn: DictConnection, letter_id: int) -> None:
     await conn.execute(
         "UPDATE hook_dead_letters SET retried_at = now() WHERE id = %s", (letter_id,)
     )
+
+
+async def forget_threads(conn: DictConnection, thread_ids: list[str]) -> int:
+    """Delete every event of these threads, with their dead letters and parked positions (an
+    erasure: nothing of the threads may stay); how many events. A cursor past a deleted event
+    is unaffected, and one before it finds the next event."""
+    await conn.execute(
+        "DELETE FROM hook_dead_letters WHERE event_id IN "
+        "(SELECT id FROM hook_events WHERE thread_id = ANY(%s))",
+        (thread_ids,),
+    )
+    await conn.execute("DELETE FROM hook_parked_threads WHERE thread_id = ANY(%s)", (thread_ids,))
+    cur = await conn.execute("DELETE FROM hook_events WHERE thread_id = ANY(%s)", (thread_ids,))
+    return cur.rowcount

@@ -103,3 +103,13 @@ async def assign(conn: DictConnection, kind: Kind, resource_ids: Iterable[str], 
         "ON CONFLICT (kind, resource_id) DO UPDATE SET owner_id = EXCLUDED.owner_id",
         (kind, owner, [str(r) for r in resource_ids]),
     )
+
+
+async def of_owner(conn: DictConnection, owner: str) -> list[dict[str, str]]:
+    """Every resource ``owner`` owns or owned (``kind``, ``resource_id``), deleted ones too."""
+    cur = await conn.execute(
+        "SELECT kind, resource_id FROM resource_owners WHERE owner_id::text = %s "
+        "ORDER BY kind, resource_id",
+        (owner,),
+    )
+    return await cur.fetchall()

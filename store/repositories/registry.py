@@ -32,3 +32,13 @@ WHERE c.checkpoint_ns = ''
   AND NOT EXISTS (SELECT 1 FROM api_registry r WHERE r.kind = 'thread' AND r.key = c.thread_id)
 ORDER BY c.thread_id, c.checkpoint_id DESC
 """
+
+
+async def all_rows(conn) -> list[dict]:
+    """Every row (``kind``, ``key``, ``payload``): the registry's objects, pickled."""
+    return await (await conn.execute(ALL_SQL)).fetchall()
+
+
+async def forget(conn, kind: str, keys: list[str]) -> int:
+    """Delete the rows of ``kind`` with these keys; how many."""
+    return (await conn.execute(DELETE_KEYS_SQL, (kind, keys))).rowcount

@@ -86,3 +86,10 @@ async def set_password_hash(conn: DictConnection, user_id: uuid.UUID | str, dige
     await conn.execute(
         "UPDATE users SET password_hash = %s, updated_at = now() WHERE id = %s", (digest, user_id)
     )
+
+
+async def delete(conn: DictConnection, user_id: uuid.UUID | str) -> bool:
+    """Delete a user (an erasure): their credentials go with them (ON DELETE CASCADE), the ids
+    they owned stay reserved for nobody (``resource_owners.owner_id`` becomes NULL)."""
+    cur = await conn.execute("DELETE FROM users WHERE id = %s", (user_id,))
+    return cur.rowcount == 1
