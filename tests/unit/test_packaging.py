@@ -7,6 +7,7 @@ constraints. These tests read files and the installed metadata only: no network.
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata as md
 import subprocess
 import sys
@@ -43,6 +44,36 @@ def _locked() -> dict[str, str]:
         assert spec.operator == "==", line
         pins[canonicalize_name(requirement.name)] = spec.version
     return pins
+
+
+#: Imported but deliberately not declared: ``adlaan serve``'s runtime pins another langgraph-api,
+#: so it is installed without its dependencies (docs/serving.md) and imported only when serving.
+UNDECLARED = {"langgraph_runtime_pg"}
+PACKAGES = ("graphs", "store", "hooks", "server", "documents", "migrations")
+
+
+def _imported_modules() -> set[str]:
+    """Top-level names the packages import that are neither ours nor the standard library."""
+    found: set[str] = set()
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    found.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found.add(node.module.split(".")[0])
+    return {m for m in found if m not in PACKAGES and m not in sys.stdlib_module_names}
+
+
+def test_every_import_is_declared():
+    declared = {canonicalize_name(r.name) for r in _requirements()}
+    providers = md.packages_distributions()
+    undeclared = {
+        module
+        for module in _imported_modules() - UNDECLARED
+        if not declared & {canonicalize_name(d) for d in providers.get(module, [module])}
+    }
+    assert not undeclared, f"imported but not in pyproject.toml: {sorted(undeclared)}"
 
 
 def test_exact_pins_are_the_patched_distributions_only():
