@@ -5,7 +5,7 @@ and ``GET /api/v1/me/export``.
 What a user's data is: the conversations they own (the mirror's conversations, messages and
 document versions; the checkpoints, writes and blobs of those threads), the LangGraph API's
 objects they own (``resource_owners``: threads, assistants, crons, and the registry's rows of
-them), their account (``users``, ``api_keys``: sessions and keys, the login throttle of their
+them, or ``adlaan serve``'s runtime tables with its store), their account (``users``, ``api_keys``: sessions and keys, the login throttle of their
 e-mail), and the audit entries about them (acted by them, aimed at them, or naming them).
 
 The erasure rule for the audit log (which must keep saying *what* happened): in every entry about
@@ -38,6 +38,7 @@ from store.repositories import (
     outbox,
     owners,
     registry,
+    runtime_tables,
     users,
 )
 from store.retention import IdleThread, aapply_policy
@@ -110,6 +111,8 @@ class Erased:
     assistants: int
     crons: int
     registry_rows: int
+    #: rows of `adlaan serve`'s runtime tables (threads, runs, crons, assistants, store)
+    runtime_rows: int
     events: int
     audit_entries: int
     pseudonym: str
@@ -142,6 +145,13 @@ async def erase(conn: DictConnection, user: dict[str, Any], *, actor: str) -> Er
             conn, [IdleThread(t, now) for t in threads], "delete", actor=actor, reason="erasure"
         )
         events = await outbox.forget_threads(conn, threads)
+        served = await runtime_tables.erase_user(
+            conn,
+            user_id,
+            threads=threads,
+            assistants=by_kind["assistant"],
+            crons=by_kind["cron"],
+        )
         forgotten = 0
         for kind, keys in (("assistant", by_kind["assistant"]), ("cron", by_kind["cron"])):
             forgotten += await registry.forget(conn, kind, keys)
@@ -168,6 +178,7 @@ async def erase(conn: DictConnection, user: dict[str, Any], *, actor: str) -> Er
         assistants=len(by_kind["assistant"]),
         crons=len(by_kind["cron"]),
         registry_rows=forgotten,
+        runtime_rows=sum(served.values()),
         events=events,
         audit_entries=anonymised,
         pseudonym=pseudonym,

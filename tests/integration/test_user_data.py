@@ -2,7 +2,8 @@
 give them a zip of their conversations (messages as JSON, documents as .docx, audit entries) and
 nobody else's; `adlaan users erase` asks first, then removes every trace of them: afterwards no
 column of any table (the checkpoint tables' blobs read as bytes included) holds their id, their
-e-mail or a sentence only they wrote, while another user's data is intact."""
+e-mail or a sentence only they wrote (nor in the tables of `adlaan serve`'s runtime and store,
+when the database has them), while another user's data is intact."""
 
 from __future__ import annotations
 
@@ -34,6 +35,38 @@ async def converse(server, person, text: str) -> str:
     await sdk.runs.wait(thread, "drafter", input=user("Make it for California jurisdiction"))
     await sdk.store.put_item([person.id, "notes"], "matter", {"said": text})
     return thread
+
+
+def serve_rows(url: str, person, thread: str, text: str) -> None:
+    """Rows of ``person`` in the tables `adlaan serve`'s runtime keeps (its threads, runs, crons,
+    assistants and store), as that runtime writes them, in the same database."""
+    owner = json.dumps({"owner": person.id})
+    assistant, run, cron = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO threads (thread_id, status, metadata, values) VALUES (%s, 'idle', %s, %s)",
+            (thread, owner, json.dumps({"messages": [{"content": text}]})),
+        )
+        conn.execute(
+            "INSERT INTO assistants (assistant_id, version, graph_id, name, metadata) "
+            "VALUES (%s, 1, 'drafter', 'mine', %s)",
+            (assistant, owner),
+        )
+        conn.execute(
+            "INSERT INTO runs (run_id, thread_id, assistant_id, status, metadata, kwargs) "
+            "VALUES (%s, %s, %s, 'success', %s, %s)",
+            (run, thread, assistant, owner, json.dumps({"input": text})),
+        )
+        conn.execute(
+            "INSERT INTO crons (cron_id, assistant_id, thread_id, schedule, user_id, metadata, "
+            "payload) VALUES (%s, %s, %s, '0 3 * * *', %s, %s, %s)",
+            (cron, assistant, thread, person.id, owner, json.dumps({"input": text})),
+        )
+        for table in ("store", "store_items"):
+            conn.execute(
+                f"INSERT INTO {table} (prefix, key, value) VALUES (%s, 'matter', %s)",
+                (f"{person.id}.notes", json.dumps({"said": text})),
+            )
 
 
 def export_of(data: bytes) -> dict[str, bytes]:
@@ -118,6 +151,13 @@ def test_export_then_erase_leaves_no_trace_and_spares_the_others(server, databas
     unknown = adlaan(database_url, "users", "export", str(path), "--email", "nobody@adlaan.test")
     assert unknown.returncode == 1 and "no user" in unknown.stderr
 
+    # as if the database also served `adlaan serve` (its runtime's tables, and its store)
+    from server.runtime import pg
+
+    pg.migrate(database_url)
+    serve_rows(database_url, alice, alice_thread, ALICE_SAYS)
+    serve_rows(database_url, bob, bob_thread, BOB_SAYS)
+
     markers = [alice.id, alice.email, ALICE_SAYS]
     assert traces(database_url, markers), "the scan finds the user before the erasure"
 
@@ -141,7 +181,9 @@ def test_export_then_erase_leaves_no_trace_and_spares_the_others(server, databas
     # the other user is untouched
     bob_sdk = server.client(bob)
     assert asyncio.run(bob_sdk.threads.get_history(bob_thread, limit=100)) == bob_before
-    assert traces(database_url, [BOB_SAYS]), "bob's conversation is still mirrored"
+    kept = traces(database_url, [BOB_SAYS])
+    for column in ("public.messages.content", "public.threads.values", "public.store.value"):
+        assert column in kept, f"bob's {column} is kept"
     bob_export = httpx.get(f"{server.url}/api/v1/me/export", headers=bob.headers, timeout=60)
     assert bob_export.status_code == 200
     files = export_of(bob_export.content)
