@@ -162,3 +162,6 @@ async def test_another_users_document_is_not_found_anywhere(clients, module_data
     assert len(denied) >= 6
     unknown = await mine.post("/api/v1/documents/99999999/final")
     assert unknown.status_code == 404
+    # a redline needs both versions to be the caller's
+    against = await mine.get(f"/api/v1/documents/{v3}/redline", params={"against": 99999999})
+    assert against.status_code == 404 and "99999999" in against.json()["detail"]
