@@ -18,6 +18,7 @@ items with its base.
 from __future__ import annotations
 
 import difflib
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -128,3 +129,73 @@ def apply_chain(base: Any, changes: Sequence[Sequence]) -> Any:
     for change in changes:
         base = apply(base, change)
     return base
+
+
+# -- compression of stored values ------------------------------------------------------------
+#
+# Most stored values are small (one message, one change of the document: a few hundred bytes),
+# below the ~2 KB at which PostgreSQL compresses a row itself, and a serialized LangChain message
+# spends half of its bytes on its class path and field names. Such a value is stored deflated
+# with a preset dictionary of those names, its type prefixed with ``z1.`` (``z1.msgpack``).
+#
+# ZDICT_1 is part of the stored format: changing it would make every ``z1.`` value unreadable.
+# A better dictionary is a new prefix (``z2.``) next to this one, never an edit of it.
+
+#: Prefix of a compressed value's type: raw deflate with ``ZDICT_1``.
+COMPRESSED_PREFIX = "z1."
+#: Values shorter than this are stored as they are (deflate would not save its own overhead).
+MIN_COMPRESS = 96
+ZDICT_1 = (
+    b"\xa1S\xa1D\xa1L\x92\x94\x95\xa5terms\xa7version\xa4body\xa9citations\xa4text\xa5title"
+    b"\xa4tool\xa8function\xa9arguments\xa4args\xa9tool_call\xa6status\xa7success\xa8artifact"
+    b"\xacinput_tokens\xadoutput_tokens\xactotal_tokens\xadfinish_reason\xaamodel_name\xa4stop"
+    b"\xaetool_call_chunks\xa5chunk\xa6system\xa4tool\xa2ai\xa5human"
+    b"\x91\xc7\xad\x05\x94\xbelangchain_core.messages.system\xadSystemMessage\x86\xa7content\xa0"
+    b"\xb1additional_kwargs\x80\xb1response_metadata\x80\xa4type\xa6system\xa4name\xc0\xa2id\xd9$"
+    b"\xb3model_validate_json"
+    b"\x91\xc7\xd7\x05\x94\xbclangchain_core.messages.tool\xabToolMessage\x89\xa7content\xa0"
+    b"\xb1additional_kwargs\x80\xb1response_metadata\x80\xa4type\xa4tool\xa4name\xa4tool\xa2id\xd9$"
+    b"\xactool_call_id\xa5call_\xa8artifact\xc0\xa6status\xa7success\xb3model_validate_json"
+    b"\x91\xc7\xaa\x05\x94\xbdlangchain_core.messages.human\xacHumanMessage\x86\xa7content\xa0"
+    b"\xb1additional_kwargs\x80\xb1response_metadata\x80\xa4type\xa5human\xa4name\xc0\xa2id\xd9$"
+    b"\xb3model_validate_json"
+    b"\x91\xc7\xd1\x05\x94\xbalangchain_core.messages.ai\xa9AIMessage\x89\xa7content\xa0"
+    b"\xb1additional_kwargs\x80\xb1response_metadata\x80\xa4type\xa2ai\xa4name\xc0\xa2id\xd9$"
+    b"\xaatool_calls\x90\xb2invalid_tool_calls\x90\xaeusage_metadata\xc0\xb3model_validate_json"
+)
+
+
+def compress(typed: tuple[str, bytes]) -> tuple[str, bytes]:
+    """A serialized value as it is stored: deflated when that saves at least a tenth."""
+    kind, data = typed
+    if len(data) < MIN_COMPRESS or kind.startswith(COMPRESSED_PREFIX):
+        return typed
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15, zdict=ZDICT_1)
+    packed = deflate.compress(data) + deflate.flush()
+    if 10 * len(packed) > 9 * len(data):
+        return typed
+    return f"{COMPRESSED_PREFIX}{kind}", packed
+
+
+def decompress(typed: tuple[str, bytes]) -> tuple[str, bytes]:
+    """The serialized value a stored one holds (itself when it is not compressed)."""
+    kind, data = typed
+    if not kind.startswith(COMPRESSED_PREFIX):
+        return typed
+    inflate = zlib.decompressobj(-15, zdict=ZDICT_1)
+    return kind[len(COMPRESSED_PREFIX) :], inflate.decompress(data) + inflate.flush()
+
+
+class CompressedSerde:
+    """The checkpointer's serializer: reads compressed values (``z1.…``) wherever the stock
+    saver's code decodes one, and otherwise is the serializer it wraps. Writing compressed is
+    the saver's choice, value by value (``compress``)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        return self.inner.dumps_typed(obj)
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        return self.inner.loads_typed(decompress(data))

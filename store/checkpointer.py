@@ -33,8 +33,10 @@ What the stock saver (3.2.0) lacks, and this adds:
 
 from __future__ import annotations
 
+import copy
 import random
 import string
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Generator, Sequence
@@ -42,6 +44,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple, cast
 
+from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     WRITES_IDX_MAP,
@@ -51,6 +54,7 @@ from langgraph.checkpoint.base import (
     CheckpointTuple,
     writes_sort_key,
 )
+from langgraph.checkpoint.base import _with_msgpack_allowlist as _allowlisted
 from langgraph.checkpoint.postgres import aio as _aio
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.postgres.base import (
@@ -69,7 +73,7 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from store.checkpoint_delta import apply_chain, diff
+from store.checkpoint_delta import CompressedSerde, apply_chain, compress, decompress, diff
 from store.repositories import tombstones
 
 #: Strategies of ``aprune``: the stock two, plus ``turns`` (compaction).
@@ -125,7 +129,7 @@ FROM deleted d CROSS JOIN LATERAL jsonb_each_text(d.versions) AS v
 """
 
 # Blob versions the deleted checkpoints used that no remaining checkpoint of the thread uses,
-# and no stored change is based on.
+# no stored change is based on, and no remaining write refers to.
 DELETE_ORPHAN_BLOBS_SQL = """
 DELETE FROM checkpoint_blobs b
 USING unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS f(thread_id, checkpoint_ns, channel, version)
@@ -141,6 +145,13 @@ WHERE b.thread_id = f.thread_id AND b.checkpoint_ns = f.checkpoint_ns
       WHERE d.thread_id = f.thread_id AND d.checkpoint_ns = f.checkpoint_ns
         AND d.channel = f.channel AND d.type LIKE 'delta:%%'
         AND split_part(d.type, ':', 3) = f.version
+  )
+  AND NOT EXISTS (
+      SELECT 1 FROM checkpoint_writes w
+      WHERE w.thread_id = f.thread_id AND w.checkpoint_ns = f.checkpoint_ns
+        AND w.channel = f.channel
+        AND split_part(w.type, ':', CASE WHEN w.type LIKE 'ref:%%' THEN 2 ELSE 3 END) = f.version
+        AND (w.type LIKE 'ref:%%' OR w.type LIKE 'delta:%%')
   )
 """
 
@@ -167,15 +178,26 @@ WITH RECURSIVE chain AS (
 SELECT channel, version, type, blob FROM chain ORDER BY channel, depth
 """
 
-# The versions stored changes of kept checkpoints are based on, however deep: never garbage.
+# The versions kept writes refer to (``ref:`` and ``delta:`` writes), and the versions stored
+# changes of kept checkpoints or of those are based on, however deep: never garbage.
 DELTA_BASES_SQL = """
-WITH RECURSIVE refs AS (
+WITH RECURSIVE written AS (
+    SELECT w.channel,
+           split_part(w.type, ':', CASE WHEN w.type LIKE 'ref:%%' THEN 2 ELSE 3 END) AS version
+    FROM checkpoint_writes w
+    WHERE w.thread_id = %(thread)s AND w.checkpoint_ns = %(ns)s
+      AND (w.type LIKE 'ref:%%' OR w.type LIKE 'delta:%%')
+), refs AS (
     SELECT b.channel, b.type FROM checkpoint_blobs b
     WHERE b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s AND b.type LIKE 'delta:%%'
-      AND EXISTS (
-          SELECT 1 FROM checkpoints c
-          WHERE c.thread_id = %(thread)s AND c.checkpoint_ns = %(ns)s
-            AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version
+      AND (
+          EXISTS (
+              SELECT 1 FROM checkpoints c
+              WHERE c.thread_id = %(thread)s AND c.checkpoint_ns = %(ns)s
+                AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version
+          )
+          OR EXISTS (SELECT 1 FROM written WHERE written.channel = b.channel
+                     AND written.version = b.version)
       )
     UNION
     SELECT b.channel, b.type FROM refs r JOIN checkpoint_blobs b
@@ -184,6 +206,22 @@ WITH RECURSIVE refs AS (
     WHERE r.type LIKE 'delta:%%'
 )
 SELECT channel, split_part(type, ':', 3) AS version FROM refs WHERE type LIKE 'delta:%%'
+UNION
+SELECT channel, version FROM written
+"""
+
+#: ``checkpoint_writes.type`` of a write whose value a checkpoint stores too (the value a node
+#: wrote is the channel's new value, or the messages it appended): ``ref:<version>`` (the
+#: whole value of that version) or ``ref:<version>:<start>:<end>`` (those items of a list).
+REF_PREFIX = "ref:"
+
+# A write becomes a reference once the value it refers to is stored (and only if it still is
+# what was written: a write saved again meanwhile stays as it is).
+REF_WRITES_SQL = """
+UPDATE checkpoint_writes w SET type = f.type, blob = ''::bytea
+FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[]) AS f(task_id, idx, type, old)
+WHERE w.thread_id = %s AND w.checkpoint_ns = %s AND w.checkpoint_id = %s
+  AND w.task_id = f.task_id AND w.idx = f.idx AND w.type = f.old
 """
 
 # Checkpoints that no other checkpoint of the thread names as its parent: every branch's head.
@@ -272,6 +310,40 @@ SELECT d.checkpoint_id, v.key AS channel, v.value AS version
 FROM deleted d LEFT JOIN LATERAL jsonb_each_text(d.versions) AS v ON true
 """
 
+# The stock SELECT with each of a checkpoint's blobs fetched by its primary key. The stock one
+# joins the checkpoint's versions to the thread's blobs, which PostgreSQL plans as a hash of
+# every blob of the thread (it cannot see that a checkpoint names a handful): 40 ms a read at
+# 1,000 turns, and ten of them for a page of history. A LATERAL subquery with a LIMIT is not
+# flattened into a join, so each version is one index lookup.
+SELECT_SQL = """
+select
+    thread_id,
+    checkpoint,
+    checkpoint_ns,
+    checkpoint_id,
+    parent_checkpoint_id,
+    metadata,
+    (
+        select array_agg(array[bl.channel::bytea, bl.type::bytea, bl.blob])
+        from jsonb_each_text(checkpoint -> 'channel_versions') v
+        cross join lateral (
+            select b.channel, b.type, b.blob from checkpoint_blobs b
+            where b.thread_id = checkpoints.thread_id
+              and b.checkpoint_ns = checkpoints.checkpoint_ns
+              and b.channel = v.key and b.version = v.value
+            limit 1
+        ) bl
+    ) as channel_values,
+    (
+        select array_agg(array[cw.task_id::text::bytea, cw.channel::bytea, cw.type::bytea,
+                               cw.blob, convert_to(cw.task_path, 'UTF8'), cw.idx::text::bytea])
+        from checkpoint_writes cw
+        where cw.thread_id = checkpoints.thread_id
+            and cw.checkpoint_ns = checkpoints.checkpoint_ns
+            and cw.checkpoint_id = checkpoints.checkpoint_id
+    ) as pending_writes
+from checkpoints """
+
 _Statements = Generator[tuple[str, Any, bool], list[DictRow], None]
 
 
@@ -325,6 +397,29 @@ def _prune_keeping(thread_id: str, keep_sql: str, strategy: str) -> _Statements:
             yield PRUNE_BLOBS_SQL, (thread_id, ns, channel, versions), False
 
 
+#: Set while the saver serves a state read (``Pregel.aget_state`` / ``aget_state_history``):
+#: lists of messages are then handed out as new lists of shared message objects.
+_SHARED: ContextVar[bool] = ContextVar("adlaan_checkpointer_shared", default=False)
+
+
+def _state_reader(frame: Any) -> bool:
+    """Whether the saver was called by ``Pregel.aget_state`` or ``aget_state_history``, the
+    reads that hand values to a caller and never run a node on them (a run reads through
+    ``aget_tuple`` too, from its loop, and gets objects of its own: what its nodes do to them
+    is theirs, and what it writes is decoded from nothing another reader holds)."""
+    if frame is not None and frame.f_code.co_name == "<listcomp>":
+        frame = frame.f_back  # aget_state_history lists in a comprehension (its own frame < 3.12)
+    return frame is not None and frame.f_code in _STATE_READS
+
+
+def _state_read_codes() -> frozenset:
+    from langgraph.pregel import Pregel
+
+    return frozenset({Pregel.aget_state.__code__, Pregel.aget_state_history.__code__})
+
+
+_STATE_READS = _state_read_codes()
+
 #: The connection the current saver call holds, for the reads it needs while holding it.
 _CONNECTION: ContextVar[AsyncConnection[DictRow] | None] = ContextVar(
     "adlaan_checkpointer_conn", default=None
@@ -345,12 +440,35 @@ CACHE_BYTES = 64 * 1024 * 1024
 _MISSING = object()
 
 
+class _Written(NamedTuple):
+    """A write this saver stored whole, which may become a reference (``REF_PREFIX``)."""
+
+    task_id: str
+    idx: int
+    channel: str
+    raw: bytes  # serialized, uncompressed
+    length: int | None  # items, when it is a list
+    stored_type: str
+
+
 class _Cached(NamedTuple):
     value: Any  # decoded from stored bytes, never handed out: the base of the next change
     keyframe: int  # bytes of the last whole copy this value's chain starts from
     chain: int  # bytes of the changes since
     whole: tuple[str, bytes] | None = None  # the whole value serialized: a read decodes it
     links: int = 0  # changes since the last whole copy
+    # A list of messages decoded once for readers, who each get a new list of these same
+    # message objects (see ``_shareable``); None for any other value.
+    items: tuple | None = None
+
+
+def _shareable(value: Any) -> tuple | None:
+    """The items of a list that readers may share: LangChain messages, which LangGraph treats
+    as values (``add_messages`` replaces a message, it never changes one), so that reading a
+    long conversation costs a list of references rather than decoding every message again."""
+    if type(value) is list and value and all(isinstance(m, BaseMessage) for m in value):
+        return tuple(value)
+    return None
 
 
 def _ours(version: Any) -> bool:
@@ -384,8 +502,10 @@ class _Cache:
 
     @staticmethod
     def _weight(value: Any) -> int:
-        whole = getattr(value, "whole", None)
-        return len(whole[1] or b"") if whole else 0
+        if not isinstance(value, _Cached):
+            return 0
+        whole, items = value.whole, value.items
+        return (len(whole[1] or b"") if whole else 0) + 8 * len(items or ())
 
     def get(self, key: tuple) -> Any:
         with self._lock:
@@ -408,10 +528,26 @@ class _Cache:
 class PostgresCheckpointer(AsyncPostgresSaver):
     """The project's checkpointer; see the module docstring for what it adds."""
 
+    SELECT_SQL = SELECT_SQL
+
     def __init__(self, *args: Any, cache_size: int = CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.serde = CompressedSerde(self.serde)
         self._cache = _Cache(cache_size)
         self._staged: dict[tuple, _Cached] = {}
+        self._written: OrderedDict[tuple, list[_Written]] = OrderedDict()
+        self._written_lock = threading.Lock()
+
+    def with_allowlist(self, extra_allowlist):
+        """The stock clone with a derived msgpack allowlist, applied to the serializer inside
+        ``CompressedSerde``."""
+        inner = self.serde.inner
+        derived = _allowlisted(inner, extra_allowlist)
+        if derived is inner:
+            return self
+        clone = copy.copy(self)
+        clone.serde = CompressedSerde(derived)
+        return clone
 
     # -- linear storage: values stored as changes, read back through a cache -------------
     def _remember(self, thread: str, ns: str, channel: str, version: str, entry: _Cached) -> None:
@@ -422,8 +558,13 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         """The remembered value of a version, decoded privately (a value remembered from a read
         keeps only its bytes until it is first needed as a base)."""
         found = self._cache.get(("v", thread, ns, channel, version))
-        if found is not None and found.value is None and found.whole is not None:
-            found = found._replace(value=self.serde.loads_typed(found.whole))
+        if found is not None and found.value is None:
+            whole = found.whole
+            if whole is None and found.items is not None:
+                whole = self.serde.dumps_typed(list(found.items))
+            if whole is None:
+                return None
+            found = found._replace(value=self.serde.loads_typed(whole))
             self._cache.put(("v", thread, ns, channel, version), found)
         return found
 
@@ -439,8 +580,8 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         reading this version back decodes them (as the stock saver would) instead of following
         the chain."""
         if not (_ours(version) and type(value) in (list, dict)):
-            return self.serde.dumps_typed(value)
-        whole = self.serde.dumps_typed(value)
+            return compress(self.serde.dumps_typed(value))
+        whole = compress(self.serde.dumps_typed(value))
         base_version = self._cache.get(("latest", thread, ns, channel))
         base = base_version and self._base(thread, ns, channel, base_version)
         if (
@@ -448,16 +589,24 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             and base.links < KEYFRAME_MAX_LINKS
             and (change := diff(base.value, value)) is not None
         ):
-            kind, blob = self.serde.dumps_typed([base_version, change])
+            kind, blob = compress(self.serde.dumps_typed([base_version, change]))
             chain = base.chain + len(blob)
             if chain <= max(base.keyframe, KEYFRAME_MIN_BYTES) and 2 * len(blob) < len(whole[1]):
                 stored = apply_chain(base.value, [self.serde.loads_typed((kind, blob))[1]])
+                items = None
+                if base.items is not None:
+                    # decoded again: readers' messages are never the base's objects
+                    change = self.serde.loads_typed((kind, blob))[1]
+                    items = _shareable(apply_chain(list(base.items), [change]))
                 self._staged[thread, ns, channel, version] = _Cached(
-                    stored, base.keyframe, chain, whole, base.links + 1
+                    stored, base.keyframe, chain, whole, base.links + 1, items
                 )
                 return f"{DELTA_PREFIX}{kind}:{base_version}", blob
         stored = self.serde.loads_typed(whole)
-        self._staged[thread, ns, channel, version] = _Cached(stored, len(whole[1]), 0, whole)
+        items = _shareable(self.serde.loads_typed(whole)) if _shareable(stored) else None
+        self._staged[thread, ns, channel, version] = _Cached(
+            stored, len(whole[1]), 0, whole, 0, items
+        )
         return whole
 
     def _dump_blobs(self, thread_id, checkpoint_ns, values, versions):
@@ -487,14 +636,16 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         thread = str(thread_id)
         versions = self._cache.get(("c", thread, checkpoint_ns, checkpoint_id)) or {}
         out = []
+        written = []
         for row, (channel, value) in zip(rows, writes, strict=True):
-            blob = row[8]
-            if (
-                channel in WRITES_IDX_MAP
-                or channel == TASKS
-                or type(value) not in (list, dict)
-                or len(blob) < 1024
-            ):
+            raw = row[8]
+            row = (*row[:7], *compress((row[7], row[8])))
+            if channel in WRITES_IDX_MAP or channel == TASKS or type(value) not in (list, dict):
+                out.append(row)
+                continue
+            if len(row[8]) < 512:
+                length = len(value) if type(value) is list else None
+                written.append(_Written(row[3], row[5], channel, raw, length, row[7]))
                 out.append(row)
                 continue
             for version in (
@@ -503,12 +654,44 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             ):
                 base = _ours(version) and self._base(thread, checkpoint_ns, channel, version)
                 if base and (change := diff(base.value, value)) is not None:
-                    kind, delta = self.serde.dumps_typed([version, change])
-                    if 2 * len(delta) < len(blob):
+                    kind, delta = compress(self.serde.dumps_typed([version, change]))
+                    if 2 * len(delta) < len(row[8]):
                         row = (*row[:7], f"{DELTA_PREFIX}{kind}:{version}", delta)
                     break
+            length = len(value) if type(value) is list else None
+            written.append(_Written(row[3], row[5], channel, raw, length, row[7]))
             out.append(row)
+        if written:
+            with self._written_lock:
+                key = (thread, checkpoint_ns, checkpoint_id)
+                self._written.setdefault(key, []).extend(written)
+                self._written.move_to_end(key)
+                while len(self._written) > CACHE_SIZE:
+                    self._written.popitem(last=False)
         return out
+
+    def _references(
+        self, thread: str, ns: str, parent_id: str | None, new_versions: ChannelVersions
+    ) -> list[tuple[_Written, str]]:
+        """The writes of ``parent_id`` whose value the new checkpoint stores: the channel's new
+        value itself, or the items a list ends with. Compared byte for byte."""
+        with self._written_lock:
+            written = self._written.pop((thread, ns, parent_id), [])
+        refs = []
+        for write in written:
+            version = new_versions.get(write.channel)
+            entry = self._base(thread, ns, write.channel, version) if version else None
+            if entry is None or entry.value is None or entry.whole is None:
+                continue
+            size = len(entry.value)
+            if write.length in (None, size) and decompress(entry.whole)[1] == write.raw:
+                refs.append((write, f"{REF_PREFIX}{version}"))
+            elif write.length and type(entry.value) is list and size > write.length:
+                start = len(entry.value) - write.length
+                tail = self.serde.dumps_typed(entry.value[start:])[1]
+                if tail == write.raw:
+                    refs.append((write, f"{REF_PREFIX}{version}:{start}:{len(entry.value)}"))
+        return refs
 
     def get_next_version(self, current: str | int | None, channel: None) -> str:
         """The next version: a counter (``VERSION_DIGITS`` wide) and a random part, so two
@@ -545,6 +728,21 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         for key in keys:
             if (entry := self._staged.pop(key, None)) is not None:
                 self._remember(key[0], key[1], key[2], str(key[3]), entry)
+        parent_id = config["configurable"].get("checkpoint_id")
+        if parent_id and (refs := self._references(thread, ns, parent_id, new_versions)):
+            async with self._cursor() as cur:
+                await cur.execute(
+                    REF_WRITES_SQL,
+                    (
+                        [w.task_id for w, _ in refs],
+                        [w.idx for w, _ in refs],
+                        [ref for _, ref in refs],
+                        [w.stored_type for w, _ in refs],
+                        thread,
+                        ns,
+                        parent_id,
+                    ),
+                )
         return next_config
 
     @asynccontextmanager
@@ -603,8 +801,13 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                 links, chain = links + 1, chain + len(row["blob"])
                 if base_version == known.get(channel):
                     held = self._cache.get(("v", thread, ns, channel, base_version))
-                    if held is not None and held.whole is not None:
-                        base = self.serde.loads_typed(held.whole)
+                    share = _SHARED.get() and held is not None and held.items is not None
+                    if held is not None and (share or held.whole is not None):
+                        base = (
+                            list(cast(tuple, held.items))
+                            if share
+                            else self.serde.loads_typed(cast(tuple, held.whole))
+                        )
                         keyframe = held.keyframe
                         links, chain = links + held.links, chain + held.chain
                     break
@@ -619,25 +822,86 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                 )
             value = apply_chain(base, changes[::-1]) if changes else base
             out[channel] = value
-            if _ours(version) and type(value) in (list, dict):
-                whole = self.serde.dumps_typed(value)
-                self._remember(
-                    thread, ns, channel, version, _Cached(None, keyframe, chain, whole, links)
-                )
+            if not _ours(version) or type(value) not in (list, dict):
+                continue
+            whole = self.serde.dumps_typed(value)
+            items = _shareable(value) if _SHARED.get() else None
+            if items is not None:
+                out[channel] = list(items)
+            self._remember(
+                thread, ns, channel, version, _Cached(None, keyframe, chain, whole, links, items)
+            )
         return out
 
     def _known(self, thread: str, ns: str, channel: str, version: Any) -> Any:
-        """A new copy of a value written here, decoded from the whole bytes kept, or MISSING."""
+        """A value this saver holds: for a state read, a new list of the shared messages;
+        otherwise a new copy decoded from the whole bytes kept; or MISSING."""
         known = self._cache.get(("v", thread, ns, channel, version))
-        if known is not None and known.whole is not None:
-            return self.serde.loads_typed(known.whole)
-        return _MISSING
+        if known is None:
+            return _MISSING
+        share = _SHARED.get()
+        if share and known.items is not None:
+            return list(known.items)
+        if known.whole is None:
+            return _MISSING
+        value = self.serde.loads_typed(known.whole)
+        if share and (items := _shareable(value)) is not None:
+            self._cache.put(("v", thread, ns, channel, version), known._replace(items=items))
+        return value
+
+    def _decode_whole(
+        self, thread: str, ns: str, channel: str, version: Any, kind: str, blob: bytes
+    ) -> Any:
+        """A value stored whole; a list of messages is decoded once and then shared."""
+        key = ("v", thread, ns, channel, version)
+        share = _SHARED.get() and _ours(version)
+        cached = self._cache.get(key) if share else None
+        if cached is not None and cached.items is not None:
+            return list(cached.items)
+        value = self.serde.loads_typed((kind, blob))
+        if share and (items := _shareable(value)) is not None:
+            entry = cached or _Cached(None, len(blob), 0, (kind, blob))
+            self._cache.put(key, entry._replace(items=items))
+        return value
 
     async def _fresh(self, thread: str, ns: str, channel: str, version: str) -> Any:
         value = self._known(thread, ns, channel, version)
         if value is _MISSING:
             value = (await self._resolve(thread, ns, {channel: version}))[channel]
         return value
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The stock read; a state read (``aget_state``) shares decoded messages."""
+        token = _SHARED.set(_state_reader(sys._getframe(1)))
+        try:
+            return await super().aget_tuple(config)
+        finally:
+            _SHARED.reset(token)
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        """The stock listing; a history read (``aget_state_history``) shares decoded
+        messages."""
+        share = _state_reader(sys._getframe(1))
+        rows = super().alist(config, filter=filter, before=before, limit=limit)
+        try:
+            while True:
+                token = _SHARED.set(share)
+                try:
+                    item = await anext(rows)
+                except StopAsyncIteration:
+                    return
+                finally:
+                    _SHARED.reset(token)
+                yield item
+        finally:
+            await rows.aclose()
 
     async def _load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
         """The stock row-to-tuple, with values stored as changes resolved, and decoded values
@@ -656,7 +920,9 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             if kind == "empty":
                 continue
             if not kind.startswith(DELTA_PREFIX):
-                values[channel] = self.serde.loads_typed((kind, blob))
+                values[channel] = self._decode_whole(
+                    thread, ns, channel, versions.get(channel), kind, blob
+                )
             elif (known := self._known(thread, ns, channel, versions[channel])) is not _MISSING:
                 values[channel] = known
             else:
@@ -669,7 +935,11 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             key=lambda w: writes_sort_key(w[4].decode(), w[0].decode(), int(w[5])),
         ):
             channel, kind = raw_channel.decode(), raw_kind.decode()
-            if kind.startswith(DELTA_PREFIX):
+            if kind.startswith(REF_PREFIX):
+                version, *span = kind[len(REF_PREFIX) :].split(":")
+                whole = await self._fresh(thread, ns, channel, version)
+                written = whole[int(span[0]) : int(span[1])] if span else whole
+            elif kind.startswith(DELTA_PREFIX):
                 inner, base_version = kind[len(DELTA_PREFIX) :].split(":", 1)
                 base = await self._fresh(thread, ns, channel, base_version)
                 written = apply_chain(base, [self.serde.loads_typed((inner, blob))[1]])
