@@ -287,8 +287,17 @@ async def prune_threads(body: PruneRequest, caller: CurrentUser) -> dict[str, in
 async def restore_registry(caller: AdminUser) -> dict[str, int]:
     """Bring back every thread, assistant and run that PostgreSQL has and the server lacks
     (idempotent: what the server holds is newer and is kept)."""
+    _require_registry()
     report = await app.state.registry.restore(runtime_store())
     return dataclasses.asdict(report)
+
+
+def _require_registry() -> None:
+    """The routes on the dev server's registry answer 409 on `adlaan serve`, which has none."""
+    if app.state.registry is None:
+        raise HTTPException(
+            409, "not available on `adlaan serve`: its threads live in PostgreSQL (docs/serving.md)"
+        )
 
 
 class AssignRequest(BaseModel):
@@ -305,6 +314,7 @@ async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> 
     """Give threads to a user (administrators only): the listed ones, and with ``unowned`` every
     thread without an owner, such as those created before authentication was turned on. Each
     change is audited."""
+    _require_registry()
     try:
         email = normalize_email(body.owner_email)
     except AccountError as error:

@@ -465,7 +465,9 @@ def run_server(config: dict, *, host: str, port: int, workers: int, env: dict[st
         config.get("graphs", {}),
         n_jobs_per_worker=int(env["N_JOBS_PER_WORKER"]),
         open_browser=False,
-        env=config.get("env"),
+        # not langgraph.json's "env" (the image's file, .env.image): settings come from our
+        # environment and .env, as for every adlaan command
+        env=None,
         store=config.get("store"),
         auth=config.get("auth"),
         http=config.get("http"),

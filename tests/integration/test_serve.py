@@ -159,11 +159,14 @@ async def test_users_are_isolated_and_crons_belong_to_their_creator(service):
     await alice.client(a.url).crons.delete(cron_id)
 
 
-async def test_the_mirror_writes_the_messages_of_a_turn(service):
+async def test_the_chat_route_s_turn_is_mirrored_and_listed_on_the_other_process(service):
     a, b = service
-    thread_id = (await a.client().threads.create())["thread_id"]
-    await b.client().runs.wait(thread_id, "drafter", input=user("I need to draft an NDA"))
-    wait_for_mirror(a.database_url)
+    async with httpx.AsyncClient(headers=a.headers, timeout=30) as http:
+        chat = await http.post(f"{a.url}/api/v1/chat", json={"message": "I need to draft an NDA"})
+        assert chat.status_code == 200, chat.text
+        thread_id = chat.json()["thread_id"]
+        wait_for_mirror(a.database_url)
+        listed = await http.get(f"{b.url}/api/v1/conversations")
     contents = [
         r[0]
         for r in rows(
@@ -174,9 +177,20 @@ async def test_the_mirror_writes_the_messages_of_a_turn(service):
         )
     ]
     assert contents and contents[0] == "I need to draft an NDA"
-    async with httpx.AsyncClient() as http:
-        listed = await http.get(f"{b.url}/api/v1/conversations", headers=a.headers)
     assert thread_id in listed.text
+
+
+async def test_the_dev_server_s_registry_routes_say_they_are_not_available(service):
+    a, _ = service
+    admin = make_user(a.database_url, admin=True)
+    async with httpx.AsyncClient(base_url=a.url, headers=admin.headers) as http:
+        restored = await http.post("/adlaan/registry/restore")
+        assigned = await http.post(
+            "/adlaan/threads/assign", json={"owner_email": admin.email, "unowned": True}
+        )
+    for response in (restored, assigned):
+        assert response.status_code == 409, response.text
+        assert "adlaan serve" in response.json()["detail"]
 
 
 def _process(server):
