@@ -48,7 +48,7 @@ def load_config(path: Path) -> dict:
     if not path.is_file():
         raise typer.BadParameter(f"{path} is not a file", param_hint="--config")
     try:
-        return validate_config_file(path)
+        return dict(validate_config_file(path))
     except (ValueError, json.JSONDecodeError) as error:
         raise typer.BadParameter(f"{path}: {error}", param_hint="--config") from None
 

@@ -35,6 +35,7 @@ import asyncio
 import contextvars
 import functools
 import hashlib
+import importlib
 import inspect
 import logging
 import os
@@ -42,7 +43,7 @@ import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
-from typing import Any
+from typing import Any, cast
 
 logger = logging.getLogger("adlaan.runtime.pg")
 
@@ -94,9 +95,14 @@ def _source_hash(obj: Any) -> str:
     return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
 
 
+def _runtime(module: str) -> Any:
+    """A module of langgraph-runtime-pg (imported here only: it has no type information)."""
+    return importlib.import_module(f"langgraph_runtime_pg.{module}")
+
+
 def _targets() -> dict[str, tuple[Any, str, Any]]:
     """``name -> (owner, attribute, the function as found)`` for every patch target."""
-    from langgraph_runtime_pg import ops, queue, store
+    ops, queue, store = _runtime("ops"), _runtime("queue"), _runtime("store")
 
     def static(cls: type, name: str) -> Any:
         return inspect.getattr_static(cls, name).__func__
@@ -172,7 +178,8 @@ def _wrap_runs_put(op: Callable) -> Callable:
 # -- 2. the store asked for before the pool exists --------------------------------------------
 def _wrap_store(op: Callable) -> Callable:
     from langgraph.store.base import BaseStore
-    from langgraph_runtime_pg import store as module
+
+    module = _runtime("store")
 
     class DeferredStore(BaseStore):
         """The process-wide store, found at each use (the runtime's lifespan starts it)."""
@@ -305,7 +312,7 @@ def shutdown_grace_seconds() -> float:
 
 
 def _wrap_shutdown_workers(op: Callable) -> Callable:
-    from langgraph_runtime_pg import queue
+    queue = _runtime("queue")
 
     @functools.wraps(op)
     async def shutdown_workers(webhooks: set) -> None:
@@ -355,13 +362,13 @@ def install() -> None:
             f"{', '.join(changed)}; re-check those patches (docs/serving.md)"
         )
     for name, (owner, attribute, found) in _targets().items():
-        wrapped = _WRAPPERS[name](found)
-        wrapped.__adlaan_wrapped__ = found  # type: ignore[attr-defined]
+        wrapper: Any = _WRAPPERS[name](found)
+        wrapper.__adlaan_wrapped__ = found
         if name in _STATIC:
-            wrapped = staticmethod(wrapped)
+            wrapper = staticmethod(wrapper)
         elif name == "ops.Crons.handle_event":
-            wrapped = classmethod(wrapped)
-        setattr(owner, attribute, wrapped)
+            wrapper = classmethod(wrapper)
+        setattr(owner, attribute, wrapper)
     _installed = True
 
 
@@ -398,15 +405,15 @@ def migrate(url: str) -> None:
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
     from langgraph.store.postgres import PostgresStore
-    from langgraph_runtime_pg.migrate import MIGRATIONS_DIR, to_sync_url
-    from langgraph_runtime_pg.models import Base
+
+    runtime_migrate, Base = _runtime("migrate"), _runtime("models").Base
     from psycopg.rows import dict_row
     from sqlalchemy import create_engine, pool
 
     from store.db import libpq_url
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(runtime_migrate.MIGRATIONS_DIR))
     script = ScriptDirectory.from_config(config)
 
     def upgrade(revision, context):
@@ -414,7 +421,7 @@ def migrate(url: str) -> None:
 
     with _locked(url, MIGRATION_LOCK_KEY):
         # the runtime's env.py would use alembic_version (ours): run its revisions here instead
-        engine = create_engine(to_sync_url(libpq_url(url)), poolclass=pool.NullPool)
+        engine = create_engine(runtime_migrate.to_sync_url(libpq_url(url)), poolclass=pool.NullPool)
         try:
             with (
                 engine.connect() as connection,
@@ -433,7 +440,7 @@ def migrate(url: str) -> None:
         with psycopg.connect(
             libpq_url(url), autocommit=True, row_factory=dict_row, prepare_threshold=0
         ) as conn:
-            PostgresStore(conn).setup()  # type: ignore[arg-type]
+            PostgresStore(conn).setup()
 
 
 def runtime_revision(url: str) -> str | None:
@@ -475,7 +482,7 @@ def run_server(config: dict, *, host: str, port: int, workers: int, env: dict[st
         ui_config=config.get("ui_config"),
         webhooks=config.get("webhooks"),
         checkpointer=config.get("checkpointer"),
-        runtime_edition=EDITION,  # type: ignore[arg-type]
+        runtime_edition=cast(Any, EDITION),  # an edition run_server's type does not list
         server_level=env.get("LOG_LEVEL", "WARNING"),
         __database_uri__=env["DATABASE_URI"],
         __redis_uri__=env["REDIS_URI"],
@@ -483,4 +490,6 @@ def run_server(config: dict, *, host: str, port: int, workers: int, env: dict[st
         # a failing lifespan stops the process loudly (uvicorn's "auto" would serve without one)
         lifespan="on",
         workers=workers,
+        # on SIGTERM: open requests get the grace period, then running runs get it (patch 9)
+        timeout_graceful_shutdown=max(1, round(float(env[SHUTDOWN_GRACE_ENV]))),
     )

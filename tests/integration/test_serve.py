@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
+from server.cli_errors import ExitCode
 from server.runtime import pg
 from tests.accounts import make_user
 from tests.conftest import _database
@@ -88,6 +92,16 @@ def running_on(servers, run_id, timeout=10.0):
             return found[0]
         time.sleep(0.1)
     raise AssertionError(f"no server logged run {run_id}")
+
+
+def test_serve_without_redis_is_refused_before_anything_starts(tmp_path):
+    adlaan = str(Path(sys.executable).parent / "adlaan")
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env["ADLAAN_ENV_FILE"] = str(tmp_path / "empty.env")
+    (tmp_path / "empty.env").write_text("")
+    no_redis = subprocess.run([adlaan, "serve"], env=env, capture_output=True, text=True)
+    assert no_redis.returncode == ExitCode.CONFIG, no_redis.stderr
+    assert "REDIS_URL is not set" in no_redis.stderr
 
 
 def test_concurrent_start_on_an_empty_database_migrates_once(service):
