@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 
 from tests.accounts import make_user
 from tests.documents import pdf_text
+from tests.integration.test_account_management import audit_rows
 from tests.integration.test_mirror import wait_for_mirror
 
 pytestmark = pytest.mark.integration
@@ -56,14 +57,6 @@ def _word(response: httpx.Response):
     return docx.Document(io.BytesIO(response.content))
 
 
-def _audit(url: str, action: str, target: str) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(
-            "SELECT actor, details FROM audit_logs WHERE action = %s AND target = %s ORDER BY id",
-            (action, target),
-        ).fetchall()
-
-
 async def test_marking_a_version_final_removes_the_draft_marking(clients, module_database_url):
     http, _, (_, _, v3) = clients
     draft = _word(await http.get(f"/api/v1/documents/{v3}/download"))
@@ -88,12 +81,12 @@ async def test_marking_a_version_final_removes_the_draft_marking(clients, module
     text = pdf_text(pdf.content)
     assert "(Mutual Non-Disclosure Agreement)" in text and "DRAFT" not in text
 
-    entries = _audit(module_database_url, "document.finalized", f"document:{v3}")
+    entries = audit_rows(module_database_url, "document.finalized", f"document:{v3}")
     assert len(entries) == 1 and entries[0][1] == {"version": 3}
 
     reopened = await http.delete(f"/api/v1/documents/{v3}/final")
     assert reopened.status_code == 200 and reopened.json()["final_at"] is None
-    assert len(_audit(module_database_url, "document.reopened", f"document:{v3}")) == 1
+    assert len(audit_rows(module_database_url, "document.reopened", f"document:{v3}")) == 1
     redraft = _word(await http.get(f"/api/v1/documents/{v3}/download"))
     assert "DRAFT" in redraft.sections[0].header.paragraphs[0].text
 
@@ -158,7 +151,7 @@ async def test_another_users_document_is_not_found_anywhere(clients, module_data
     with psycopg.connect(module_database_url) as conn:
         (final_at,) = conn.execute("SELECT final_at FROM documents WHERE id = %s", (v3,)).fetchone()
     assert final_at is None
-    denied = _audit(module_database_url, "access.denied", f"document:{v3}")
+    denied = audit_rows(module_database_url, "access.denied", f"document:{v3}")
     assert len(denied) >= 6
     unknown = await mine.post("/api/v1/documents/99999999/final")
     assert unknown.status_code == 404
