@@ -157,6 +157,18 @@ def render_api(rows: list[cp.Row], command: str, quick: bool) -> str:
     return "\n".join(lines)
 
 
+def write_section(out: Path, block: str, start: str, end: str) -> None:
+    """Put ``block`` (from ``start`` to ``end``) in place of that section of ``out``, or at its
+    end: what the benchmarks with a command of their own write."""
+    text = out.read_text() if out.exists() else ""
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = text + ("\n" if text and not text.endswith("\n") else "") + "\n" + block
+    out.write_text(text)
+
+
 def _block(text: str, start: str, end: str) -> str:
     """The section between ``start`` and ``end`` (markers included) in ``text``, or ''."""
     if start not in text or end not in text:
@@ -262,9 +274,15 @@ def main() -> None:
         api = _block(previous, API_START, API_END)
     if api:
         text += ("\n" if text else "") + api
-    # The storage section has a command of its own (python -m bench.storage); kept as it is.
-    if storage := _block(previous, STORAGE_START, STORAGE_END):
-        text += ("\n" if text else "") + storage
+    # The storage, search and mirror sections have commands of their own (python -m
+    # bench.storage, bench.search, bench.mirror); kept as they are.
+    for start, end in (
+        (STORAGE_START, STORAGE_END),
+        ("<!-- search:start -->", "<!-- search:end -->"),
+        ("<!-- mirror:start -->", "<!-- mirror:end -->"),
+    ):
+        if block := _block(previous, start, end):
+            text += ("\n" if text else "") + block
     out.write_text(text)
     print(f"wrote {out}", file=sys.stderr)
 

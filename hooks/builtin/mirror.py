@@ -143,24 +143,22 @@ class Mirror:
                 metadata=_clean_json(metadata),
                 at=event.created_at or datetime.now(UTC),
             )
-            replaced, params = [], []
+            replaced, rows = [], []
             for message in messages:
                 content, changed = clean_text(_content_text(message.content))
                 if changed:
                     replaced.append(message.id)
                 tool_calls = getattr(message, "tool_calls", None) or None
-                params.append(
+                rows.append(
                     (
-                        conversation,
                         message.id,
                         _role(message),
                         getattr(message, "type", "unknown"),
                         content,
                         Jsonb(_clean_json(tool_calls)) if tool_calls else None,
-                        event.checkpoint_id,
                     )
                 )
-            await messages_repo.upsert_many(conn, params)
+            await messages_repo.upsert_many(conn, conversation, event.checkpoint_id, rows)
             if event.is_head:
                 await messages_repo.set_current(conn, conversation, [m.id for m in messages])
             if document is not None:

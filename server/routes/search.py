@@ -1,16 +1,45 @@
-"""Full-text search over the caller's messages (PostgreSQL ``tsvector``, GIN-indexed)."""
+"""Full-text search over the caller's messages and document versions (PostgreSQL ``tsvector``,
+GIN-indexed; ``store/fulltext.py`` says how a page is found)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from server.routes.deps import Conn, CurrentUser, SafeStr
+from store.repositories import documents as document_text
 from store.repositories import messages as full_text
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
+
+Words = Annotated[
+    SafeStr,
+    Query(
+        min_length=1,
+        max_length=500,
+        description='Words to find; "quoted phrase", OR and -excluded work as on the web.',
+    ),
+]
+ThreadFilter = Annotated[UUID | None, Query(description="Only this conversation.")]
+StatusFilter = Annotated[
+    Literal["active", "archived", "all"],
+    Query(description="Only active or only archived conversations ('all': both)."),
+]
+After = Annotated[
+    datetime | None, Query(description="Only what was written at or after this time.")
+]
+Before = Annotated[datetime | None, Query(description="Only what was written before this.")]
+SortOrder = Annotated[
+    Literal["relevance", "recent"],
+    Query(
+        description="Each page holds the next newest matches; 'relevance' shows them best "
+        "first, 'recent' newest first."
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=10_000)]
 
 
 class SearchHit(BaseModel):
@@ -27,29 +56,55 @@ class SearchHit(BaseModel):
     """HTML-escaped text around the matches, each match wrapped in ``<mark>…</mark>``."""
 
 
+class DocumentHit(BaseModel):
+    """A document version whose title or text matches, with a highlighted snippet."""
+
+    id: int
+    thread_id: str
+    document_key: str
+    version: int
+    type: str
+    jurisdiction: str | None
+    title: str
+    created_at: datetime
+    rank: float
+    snippet: str
+    """HTML-escaped text around the matches, each match wrapped in ``<mark>…</mark>``."""
+
+
+def _period(
+    after: datetime | None, before: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """``[after, before)``, a time without an offset taken as UTC; 422 when it is empty."""
+    after, before = (
+        t.replace(tzinfo=UTC) if t and t.tzinfo is None else t for t in (after, before)
+    )
+    if after is not None and before is not None and after >= before:
+        raise HTTPException(422, "'after' must be earlier than 'before'")
+    return after, before
+
+
 @router.get("/search", response_model=list[SearchHit])
 async def search_messages(
     caller: CurrentUser,
     conn: Conn,
-    q: Annotated[
-        SafeStr,
-        Query(
-            min_length=1,
-            max_length=500,
-            description='Words to find; "quoted phrase", OR and -excluded work as on the web.',
-        ),
-    ],
-    thread_id: UUID | None = Query(None, description="Only this conversation."),
+    q: Words,
+    thread_id: ThreadFilter = None,
     role: Literal["user", "assistant", "system", "tool"] | None = Query(
         None, description="Only messages of this role ('user': what you said)."
     ),
     branches: Literal["current", "all"] = Query(
         "all", description="'current': only messages in the threads' current state."
     ),
-    limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0, le=10_000),
+    status: StatusFilter = "all",
+    after: After = None,
+    before: Before = None,
+    sort: SortOrder = "relevance",
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> list[SearchHit]:
-    """Search everything in the caller's conversations, best matches first."""
+    """Search everything in the caller's conversations: the newest matches, best first."""
+    after, before = _period(after, before)
     rows = await full_text.search_messages(
         conn,
         q=q,
@@ -57,7 +112,41 @@ async def search_messages(
         thread_id=str(thread_id) if thread_id else None,
         role=role,
         current_only=branches == "current",
+        status=None if status == "all" else status,
+        after=after,
+        before=before,
+        sort=sort,
         limit=limit,
         offset=offset,
     )
     return [SearchHit(**r) for r in rows]
+
+
+@router.get("/search/documents", response_model=list[DocumentHit])
+async def search_documents(
+    caller: CurrentUser,
+    conn: Conn,
+    q: Words,
+    thread_id: ThreadFilter = None,
+    status: StatusFilter = "all",
+    after: After = None,
+    before: Before = None,
+    sort: SortOrder = "relevance",
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> list[DocumentHit]:
+    """Search the text of every version of every document of the caller's conversations."""
+    after, before = _period(after, before)
+    rows = await document_text.search_documents(
+        conn,
+        q=q,
+        owner=caller.user_id,
+        thread_id=str(thread_id) if thread_id else None,
+        status=None if status == "all" else status,
+        after=after,
+        before=before,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return [DocumentHit(**r) for r in rows]

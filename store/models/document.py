@@ -6,11 +6,23 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, UniqueConstraint, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    Computed,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base
+from store.fulltext import vector_sql
 
 
 class Document(Base):
@@ -21,6 +33,8 @@ class Document(Base):
     # version is identified by its content too.
     __table_args__ = (
         UniqueConstraint("conversation_id", "document_key", "version", "content_hash"),
+        Index(None, "search_vector", postgresql_using="gin"),
+        Index(None, "created_at", "id"),  # a search's page: the newest matches first
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -41,3 +55,7 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     #: When the owner marked this version final (its exports then carry no DRAFT marking).
     final_at: Mapped[datetime | None]
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR, Computed(vector_sql("title || ' ' || body"), persisted=True), deferred=True
+    )
+    """Full-text index of the title and ``body`` (English stemming), kept by PostgreSQL itself."""

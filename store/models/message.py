@@ -22,11 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base
-
-#: What full-text search indexes of a message: its first 100,000 characters (a tsvector is
-#: limited to 1 MB, and a 10 MB message must still be storable).
-SEARCH_TEXT_LIMIT = 100_000
-SEARCH_VECTOR_SQL = f"to_tsvector('english'::regconfig, left(content, {SEARCH_TEXT_LIMIT}))"
+from store.fulltext import vector_sql
 
 
 class Message(Base):
@@ -39,6 +35,8 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "message_id"),
         Index(None, "search_vector", postgresql_using="gin"),
+        # a search's page: the newest matches first (store/fulltext.py)
+        Index(None, "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -55,6 +53,6 @@ class Message(Base):
     is_current: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     search_vector: Mapped[str | None] = mapped_column(
-        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
+        TSVECTOR, Computed(vector_sql("content"), persisted=True), deferred=True
     )
     """Full-text index of ``content`` (English stemming), kept by PostgreSQL itself."""

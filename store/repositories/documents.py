@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from store import fulltext
 from store.db import DictConnection
 
 INSERT_SQL = """
@@ -75,17 +77,6 @@ async def with_owner(conn: DictConnection, document_id: int) -> dict[str, Any] |
     return await cur.fetchone()
 
 
-async def set_final(conn: DictConnection, document_id: int, final: bool) -> dict[str, Any] | None:
-    """Mark a version final (keeping the first time it was marked) or a draft again; the row's
-    new ``final_at``, or None when there is no such version."""
-    cur = await conn.execute(
-        "UPDATE documents SET final_at = CASE WHEN %s THEN coalesce(final_at, now()) END "
-        "WHERE id = %s RETURNING final_at",
-        (final, document_id),
-    )
-    return await cur.fetchone()
-
-
 async def full_of_conversation(
     conn: DictConnection, conversation_id: uuid.UUID
 ) -> list[dict[str, Any]]:
@@ -97,4 +88,63 @@ async def full_of_conversation(
         "WHERE d.conversation_id = %s ORDER BY d.document_key, d.version, d.id",
         (conversation_id,),
     )
+    return await cur.fetchall()
+
+
+async def set_final(conn: DictConnection, document_id: int, final: bool) -> dict[str, Any] | None:
+    """Mark a version final (keeping the first time it was marked) or a draft again; the row's
+    new ``final_at``, or None when there is no such version."""
+    cur = await conn.execute(
+        "UPDATE documents SET final_at = CASE WHEN %s THEN coalesce(final_at, now()) END "
+        "WHERE id = %s RETURNING final_at",
+        (final, document_id),
+    )
+    return await cur.fetchone()
+
+
+_SEARCH_SQL = f"""
+SELECT d.id, d.created_at, d.search_vector AS vector, d.title || ' ' || d.body AS text,
+       c.thread_id, d.document_key, d.version, d.type, d.jurisdiction, d.title
+FROM documents d JOIN conversations c ON c.id = d.conversation_id
+WHERE c.owner_id = %(owner)s AND d.search_vector @@ {fulltext.QUERY} {{filters}}
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+_SEARCH_COLUMNS = "id, thread_id, document_key, version, type, jurisdiction, title, created_at"
+_SEARCH_FILTERS = {
+    "thread": "AND c.thread_id = %(thread)s",
+    "status": "AND c.status = %(status)s",
+    "after": "AND d.created_at >= %(after)s",
+    "before": "AND d.created_at < %(before)s",
+}
+
+
+async def search_documents(
+    conn: DictConnection,
+    *,
+    q: str,
+    owner: str,
+    thread_id: str | None = None,
+    status: str | None = None,
+    after: datetime | None = None,
+    before: datetime | None = None,
+    sort: fulltext.Sort = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The owner's document versions whose title or text matches ``q``, as message search
+    finds messages (``store/fulltext.py``), each with a ``<mark>``-ed snippet; unprepared, so
+    each is planned for its own words and filters."""
+    params = {
+        "q": q,
+        "owner": owner,
+        "thread": thread_id,
+        "status": status,
+        "after": after,
+        "before": before,
+        "limit": limit,
+        "offset": offset,
+    }
+    statement = fulltext.search_sql(_SEARCH_SQL, _SEARCH_FILTERS, _SEARCH_COLUMNS, params, sort)
+    cur = await conn.execute(statement, params, prepare=False)
     return await cur.fetchall()

@@ -1,55 +1,46 @@
 """Every statement on ``messages``: the mirror's upserts, a conversation's messages, and
-full-text search over a user's messages (the GIN-indexed ``messages.search_vector``, ranked, with
-highlighted snippets).
+full-text search over a user's messages (``store/fulltext.py``: a page of the newest matches
+from the ``(created_at, id)`` btree or the GIN index on ``search_vector``, best first, with
+snippets).
 
 Search is built for the filters actually given and executed unprepared: once prepared,
-PostgreSQL may switch to a generic plan that cannot see which filters are absent and runs one
-GIN index scan per conversation of the owner (hundreds of times slower at 10,000 conversations;
-``python -m bench --only api`` measures it).
+PostgreSQL may switch to a generic plan that cannot see which filters are absent nor how common
+the words are (hundreds of times slower at 10,000 conversations; ``make bench-search`` measures
+it).
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
+from store import fulltext
 from store.db import DictConnection
-from store.models.message import SEARCH_TEXT_LIMIT
 
-# websearch_to_tsquery accepts any text (quotes for phrases, OR, -word) and never raises a
-# syntax error, so user input goes in as is. Snippets are built from HTML-escaped text, so the
-# only markup in them is the <mark> around matches.
-_SEARCH_SQL = f"""
-WITH q AS (SELECT websearch_to_tsquery('english', %(q)s) AS query),
-hits AS (
-    SELECT m.id, c.thread_id, c.title, m.message_id, m.role, m.is_current, m.created_at,
-           m.content, ts_rank_cd(m.search_vector, q.query, 32) AS rank, q.query
-    FROM q, messages m JOIN conversations c ON c.id = m.conversation_id
-    WHERE c.owner_id = %(owner)s AND m.search_vector @@ q.query {{filters}}
-    ORDER BY rank DESC, m.id DESC
-    LIMIT %(limit)s OFFSET %(offset)s
-)
-SELECT thread_id, title, message_id, role, is_current, created_at, rank,
-       ts_headline('english',
-                   replace(replace(replace(left(content, {SEARCH_TEXT_LIMIT}),
-                       '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-                   query,
-                   'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2')
-           AS snippet
-FROM hits ORDER BY rank DESC, id DESC
+_MATCHES_SQL = f"""
+SELECT m.id, m.created_at, m.search_vector AS vector, m.content AS text, c.thread_id, c.title,
+       m.message_id, m.role, m.is_current
+FROM messages m JOIN conversations c ON c.id = m.conversation_id
+WHERE c.owner_id = %(owner)s AND m.search_vector @@ {fulltext.QUERY} {{filters}}
+ORDER BY m.created_at DESC, m.id DESC
+LIMIT %(limit)s OFFSET %(offset)s
 """
+_COLUMNS = "thread_id, title, message_id, role, is_current, created_at"
+#: Each filter, by the parameter that turns it on.
+_FILTERS = {
+    "thread": "AND c.thread_id = %(thread)s",
+    "role": "AND m.role = %(role)s",
+    "current_only": "AND m.is_current",
+    "status": "AND c.status = %(status)s",
+    "after": "AND m.created_at >= %(after)s",
+    "before": "AND m.created_at < %(before)s",
+}
 
 
-def search_sql(*, thread_id: bool, role: bool, current_only: bool) -> str:
-    """The search statement with exactly the filters given."""
-    filters = []
-    if thread_id:
-        filters.append("AND c.thread_id = %(thread)s")
-    if role:
-        filters.append("AND m.role = %(role)s")
-    if current_only:
-        filters.append("AND m.is_current")
-    return _SEARCH_SQL.format(filters=" ".join(filters))
+def search_sql(params: dict[str, Any], sort: fulltext.Sort = "relevance") -> str:
+    """The search statement with exactly the filters ``params`` gives (a value, or True)."""
+    return fulltext.search_sql(_MATCHES_SQL, _FILTERS, _COLUMNS, params, sort)
 
 
 async def search_messages(
@@ -60,47 +51,91 @@ async def search_messages(
     thread_id: str | None = None,
     role: str | None = None,
     current_only: bool = False,
+    status: str | None = None,
+    after: datetime | None = None,
+    before: datetime | None = None,
+    sort: fulltext.Sort = "relevance",
     limit: int = 20,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The owner's messages matching ``q``, best first, each with a ``<mark>``-ed snippet."""
-    sql = search_sql(
-        thread_id=thread_id is not None, role=role is not None, current_only=current_only
-    )
+    """A page of the owner's messages matching ``q`` (in their conversations of ``status``,
+    created in ``[after, before)``): the ``offset``-th to ``offset + limit``-th newest matches,
+    best first (``sort="recent"``: newest first), each with a ``<mark>``-ed snippet."""
     params = {
         "q": q,
         "owner": owner,
         "thread": thread_id,
         "role": role,
+        "current_only": current_only,
+        "status": status,
+        "after": after,
+        "before": before,
         "limit": limit,
         "offset": offset,
     }
-    cur = await conn.execute(sql, params, prepare=False)
+    cur = await conn.execute(search_sql(params, sort), params, prepare=False)
     return await cur.fetchall()
 
 
+#: Messages of a checkpoint: inserted, or updated when they changed. A state repeats every
+#: earlier message, so the unchanged ones are left alone: no new row version, no ``tsvector``
+#: recomputed, no index entry, in one statement for them all.
 UPSERT_SQL = """
 INSERT INTO messages (conversation_id, message_id, role, type, content, tool_calls, checkpoint_id)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+SELECT %(conversation)s, v.message_id, v.role, v.type, v.content, v.tool_calls, %(checkpoint)s
+FROM unnest(%(ids)s::text[], %(roles)s::text[], %(types)s::text[], %(contents)s::text[],
+            %(tool_calls)s::jsonb[]) AS v(message_id, role, type, content, tool_calls)
+WHERE NOT EXISTS (
+    SELECT 1 FROM messages m
+    WHERE m.conversation_id = %(conversation)s AND m.message_id = v.message_id
+      AND m.role = v.role AND m.type = v.type AND m.content = v.content
+      AND m.tool_calls IS NOT DISTINCT FROM v.tool_calls
+)
 ON CONFLICT (conversation_id, message_id) DO UPDATE SET
     role = EXCLUDED.role, type = EXCLUDED.type, content = EXCLUDED.content,
     tool_calls = EXCLUDED.tool_calls
 """
-#: After a head checkpoint: exactly its messages are current, in its order.
+#: After a head checkpoint: exactly its messages are current, in its order (rows already so
+#: are not rewritten).
 CURRENT_SQL = """
-UPDATE messages SET
-    is_current = message_id = ANY(%(ids)s::text[]),
-    position = array_position(%(ids)s::text[], message_id::text) - 1
-WHERE conversation_id = %(conversation)s
-  AND (is_current OR message_id = ANY(%(ids)s::text[]))
+UPDATE messages SET is_current = n.is_current, position = n.position
+FROM (
+    SELECT id, message_id = ANY(%(ids)s::text[]) AS is_current,
+           array_position(%(ids)s::text[], message_id::text) - 1 AS position
+    FROM messages
+    WHERE conversation_id = %(conversation)s
+      AND (is_current OR message_id = ANY(%(ids)s::text[]))
+) n
+WHERE messages.id = n.id
+  AND (messages.is_current, messages.position) IS DISTINCT FROM (n.is_current, n.position)
 """
 
 
-async def upsert_many(conn: DictConnection, rows: list[tuple]) -> None:
-    """``UPSERT_SQL`` rows in one pipelined batch, not a round trip each."""
-    if rows:
-        async with conn.cursor() as cur:
-            await cur.executemany(UPSERT_SQL, rows)
+async def upsert_many(
+    conn: DictConnection,
+    conversation_id: uuid.UUID,
+    checkpoint_id: str,
+    messages: list[tuple[str, str, str, str, Any]],
+) -> None:
+    """Store a checkpoint's messages, ``(message_id, role, type, content, tool_calls)`` each
+    (``tool_calls`` a ``Jsonb`` or None), with ``UPSERT_SQL``; a message id given twice keeps
+    its last."""
+    latest = {message[0]: message for message in messages}
+    if not latest:
+        return
+    columns = list(zip(*latest.values(), strict=True))
+    await conn.execute(
+        UPSERT_SQL,
+        {
+            "conversation": conversation_id,
+            "checkpoint": checkpoint_id,
+            "ids": list(columns[0]),
+            "roles": list(columns[1]),
+            "types": list(columns[2]),
+            "contents": list(columns[3]),
+            "tool_calls": list(columns[4]),
+        },
+    )
 
 
 async def set_current(conn: DictConnection, conversation_id: uuid.UUID, ids: list[str]) -> None:
