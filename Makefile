@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UV := uv==0.13.8
-# One universal lock for Python >= 3.11 and every extra (dev, llm, openai, anthropic, ollama).
+# One universal lock for Python >= 3.11 and every extra of pyproject.toml.
 LOCK_ARGS := pyproject.toml --all-extras --universal --python-version 3.11 --quiet -o $(LOCK)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMAGE ?= adlaan-agent
