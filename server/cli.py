@@ -144,6 +144,7 @@ def dev(
     if not reload:
         argv.append("--no-reload")
     env = {**os.environ, RESOLVED_URL_ENV: url, **serving}
+    _runtime_files(url)
     console.print(f"[bold]serving[/] graph [cyan]drafter[/] on http://{host}:{port}")
     code = run_supervised(argv, env, ROOT)
     if code == ExitCode.INTERRUPTED:
@@ -151,6 +152,16 @@ def dev(
         return
     if code:
         raise CliError(f"the server exited with code {code} (its log is above)", ExitCode.FAILED)
+
+
+def _runtime_files(url: str) -> None:
+    """The dev server's pickles go to the data directory, owner-only (server/runtime/files.py);
+    its children inherit umask 077, so every file they write is the owner's only."""
+    from server.runtime.files import prepare
+
+    target = prepare(ROOT, get_settings().data_dir, url)
+    os.umask(0o077)
+    console.print(f"[bold]runtime files:[/] {target} [dim](owner-only)[/]")
 
 
 def _hint_first_user(url: str) -> None:

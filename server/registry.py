@@ -11,6 +11,13 @@ last flush, although the checkpoints are safe in PostgreSQL. This module closes 
   ``api_registry``, and any thread that has checkpoints but no registry row is rebuilt from its
   checkpoint metadata; runs that were in flight end as ``error`` and their threads become idle.
 
+Crons (``Crons.put/update/delete/set_next_run_date``, and those that go with their thread or
+assistant) and the LangGraph store's items (its ``batch``/``abatch``) are written through the same
+way, and for them the registry is the reference: at start-up the runtime's crons and items become
+exactly the registry's, so one deleted just before a crash does not come back from a stale
+pickle. The first start after an upgrade, when the registry has none yet (no marker row, key
+``''``), copies the pickle's into the registry instead.
+
 A stateless run (``POST /runs``, ``/runs/wait``, ``/runs/stream`` with the default
 ``on_completion="delete"``) runs on a temporary thread that the runtime creates in ``Runs.put``
 and deletes when the run ends; the run carries ``kwargs["temporary"] = True`` (the thread itself
@@ -26,7 +33,10 @@ writes.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import hashlib
+import json
 import logging
 import pickle
 import uuid
@@ -41,11 +51,15 @@ from psycopg.types.json import Jsonb
 from hooks.builtin.mirror import LOCK_THREAD_SQL
 from server.runtime import (
     Listeners,
+    StoreChange,
     current_identity,
     install_write_through,
+    replace_store_items,
     runtime_store,
+    runtime_store_items,
     uninstall_write_through,
 )
+from server.runtime import files as runtime_files
 from store.db import DictPool
 from store.models.hook_event import RUN_EVENT_SQL
 from store.repositories import conversations, tombstones
@@ -113,6 +127,44 @@ def _json_dumps(value: Any) -> str:
     import json
 
     return json.dumps(value, default=str)
+
+
+#: The key of the row that marks a kind the registry holds as the reference (crons, store items).
+MARKER = ""
+
+
+def store_item_key(namespace: Sequence[str], key: str) -> str:
+    """The registry key of a store item: the namespace's first label (cut to 100 characters:
+    a user's id, by convention, so one user's items can be found), ``/``, and a digest of the
+    whole namespace and key (which may be longer than the column)."""
+    digest = hashlib.sha256(json.dumps([list(namespace), key]).encode()).hexdigest()
+    return f"{(namespace[0] if namespace else '')[:100]}/{digest}"
+
+
+def _item_payload(namespace: Sequence[str], key: str, item: Any) -> bytes:
+    return _dumps(
+        {
+            "namespace": list(namespace),
+            "key": key,
+            "value": item.value,
+            "created_at": item.created_at,
+            "updated_at": item.updated_at,
+        }
+    )
+
+
+def _item(payload: dict) -> tuple[tuple[str, ...], str, Any]:
+    from langgraph.store.base import Item
+
+    namespace = tuple(payload["namespace"])
+    item = Item(
+        value=payload["value"],
+        key=payload["key"],
+        namespace=namespace,
+        created_at=payload["created_at"],
+        updated_at=payload["updated_at"],
+    )
+    return namespace, payload["key"], item
 
 
 def is_temporary(run: dict) -> bool:
@@ -206,7 +258,11 @@ class Registry:
         self, store: dict, progress: Callable[[int], None] | None = None
     ) -> RestoreReport:
         """Bring into ``store`` every object the registry has and the store lacks (idempotent;
-        never overwrites what the store already holds, which is newer)."""
+        never overwrites what the store already holds, which is newer); for the installed
+        registry, the runtime's crons and store items become the registry's. First, the runtime's files (and all the process writes from now
+        on) are made owner-only: they hold conversation text."""
+        if _registry is self:  # the server's own registry: its process and its files
+            await asyncio.to_thread(runtime_files.protect)
         report = RestoreReport()
         async with self.pool.connection() as conn:
             rows = await (await conn.execute(registry_rows.ALL_SQL)).fetchall()
@@ -223,6 +279,8 @@ class Registry:
         values: dict[tuple[str, str], Any] = {}
         for row in rows:
             kind, key = row["kind"], row["key"]
+            if kind not in have:  # crons and store items: restore_crons, restore_store_items
+                continue
             if key in have[kind]:
                 if kind == "run":
                     finished_runs.append(key)  # the runtime's own pickle has it: it decides
@@ -278,7 +336,74 @@ class Registry:
         if orphans:
             ids = [o["thread_id"] for o in orphans]
             await self.save_threads(store, ids)
+        if _registry is self:  # the registry the runtime writes through to (``install``)
+            report.crons = await self.restore_crons(store, report)
+            report.store_items = await self.restore_store_items(report)
         return report
+
+    async def _reference(
+        self, kind: str, current: dict[str, bytes], report: RestoreReport
+    ) -> dict[str, Any] | None:
+        """The registry's objects of ``kind`` by key, unpickled, to make the runtime's; None
+        when it holds none yet (no marker), after copying ``current`` (the runtime's) in."""
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(registry_rows.KIND_SQL, (kind,))).fetchall()
+        if not any(row["key"] == MARKER for row in rows):
+            statements: list[Statement] = [
+                (UPSERT_SQL, (kind, key, payload)) for key, payload in current.items()
+            ]
+            await self.execute([*statements, (UPSERT_SQL, (kind, MARKER, b""))])
+            return None
+        found = {}
+        for row in rows:
+            if row["key"] == MARKER:
+                continue
+            try:
+                found[row["key"]] = pickle.loads(row["payload"])  # noqa: S301 (see _dumps)
+            except Exception:
+                logger.exception("registry: cannot restore %s %s; skipped", kind, row["key"])
+                report.skipped += 1
+        return found
+
+    async def restore_crons(self, store: dict, report: RestoreReport) -> int:
+        """Make the runtime's crons the registry's; how many there are."""
+        current = {_key(c["cron_id"]): _dumps(c) for c in store.get("crons") or []}
+        found = await self._reference("cron", current, report)
+        if found is not None:
+            store["crons"] = list(found.values())
+        return len(store.get("crons") or [])
+
+    async def restore_store_items(self, report: RestoreReport) -> int:
+        """Make the runtime's LangGraph store items the registry's; how many there are."""
+        items = runtime_store_items()
+        current = {
+            store_item_key(namespace, key): _item_payload(namespace, key, item)
+            for namespace, key, item in items
+        }
+        found = await self._reference("store_item", current, report)
+        if found is None:
+            return len(items)
+        restored = [_item(payload) for payload in found.values()]
+        replace_store_items(restored)
+        return len(restored)
+
+    async def save_cron(self, cron: dict) -> None:
+        await self.execute([(UPSERT_SQL, ("cron", _key(cron["cron_id"]), _dumps(cron)))])
+
+    async def forget_crons(self, cron_ids: list[str]) -> None:
+        await self.execute([(DELETE_KEYS_SQL, ("cron", [_key(c) for c in cron_ids]))])
+
+    async def save_store_changes(self, changes: Sequence[StoreChange]) -> None:
+        """Each item a store batch put, or its deletion, in one transaction."""
+        statements: list[Statement] = []
+        for change in changes:
+            key = store_item_key(change.namespace, change.key)
+            if change.item is None:
+                statements.append((DELETE_SQL, ("store_item", key)))
+            else:
+                payload = _item_payload(change.namespace, change.key, change.item)
+                statements.append((UPSERT_SQL, ("store_item", key, payload)))
+        await self.execute(statements)
 
     async def rebuild_from_checkpoints(
         self, progress: Callable[[int, int], None] | None = None, *, chunk: int = 200
@@ -334,6 +459,9 @@ class RestoreReport:
     skipped: int = 0
     #: stateless runs lost with the server, dropped with their temporary threads
     temporary_dropped: int = 0
+    #: crons and LangGraph store items the runtime holds after the restore
+    crons: int = 0
+    store_items: int = 0
 
 
 # -- wiring into the runtime ---------------------------------------------------------------
@@ -415,6 +543,19 @@ async def _after_run_deleted(store: dict, run_id) -> None:
     await _installed().forget("run", run_id)
 
 
+async def _after_cron(store: dict, cron) -> None:
+    if isinstance(cron, dict):
+        await _installed().save_cron(cron)
+
+
+async def _after_crons_deleted(store: dict, cron_ids: list[str]) -> None:
+    await _installed().forget_crons(cron_ids)
+
+
+async def _after_store_changed(changes: list[StoreChange]) -> None:
+    await _installed().save_store_changes(changes)
+
+
 async def _run_ended(store: dict, run_id: Any, status: str) -> None:
     """A run that ends leaves the registry and enters the hooks outbox, in one transaction."""
     statements: list[Statement] = [(DELETE_SQL, ("run", _key(run_id)))]
@@ -444,6 +585,9 @@ def install(registry: Registry) -> None:
             run_saved=_after_run,
             run_deleted=_after_run_deleted,
             run_ended=_run_ended,
+            cron_saved=_after_cron,
+            crons_deleted=_after_crons_deleted,
+            store_changed=_after_store_changed,
         )
     )
     _registry = registry

@@ -3,8 +3,9 @@
 langgraph-api serves our graph and holds threads, assistants and runs in a runtime
 (``langgraph dev``: langgraph-runtime-inmem). We reach into both where no public API exists:
 
-- ``inmem``: the in-memory runtime's store (``GLOBAL_STORE``) and the wrapping of its mutating ops
-  (``Threads``, ``Assistants``, ``Runs``), through which ``server/registry.py`` writes through;
+- ``inmem``: the in-memory runtime's store (``GLOBAL_STORE``), its LangGraph store's items, and the
+  wrapping of its mutating ops (``Threads``, ``Assistants``, ``Runs``, ``Crons``, the store's
+  batches), through which ``server/registry.py`` writes through;
 - ``adapter``: the sync methods langgraph-api's ``_CustomCheckpointerAdapter`` lacks, and the
   server's checkpointer (``get_checkpointer``);
 - ``api``: the runtime's thread deletion and pruning, and the caller of the request being served.
@@ -23,7 +24,15 @@ from importlib.metadata import version
 from server.runtime.adapter import get_checkpointer
 from server.runtime.adapter import install as install_adapter
 from server.runtime.api import current_identity, delete_threads, prune_threads
-from server.runtime.inmem import TERMINAL_RUN_STATUSES, WRAPPED_OPS, Listeners, runtime_store
+from server.runtime.inmem import (
+    TERMINAL_RUN_STATUSES,
+    WRAPPED_OPS,
+    Listeners,
+    StoreChange,
+    replace_store_items,
+    runtime_store,
+    runtime_store_items,
+)
 from server.runtime.inmem import install as install_write_through
 from server.runtime.inmem import uninstall as uninstall_write_through
 
@@ -55,6 +64,7 @@ __all__ = [
     "TERMINAL_RUN_STATUSES",
     "WRAPPED_OPS",
     "Listeners",
+    "StoreChange",
     "UnsupportedVersion",
     "current_identity",
     "delete_threads",
@@ -62,7 +72,9 @@ __all__ = [
     "install_adapter",
     "install_write_through",
     "prune_threads",
+    "replace_store_items",
     "require_pinned",
     "runtime_store",
+    "runtime_store_items",
     "uninstall_write_through",
 ]

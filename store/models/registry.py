@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base
 
-REGISTRY_KINDS = ("thread", "assistant", "assistant_version", "run")
+REGISTRY_KINDS = ("thread", "assistant", "assistant_version", "run", "store_item", "cron")
 
 
 class RegistryEntry(Base):

@@ -1,5 +1,6 @@
-"""Every statement on ``api_registry``: the LangGraph API's threads, assistants and in-flight
-runs as the development server holds them, written through so a crash loses none of them."""
+"""Every statement on ``api_registry``: the LangGraph API's threads, assistants, in-flight runs,
+crons and store items as the development server holds them, written through so a crash loses
+none of them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ DELETE_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = %s"
 DELETE_KEYS_SQL = "DELETE FROM api_registry WHERE kind = %s AND key = ANY(%s)"
 DELETE_PREFIX_SQL = "DELETE FROM api_registry WHERE kind = %s AND key LIKE %s"
 ALL_SQL = "SELECT kind, key, payload FROM api_registry ORDER BY kind, key"
+#: The rows of one kind (the store's items and crons are restored on their own).
+KIND_SQL = "SELECT key, payload FROM api_registry WHERE kind = %s ORDER BY key"
 #: Or the crash-safe registry would bring deleted threads back at the next start.
 FORGET_THREADS_SQL = "DELETE FROM api_registry WHERE kind = 'thread' AND key = ANY(%(ids)s)"
 
