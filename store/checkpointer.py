@@ -426,8 +426,11 @@ _CONNECTION: ContextVar[AsyncConnection[DictRow] | None] = ContextVar(
 )
 
 #: A value stored as changes is stored whole again once its changes outweigh its last whole
-#: copy (at least this many bytes): whole copies then double in size, so they add up to about
-#: twice the value, and a read applies changes no bigger than the value itself.
+#: copy (at least ``KEYFRAME_MIN_BYTES``) ``KEYFRAME_RATIO`` times: a growing value's whole
+#: copies then grow fivefold, so they add up to 1.25 times the value, a value of constant size
+#: is stored whole every few dozen changes, and a first read (nothing in memory) applies
+#: changes no bigger than four times the value.
+KEYFRAME_RATIO = 4
 KEYFRAME_MIN_BYTES = 2048
 #: ...and at the latest after this many changes, which bounds what a first read follows.
 KEYFRAME_MAX_LINKS = 512
@@ -438,6 +441,17 @@ CACHE_BYTES = 64 * 1024 * 1024
 
 
 _MISSING = object()
+
+
+class _WithoutId(dict):
+    """A checkpoint whose stored copy leaves out its id: the row's ``checkpoint_id`` holds it
+    (44 bytes a checkpoint); reads put it back. The stock ``aput`` stores ``checkpoint.copy()``
+    and takes the id from the checkpoint itself."""
+
+    def copy(self) -> dict:  # type: ignore[override]
+        stored = dict(self)
+        stored.pop("id", None)
+        return stored
 
 
 class _Written(NamedTuple):
@@ -472,21 +486,54 @@ def _shareable(value: Any) -> tuple | None:
 
 
 def _ours(version: Any) -> bool:
-    """Versions with a random part (this saver's: 10 digits, a dot, 8 random characters; the
-    stock saver's: 32 digits, a dot, a random float) are unique within a thread, so a value can
-    be remembered and diffed by its version."""
+    """Versions with a random part (this saver's, and the stock saver's: 32 digits, a dot, a
+    random float) are unique within a thread, so a value can be remembered and diffed by its
+    version."""
     if not isinstance(version, str):
         return False
-    digits, dot, rest = version.partition(".")
-    return bool(dot and rest) and len(digits) in (VERSION_DIGITS, 32) and digits.isdigit()
+    head, dot, rest = version.partition(".")
+    if not (dot and rest):
+        return False
+    if head.isdigit():
+        return len(head) in (VERSION_DIGITS, 32)
+    return (
+        len(head) >= 2
+        and len(head) == ord(head[0]) - ord("a") + 2
+        and all(c in _ALPHABET for c in head)
+    )
 
 
-#: ``get_next_version``'s counter width. The stock saver pads to 32 digits; a checkpoint row
-#: holds seven versions and every blob one or two, so the short form saves ~1 KB a turn. A
-#: short version sorts after every stock one (it has fewer leading zeros), so a thread the stock
-#: saver started goes on in order.
+#: The counter width of the versions this saver wrote before its compact ones (still read,
+#: and continued: see ``get_next_version``).
 VERSION_DIGITS = 10
 _ALPHABET = string.digits + string.ascii_lowercase
+#: Random characters after a version's counter: two branches that reach the same count never
+#: share a blob (36**6 = 2.2 billion).
+VERSION_RANDOM = 6
+
+
+def _change(payload: list) -> list:
+    """The change a stored one holds: written as the change itself (a list whose first item is
+    its one-letter kind), or, by this saver's first versions, as ``[base version, change]``."""
+    return payload[1] if len(payload[0]) > 1 else payload
+
+
+def _counter(version: str) -> int:
+    head = version.split(".")[0]
+    return int(head) if head.isdigit() else int(head[1:], 36)
+
+
+def _compact(number: int) -> str:
+    """``number`` in base 36 after a letter that says how many digits follow (``a`` one,
+    ``b`` two...): compact versions compare as strings in the order of their counters, and
+    above every all-digit one (the stock saver's, and this saver's older ones)."""
+    digits = ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = _ALPHABET[digit] + digits
+        if not number:
+            break
+    return chr(ord("a") + len(digits) - 1) + digits
 
 
 class _Cache:
@@ -589,14 +636,15 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             and base.links < KEYFRAME_MAX_LINKS
             and (change := diff(base.value, value)) is not None
         ):
-            kind, blob = compress(self.serde.dumps_typed([base_version, change]))
+            kind, blob = compress(self.serde.dumps_typed(change))
             chain = base.chain + len(blob)
-            if chain <= max(base.keyframe, KEYFRAME_MIN_BYTES) and 2 * len(blob) < len(whole[1]):
-                stored = apply_chain(base.value, [self.serde.loads_typed((kind, blob))[1]])
+            limit = KEYFRAME_RATIO * max(base.keyframe, KEYFRAME_MIN_BYTES)
+            if chain <= limit and 2 * len(blob) < len(whole[1]):
+                stored = apply_chain(base.value, [_change(self.serde.loads_typed((kind, blob)))])
                 items = None
                 if base.items is not None:
                     # decoded again: readers' messages are never the base's objects
-                    change = self.serde.loads_typed((kind, blob))[1]
+                    change = _change(self.serde.loads_typed((kind, blob)))
                     items = _shareable(apply_chain(list(base.items), [change]))
                 self._staged[thread, ns, channel, version] = _Cached(
                     stored, base.keyframe, chain, whole, base.links + 1, items
@@ -654,7 +702,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             ):
                 base = _ours(version) and self._base(thread, checkpoint_ns, channel, version)
                 if base and (change := diff(base.value, value)) is not None:
-                    kind, delta = compress(self.serde.dumps_typed([version, change]))
+                    kind, delta = compress(self.serde.dumps_typed(change))
                     if 2 * len(delta) < len(row[8]):
                         row = (*row[:7], f"{DELTA_PREFIX}{kind}:{version}", delta)
                     break
@@ -694,16 +742,18 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         return refs
 
     def get_next_version(self, current: str | int | None, channel: None) -> str:
-        """The next version: a counter (``VERSION_DIGITS`` wide) and a random part, so two
-        branches that reach the same count never share a blob."""
+        """The next version: a compact counter (``_compact``) and a random part, so two
+        branches that reach the same count never share a blob. A checkpoint row holds about
+        eight versions and every blob row one or two: the stock saver's 49 characters would
+        cost ~1.5 KB a turn."""
         if current is None:
             number = 0
         elif isinstance(current, int):
             number = current
         else:
-            number = int(current.split(".")[0])
-        suffix = "".join(random.choices(_ALPHABET, k=8))
-        return f"{number + 1:0{VERSION_DIGITS}d}.{suffix}"
+            number = _counter(current)
+        suffix = "".join(random.choices(_ALPHABET, k=VERSION_RANDOM))
+        return f"{_compact(number + 1)}.{suffix}"
 
     async def aput(
         self,
@@ -720,7 +770,9 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         # A run saves a step's writes while its checkpoint is still being saved.
         self._cache.put(("c", thread, ns, checkpoint["id"]), dict(checkpoint["channel_versions"]))
         try:
-            next_config = await super().aput(config, checkpoint, metadata, new_versions)
+            next_config = await super().aput(
+                config, cast(Checkpoint, _WithoutId(checkpoint)), metadata, new_versions
+            )
         except BaseException:
             for key in keys:
                 self._staged.pop(key, None)
@@ -797,7 +849,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                     base, keyframe = self.serde.loads_typed((kind, row["blob"])), len(row["blob"])
                     break
                 inner, base_version = kind[len(DELTA_PREFIX) :].split(":", 1)
-                changes.append(self.serde.loads_typed((inner, row["blob"]))[1])
+                changes.append(_change(self.serde.loads_typed((inner, row["blob"]))))
                 links, chain = links + 1, chain + len(row["blob"])
                 if base_version == known.get(channel):
                     held = self._cache.get(("v", thread, ns, channel, base_version))
@@ -942,7 +994,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             elif kind.startswith(DELTA_PREFIX):
                 inner, base_version = kind[len(DELTA_PREFIX) :].split(":", 1)
                 base = await self._fresh(thread, ns, channel, base_version)
-                written = apply_chain(base, [self.serde.loads_typed((inner, blob))[1]])
+                written = apply_chain(base, [_change(self.serde.loads_typed((inner, blob)))])
             else:
                 written = self.serde.loads_typed((kind, blob))
             writes.append((task_id.decode(), channel, written))
@@ -957,7 +1009,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                     "checkpoint_id": checkpoint_id,
                 }
             },
-            cast(Checkpoint, {**checkpoint, "channel_values": values}),
+            cast(Checkpoint, {**checkpoint, "id": checkpoint_id, "channel_values": values}),
             value["metadata"],
             {"configurable": {"thread_id": thread, "checkpoint_ns": ns, "checkpoint_id": parent}}
             if parent

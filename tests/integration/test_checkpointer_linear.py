@@ -4,11 +4,16 @@ back with a *fresh* saver (nothing in memory) and compares with what was written
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from graphs.drafter.graph import builder as drafter
 from store.checkpointer import PostgresCheckpointer
@@ -91,6 +96,14 @@ async def test_a_long_thread_grows_linearly_and_reads_back_exactly(pool, databas
             )
         }
     assert kinds == {"z1.msgpack", "delta"}
+    with psycopg.connect(database_url) as conn:
+        # a checkpoint's id is its row's, not stored again in the JSON (reads put it back)
+        stored = conn.execute(
+            "SELECT count(*) FILTER (WHERE checkpoint ? 'id'), count(*) FROM checkpoints "
+            "WHERE thread_id = %s",
+            (thread,),
+        ).fetchone()
+    assert stored == (0, 180)
 
     written = await snapshot(writer, thread)
     reader = drafter.compile(checkpointer=PostgresCheckpointer(pool))
@@ -176,6 +189,27 @@ async def test_what_a_reader_does_to_its_values_never_reaches_the_database(pool)
     assert [m.content for m in again[1:]] == [m.content for m in fresh.values["messages"][1:]]
 
 
+async def test_state_reads_share_decoded_messages_and_other_reads_do_not(pool):
+    # Pins what the saver relies on in LangGraph: Pregel.aget_state and aget_state_history
+    # call it directly (store/checkpointer.py, _state_reader). Shared messages keep a read of a
+    # long thread flat; any other read (a run's) decodes objects of its own.
+    saver = PostgresCheckpointer(pool)
+    graph = drafter.compile(checkpointer=saver)
+    thread = f"shared-{uuid.uuid4()}"
+    await talk(graph, thread, range(3))
+    first = (await graph.aget_state(cfg(thread))).values["messages"]
+    second = (await graph.aget_state(cfg(thread))).values["messages"]
+    assert first is not second and len(first) == 6
+    assert all(a is b for a, b in zip(first, second, strict=True))
+    history = [s async for s in graph.aget_state_history(cfg(thread), limit=3)]
+    assert history[0].values["messages"][0] is first[0]
+    own = await saver.aget_tuple(cfg(thread))
+    assert own is not None
+    messages = own.checkpoint["channel_values"]["messages"]
+    assert messages == first
+    assert not any(a is b for a, b in zip(messages, first, strict=True))
+
+
 @pytest.mark.parametrize("cache_size", [3, 4096])
 async def test_another_process_follows_a_growing_thread(pool, cache_size):
     # A reader that wrote nothing (the hook dispatcher's saver, another server process) reads
@@ -189,3 +223,74 @@ async def test_another_process_follows_a_growing_thread(pool, cache_size):
         read = await reader.aget_state(cfg(thread))
         assert read.values == (await writer.aget_state(cfg(thread))).values
     assert len(read.values["messages"]) == 50
+
+
+V1_THREAD = Path(__file__).with_name("checkpointer_v1_thread.json")
+
+
+def load_v1_thread(database_url: str, thread_id: str) -> None:
+    """Insert the rows an earlier PostgresCheckpointer wrote (see the file's ``_about``)."""
+    rows = json.loads(V1_THREAD.read_text())
+    with psycopg.connect(database_url) as conn:
+        for table in ("checkpoints", "checkpoint_blobs", "checkpoint_writes"):
+            for row in rows[table]:
+                values = {
+                    key: base64.b64decode(value["b64"])
+                    if isinstance(value, dict) and "b64" in value
+                    else Jsonb(value)
+                    if key in ("checkpoint", "metadata")
+                    else value
+                    for key, value in row.items()
+                }
+                values["thread_id"] = thread_id
+                columns = sql.SQL(", ").join(map(sql.Identifier, values))
+                placeholders = sql.SQL(", ").join(sql.Placeholder() * len(values))
+                conn.execute(
+                    sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                        sql.Identifier(table), columns, placeholders
+                    ),
+                    list(values.values()),
+                )
+
+
+async def test_a_thread_an_earlier_version_wrote_goes_on_in_the_new_format(pool, database_url):
+    # Rows of the earlier format (10-digit versions, uncompressed values and changes with
+    # their base version inside, whole writes) and of the current one in a single thread.
+    thread = f"v1-{uuid.uuid4()}"
+    load_v1_thread(database_url, thread)
+    saver = PostgresCheckpointer(pool)
+    graph = drafter.compile(checkpointer=saver)
+    old = await snapshot(graph, thread)
+    assert len(old) == 12
+    assert len(old[0][1]["messages"]) == 8
+    old_version = old[0][1]["document"]["version"]
+
+    await talk(graph, thread, range(4, 7))
+    with psycopg.connect(database_url) as conn:
+        kinds = {
+            r[0].split(":")[0]
+            for r in conn.execute(
+                "SELECT type FROM checkpoint_blobs WHERE thread_id = %s UNION ALL "
+                "SELECT type FROM checkpoint_writes WHERE thread_id = %s",
+                (thread, thread),
+            )
+        }
+    assert {"msgpack", "delta", "z1.msgpack", "ref"} <= kinds  # both formats, one thread
+
+    history = await snapshot(drafter.compile(checkpointer=PostgresCheckpointer(pool)), thread)
+    assert len(history) == 21
+    assert history[-12:] == old  # the old checkpoints read as they did
+    ends = [values for _, values, nxt in history if not nxt]
+    assert [len(v["messages"]) for v in ends[:7]] == [14, 12, 10, 8, 6, 4, 2]
+    assert ends[0]["document"]["version"] > old_version
+
+    # Replay from a turn the earlier saver wrote; copy and compact the mixed thread.
+    turn_two = next(cid for cid, values, nxt in old if len(values["messages"]) == 4 and not nxt)
+    replayed = await graph.ainvoke(said(5), cfg(thread, turn_two))
+    assert len(replayed["messages"]) == 6
+    copy = f"v1-copy-{uuid.uuid4()}"
+    await saver.acopy_thread(thread, copy)
+    before = {cid: values for cid, values, _ in await snapshot(graph, copy)}
+    await saver.aprune([copy], strategy="turns")
+    after = await snapshot(drafter.compile(checkpointer=PostgresCheckpointer(pool)), copy)
+    assert len(after) == 8 and all(values == before[cid] for cid, values, _ in after)
