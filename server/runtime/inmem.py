@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -49,7 +49,7 @@ class Listeners:
     #: crons gone with ``Crons.delete``, or with their thread or assistant: ``(store, cron_ids)``
     crons_deleted: Callable[[dict, list[str]], Awaitable[None]]
     #: the LangGraph store's ``batch``/``abatch`` changed items: ``(changes,)``
-    store_changed: Callable[[list[StoreChange]], Awaitable[None]]
+    store_changed: Callable[[list[StoreChange]], Coroutine[Any, Any, None]]
 
 
 class StoreChange(NamedTuple):
@@ -317,7 +317,7 @@ def _wrap_batch(method: Callable) -> Callable:
             except RuntimeError:
                 running = None
             if running is not None:  # on a loop: it cannot wait for itself, the write follows
-                task = running.create_task(_listeners.store_changed(changes))
+                task: asyncio.Task = running.create_task(_listeners.store_changed(changes))
                 _background.add(task)
                 task.add_done_callback(_background.discard)
             elif loop is None:
