@@ -194,6 +194,34 @@ async def test_the_chat_route_s_turn_is_mirrored_and_listed_on_the_other_process
     assert thread_id in listed.text
 
 
+async def test_prune_and_conversation_deletion_go_through_the_runtime(service):
+    a, b = service
+    client = a.client()
+    kept, pruned, deleted = [(await client.threads.create())["thread_id"] for _ in range(3)]
+    for thread_id in (kept, pruned, deleted):
+        await client.runs.wait(thread_id, "drafter", input=user("I need to draft an NDA"))
+        await client.runs.wait(thread_id, "drafter", input=user("Make it for California"))
+    wait_for_mirror(a.database_url)
+    count = "SELECT count(*) FROM checkpoints WHERE thread_id = %s"
+    before = rows(a.database_url, count, kept)[0][0]
+    async with httpx.AsyncClient(headers=a.headers, timeout=30) as http:
+        latest = await http.post(
+            f"{b.url}/threads/prune", json={"thread_ids": [kept], "strategy": "keep_latest"}
+        )
+        gone = await http.post(f"{b.url}/threads/prune", json={"thread_ids": [pruned]})
+        removed = await http.delete(f"{b.url}/api/v1/conversations/{deleted}")
+    assert latest.json() == {"pruned_count": 1}, latest.text
+    assert gone.json() == {"pruned_count": 1}, gone.text
+    assert removed.status_code == 204, removed.text
+    assert 1 <= rows(a.database_url, count, kept)[0][0] < before
+    assert (await a.client().threads.get_state(kept))["values"]["messages"]
+    for thread_id in (pruned, deleted):
+        with pytest.raises(httpx.HTTPStatusError) as missing:
+            await a.client().threads.get(thread_id)
+        assert missing.value.response.status_code == 404
+    assert rows(a.database_url, "SELECT count(*) FROM runs WHERE thread_id = %s", pruned) == [(0,)]
+
+
 async def test_the_dev_server_s_registry_routes_say_they_are_not_available(service):
     a, _ = service
     admin = make_user(a.database_url, admin=True)
