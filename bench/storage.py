@@ -109,8 +109,12 @@ async def measure(url: str, label: str, saver, builder: StateGraph, sizes: list[
             [s async for s in graph.aget_state_history(config, limit=10)]
 
         hist = await _median_ms(history, 10)
-        # A saver that wrote nothing of the thread (another server process, or after a restart).
+        # A saver that wrote nothing of the thread (another server process, or after a restart):
+        # its first read, then the median of the reads after it.
         cold_graph = builder.compile(checkpointer=type(saver)(saver.conn))
+        start = time.perf_counter()
+        await cold_graph.aget_state(config)
+        first = (time.perf_counter() - start) * 1000
         cold = await _median_ms(lambda g=cold_graph: g.aget_state(config), 10)
         row = {
             "saver": label,
@@ -121,6 +125,7 @@ async def measure(url: str, label: str, saver, builder: StateGraph, sizes: list[
             "get_state_ms": get_state,
             "history_ms": hist,
             "cold_get_state_ms": cold,
+            "first_read_ms": first,
             "write_s": write_s,
         }
         if isinstance(saver, PostgresCheckpointer):

@@ -1,6 +1,7 @@
-"""Changes between two values of a channel: how ``PostgresCheckpointer`` stores a long
-conversation in linear space. Writer (``diff``) and reader (``apply``, ``apply_chain``) of the
-format live here together.
+"""Changes between two values of a channel, and the compression of stored values: how
+``PostgresCheckpointer`` stores a long conversation in linear space. Writer (``diff``,
+``compress``) and reader (``apply``, ``apply_chain``, ``decompress``) of each format live here
+together.
 
 A change is a plain list the checkpoint serializer stores as it stores any value:
 

@@ -22,13 +22,22 @@ What the stock saver (3.2.0) lacks, and this adds:
   its change from the newest value of the channel the saver knows (an appended message, the
   document's changed lines), and a large write (the whole document a node returns) as its change
   from the value its checkpoint holds; the whole value is stored again only when the changes
-  since its last whole copy outweigh that copy, so whole copies double in size and add up to
-  about twice the value. A change's type in ``checkpoint_blobs`` is ``delta:<serializer type>:
-  <base version>``; reads follow the chain in one recursive query and decode every value afresh
-  (a caller owns what it reads), prune and ``adelete_for_runs`` keep every base a kept blob
-  needs, ``acopy_thread`` copies chains as they are. Versions are 10 digits and a random part
-  (the stock 32-digit ones still sort below them), so a thread the stock saver started goes on.
-  Threads written this way need this saver to be read; the stock saver cannot.
+  since its last whole copy outweigh that copy four times (``KEYFRAME_RATIO``). A change's type
+  in ``checkpoint_blobs`` is ``delta:<serializer type>:<base version>``; reads follow the chain
+  in one recursive query, prune and ``adelete_for_runs`` keep every base a kept blob or write
+  needs, ``acopy_thread`` copies chains as they are;
+- each value stored once: a write that the next checkpoint stores too (the message a node
+  appends, the document and terms it returns: compared byte for byte) becomes a reference to
+  that value once the checkpoint is saved (``ref:<version>[:<start>:<end>]``); values of more
+  than 96 bytes are deflated with a preset dictionary (``z1.<type>``); versions are 11
+  characters (``_compact``; the stock ones are 49 and still sort below them, so a thread the
+  stock saver started goes on); a checkpoint's id is not stored again inside its JSON;
+- flat reads: a checkpoint's blobs are fetched by their key (the stock ``SELECT`` hashes every
+  blob of the thread), and the state reads (``Pregel.aget_state``, ``aget_state_history``) get
+  new lists of messages decoded once and shared between them; any other read (a run's) decodes
+  objects of its own, so nothing a reader does to its values reaches a run or the database.
+  Threads written this way need this saver to be read; the stock saver cannot. Rows the earlier
+  format wrote (10-digit versions, uncompressed, no references) are read and continued.
 """
 
 from __future__ import annotations

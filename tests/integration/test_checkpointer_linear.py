@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from langgraph.checkpoint.base import empty_checkpoint
+from langgraph.checkpoint.base.id import uuid6
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -294,3 +296,47 @@ async def test_a_thread_an_earlier_version_wrote_goes_on_in_the_new_format(pool,
     await saver.aprune([copy], strategy="turns")
     after = await snapshot(drafter.compile(checkpointer=PostgresCheckpointer(pool)), copy)
     assert len(after) == 8 and all(values == before[cid] for cid, values, _ in after)
+
+
+@pytest.mark.parametrize("removal", ["turns", "rollback"])
+async def test_a_kept_write_keeps_the_value_it_refers_to(pool, database_url, removal):
+    # c1's write becomes a reference to the value c2 stores; c2 goes (compaction keeps c1, a
+    # turn boundary, and c3, the head; a rollback of run r2 deletes c2 and c3), the value stays.
+    saver = PostgresCheckpointer(pool)
+    thread = str(uuid.uuid4())
+    document = {"body": "The parties agree.\n" * 100, "version": 1}
+
+    async def put(parent, step, run, values):
+        checkpoint = empty_checkpoint()
+        versions = {channel: saver.get_next_version(None, None) for channel in values}
+        checkpoint.update(
+            id=str(uuid6(clock_seq=step)), channel_values=values, channel_versions=versions
+        )
+        config = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+        if parent:
+            config["configurable"]["checkpoint_id"] = parent["configurable"]["checkpoint_id"]
+        meta = {"source": "loop", "step": step, "parents": {}, "run_id": run}
+        return await saver.aput(config, checkpoint, meta, versions)
+
+    c1 = await put(None, 1, "r1", {})
+    await saver.aput_writes(c1, [("document", document)], "task-1")
+    c2 = await put(c1, 2, "r2", {"document": document})
+    await put(c2, 3, "r2", {"document": {"version": 2}})
+    with psycopg.connect(database_url) as conn:
+        kind = conn.execute(
+            "SELECT type FROM checkpoint_writes WHERE thread_id = %s", (thread,)
+        ).fetchone()[0]
+    assert kind.startswith("ref:")
+
+    if removal == "turns":
+        await saver.aprune([thread], strategy="turns")
+    else:
+        await saver.adelete_for_runs(["r2"])
+
+    with psycopg.connect(database_url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM checkpoints WHERE thread_id = %s", (thread,)
+        ).fetchone()[0]
+    assert left == (2 if removal == "turns" else 1)
+    read = await PostgresCheckpointer(pool).aget_tuple(c1)
+    assert read is not None and read.pending_writes == [("task-1", "document", document)]
