@@ -48,7 +48,7 @@ import string
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple, cast
@@ -457,7 +457,7 @@ class _WithoutId(dict):
     (44 bytes a checkpoint); reads put it back. The stock ``aput`` stores ``checkpoint.copy()``
     and takes the id from the checkpoint itself."""
 
-    def copy(self) -> dict:  # type: ignore[override]
+    def copy(self) -> dict:
         stored = dict(self)
         stored.pop("id", None)
         return stored
@@ -597,7 +597,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
     def with_allowlist(self, extra_allowlist):
         """The stock clone with a derived msgpack allowlist, applied to the serializer inside
         ``CompressedSerde``."""
-        inner = self.serde.inner
+        inner = cast(CompressedSerde, self.serde).inner
         derived = _allowlisted(inner, extra_allowlist)
         if derived is inner:
             return self
@@ -950,7 +950,9 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         """The stock listing; a history read (``aget_state_history``) shares decoded
         messages."""
         share = _state_reader(sys._getframe(1))
-        rows = super().alist(config, filter=filter, before=before, limit=limit)
+        rows = cast(
+            AsyncGenerator, super().alist(config, filter=filter, before=before, limit=limit)
+        )
         try:
             while True:
                 token = _SHARED.set(share)
