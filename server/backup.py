@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from server.runtime.files import secure_tree
 from store import dump
 
 FORMAT = 1
@@ -264,4 +265,5 @@ def restore(
             runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             with tarfile.open(Path(work) / RUNTIME, mode="r:gz") as files:
                 files.extractall(runtime_dir, filter="data")
+            secure_tree(runtime_dir)  # they hold conversation text: the owner's only
     return Restored(manifest, tool, runtime_files if runtime_dir is not None else [])

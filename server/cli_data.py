@@ -11,7 +11,6 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from server.cli import (
-    ROOT,
     _email_option,
     _no_user,
     _ready_database,
@@ -21,9 +20,15 @@ from server.cli import (
     users_app,
 )
 from server.cli_errors import CliError, ExitCode
+from server.settings import get_settings
 
-#: Where `adlaan dev` runs the development server, and so where its runtime keeps its files.
-DEFAULT_RUNTIME_DIR = ROOT / ".langgraph_api"
+
+def _runtime_dir(chosen: Path | None, url: str) -> Path:
+    """``--runtime-dir``, or the database's own runtime directory (where `adlaan dev` on that
+    database keeps the development server's files)."""
+    from server.runtime.files import runtime_dir
+
+    return chosen if chosen is not None else runtime_dir(get_settings().data_dir, url)
 
 
 class _Steps:
@@ -61,15 +66,15 @@ def _failed(error: Exception) -> CliError:
 
 
 RUNTIME_DIR_HELP = (
-    "The development server's runtime directory (its pickles hold the LangGraph store's items "
-    "and crons): default .langgraph_api in the project, where `adlaan dev` keeps it."
+    "The development server's runtime directory (its pickles): by default the database's own, "
+    "ADLAAN_DATA_DIR/runtime/<database>, which `adlaan dev` links to .langgraph_api."
 )
 
 
 @app.command("backup")
 def backup_command(
     path: Path = typer.Argument(..., help="The backup file to write (e.g. adlaan.backup)."),
-    runtime_dir: Path = typer.Option(DEFAULT_RUNTIME_DIR, help=RUNTIME_DIR_HELP),
+    runtime_dir: Path = typer.Option(None, help=RUNTIME_DIR_HELP),
 ) -> None:
     """Back up everything (every table in one consistent snapshot with pg_dump, and the
     runtime's files) into one compressed file, while the server runs."""
@@ -77,6 +82,7 @@ def backup_command(
     from store.dump import ToolFailed, ToolMissing
 
     url = _ready_database(migrated=False)
+    runtime_dir = _runtime_dir(runtime_dir, url)
     try:
         with _progress() as progress:
             manifest = backup(
@@ -96,7 +102,7 @@ def backup_command(
 @app.command("restore")
 def restore_command(
     path: Path = typer.Argument(..., help="A file `adlaan backup` wrote."),
-    runtime_dir: Path = typer.Option(DEFAULT_RUNTIME_DIR, help=RUNTIME_DIR_HELP),
+    runtime_dir: Path = typer.Option(None, help=RUNTIME_DIR_HELP),
     into_non_empty: bool = typer.Option(
         False,
         "--into-non-empty",
@@ -112,6 +118,7 @@ def restore_command(
     if not path.is_file():
         raise typer.BadParameter(f"no file {path}", param_hint="PATH")
     url = _ready_database(migrated=False)
+    runtime_dir = _runtime_dir(runtime_dir, url)
     try:
         with _progress() as progress:
             restored = restore(

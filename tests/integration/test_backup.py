@@ -139,6 +139,8 @@ def test_a_backup_taken_while_the_server_runs_restores_to_an_equal_system(
     )
     assert done.returncode == 0, done.stderr
     assert "restored" in done.stderr
+    restored_files = list(restored_runtime.rglob("*"))
+    assert restored_files and all(f.stat().st_mode & 0o077 == 0 for f in restored_files)
 
     # A second restore into the now full database is refused, and changes nothing.
     again = adlaan(empty_database, "restore", str(backup_file), "--runtime-dir", str(tmp_path))
