@@ -96,7 +96,24 @@ TABLE_POLICIES: dict[str, Callable[[Settings], str]] = {
         + "; API keys: until revoked or their user is erased"
     ),
     "login_throttle": lambda s: f"ended windows ({s.login_window_minutes:g} min): deleted",
-    "users": lambda s: "until disabled or erased by an administrator",
+    "users": lambda s: "one row per account, until erased (adlaan users erase)",
+    # adlaan serve's runtime (langgraph-runtime-pg) and langgraph's PostgresStore, when the
+    # database has served it: their tables are the runtime's, bounded as far as said here
+    "threads": lambda s: "adlaan serve: " + _with_thread(s),
+    "runs": lambda s: (
+        "adlaan serve: with their thread; finished runs are not swept on their own "
+        "(docs/serving.md)"
+    ),
+    "retry_counters": lambda s: "adlaan serve: one row per run, not swept on its own",
+    "crons": lambda s: "adlaan serve: until deleted through the API, or with their thread",
+    "assistants": lambda s: "adlaan serve: until deleted through the API",
+    "assistant_versions": lambda s: "adlaan serve: with their assistant",
+    "store_items": lambda s: "adlaan serve: until deleted through the API or their user erased",
+    "store": lambda s: "adlaan serve: until deleted through the API or their user erased",
+    "store_vectors": lambda s: "adlaan serve: with their store item",
+    "langgraph_runtime_pg_version": lambda s: "fixed: one row",
+    "store_migrations": lambda s: "fixed: one row per store schema version",
+    "vector_migrations": lambda s: "fixed: one row per vector schema version",
 }
 
 

@@ -4,11 +4,17 @@ confirmation and dry run, and `adlaan db stats` naming a policy for every table.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from server.settings import RESOLVED_URL_ENV
 from store.db import make_async_pool
 from tests.integration.test_retention import cli, make_threads, threads_present
 
@@ -129,6 +135,24 @@ async def test_the_sweep_deletes_delivered_events_and_ended_sessions_only(databa
         assert _events(conn) == {*ids["delivered_new"], *ids["parked"], *ids["undelivered"]}
 
 
+def _at_a_terminal(database_url, answer: str, *args, **settings):
+    """``adlaan ARGS`` with a terminal on its standard input, answering ``answer``."""
+    primary, secondary = pty.openpty()
+    os.write(primary, answer.encode())
+    try:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "adlaan"), *args],
+            stdin=secondary,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={RESOLVED_URL_ENV: database_url, "COLUMNS": "200", **settings},
+        )
+    finally:
+        os.close(primary)
+        os.close(secondary)
+
+
 async def test_cleanup_above_the_threshold_asks_and_dry_run_lists_every_thread(database_url):
     old, new = await make_threads(database_url, 4, 1)
     settings = {"CLEANUP_CONFIRM_ABOVE": "3"}
@@ -142,6 +166,12 @@ async def test_cleanup_above_the_threshold_asks_and_dry_run_lists_every_thread(d
     assert refused.returncode == 1, refused.stderr
     assert "without confirmation" in refused.stderr and "--yes" in refused.stderr
     assert threads_present(database_url, old + new) == set(old + new), "nothing was changed"
+
+    # at a terminal it asks; "n" changes nothing
+    answered = _at_a_terminal(database_url, "n\n", "cleanup", "--older-than", "365d", **settings)
+    assert answered.returncode == 1, answered.stderr
+    assert f"delete {len(old)} thread(s)? This cannot be undone" in answered.stderr
+    assert threads_present(database_url, old + new) == set(old + new)
 
     done = cli(database_url, "cleanup", "--older-than", "365d", "--yes", **settings)
     assert done.returncode == 0, done.stderr
