@@ -13,7 +13,7 @@ LOCK_ARGS := pyproject.toml --all-extras --universal --python-version 3.11 --qui
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 IMAGE ?= adlaan-agent
 PORT ?= 2024
-# The suite runs once on the embedded PostgreSQL, then again on this server when it answers.
+# `make test` runs the suite on this server when it answers (and a smoke pass on the embedded one).
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade test-package
@@ -25,9 +25,12 @@ $(BIN)/python:
 
 # requirements.lock pins the whole tree (every extra) and is installed as constraints, so a fresh
 # machine gets exactly the tested versions of what `.[dev]` needs and nothing more.
-$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+# `adlaan serve`'s runtime, langgraph-runtime-pg, pins another langgraph-api: it comes from
+# requirements-serve.txt by hash, without its dependencies (docs/serving.md, "Installing").
+$(STAMP): pyproject.toml $(LOCK) requirements-serve.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,serve]'
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-serve.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
