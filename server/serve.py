@@ -34,6 +34,10 @@ def runtime_environment(settings: Settings, url: str, redis_url: str) -> dict[st
         # A dead process's runs: heartbeat key expires after 2H, swept within 2H more.
         "LG_BG_JOB_HEARTBEAT": str(settings.serve_heartbeat_seconds),
         pg.SHUTDOWN_GRACE_ENV: str(settings.serve_shutdown_grace_seconds),
+        # The runtime's own SQLAlchemy pool (its default, 20 + 20 overflow a process, exhausted a
+        # 100-connection PostgreSQL with two processes under 32 clients): 10 + 10.
+        "PG_POOL_SIZE": os.environ.get("PG_POOL_SIZE", "10"),
+        "PG_MAX_OVERFLOW": os.environ.get("PG_MAX_OVERFLOW", "10"),
         # migrate() has run under a lock; the processes must not race the runtime's own.
         "LG_RUNTIME_PG_AUTO_MIGRATE": "false",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
