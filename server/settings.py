@@ -376,7 +376,9 @@ class Settings(BaseSettings):
             if field.exclude:  # a retired setting (unset, or the settings would not load)
                 continue
             value = getattr(self, name)
-            if isinstance(value, timedelta) or (value is None and "retention" in name):
+            if name == "retention_sweep_interval":
+                shown = describe(timedelta(seconds=value)) if value else "off"
+            elif isinstance(value, timedelta) or (value is None and "retention" in name):
                 shown = describe(value)
             elif isinstance(value, SecretStr):
                 shown = mask_url(value.get_secret_value()) if name == "database_url" else "***"
