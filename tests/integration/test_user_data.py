@@ -3,13 +3,16 @@ give them a zip of their conversations (messages as JSON, documents as .docx, au
 nobody else's; `adlaan users erase` asks first, then removes every trace of them: afterwards no
 column of any table (the checkpoint tables' blobs read as bytes included) holds their id, their
 e-mail or a sentence only they wrote (nor in the tables of `adlaan serve`'s runtime and store,
-when the database has them), while another user's data is intact."""
+when the database has them), while another user's data is intact; and the development server,
+restarted with an empty runtime directory as the docs say, writes no trace of them to its files
+while it serves the other user's history and store items again."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import json
+import time
 import uuid
 import zipfile
 
@@ -184,6 +187,23 @@ def test_export_then_erase_leaves_no_trace_and_spares_the_others(server, databas
     kept = traces(database_url, [BOB_SAYS])
     for column in ("public.messages.content", "public.threads.values", "public.store.value"):
         assert column in kept, f"bob's {column} is kept"
+    # the documented procedure for the development server's memory and files: stop it, start it
+    # with an empty runtime directory; it takes everything back from PostgreSQL but the user
+    server.stop()
+    runtime_dir = server.workdir / ".langgraph_api"
+    for entry in runtime_dir.iterdir():
+        entry.unlink()
+    server.start()
+    history = server.client(bob).threads.get_history(bob_thread, limit=100)
+    assert asyncio.run(history) == bob_before
+    items = asyncio.run(server.client(bob).store.search_items([bob.id], limit=10))["items"]
+    assert [i["value"] for i in items] == [{"said": BOB_SAYS}]
+    flushed = time.monotonic() + 25
+    while not (runtime_dir / ".langgraph_ops.pckl").exists() and time.monotonic() < flushed:
+        time.sleep(0.5)
+    at_rest = b"".join(f.read_bytes() for f in runtime_dir.iterdir() if f.is_file())
+    assert BOB_SAYS.encode() in at_rest or bob.id.encode() in at_rest
+    assert not any(m.encode() in at_rest for m in markers), "the runtime's files hold the user"
     bob_export = httpx.get(f"{server.url}/api/v1/me/export", headers=bob.headers, timeout=60)
     assert bob_export.status_code == 200
     files = export_of(bob_export.content)
