@@ -12,11 +12,10 @@ ENV PYTHONUNBUFFERED=1 \
 RUN useradd --create-home --uid 10001 adlaan
 WORKDIR /app
 
-# The project with the whole locked tree as constraints, then the runtime (docs/serving.md,
-# "Installing": without its declared pins, from a hash-pinned wheel).
+# As `make setup`: the project and its serve extra with the lock as constraints, then the runtime
+# without its declared pins, from a hash-pinned wheel (docs/serving.md, "Installing").
 COPY . .
-RUN pip install -c requirements.lock . \
-    && pip install asyncpg==0.32.0 redis==8.1.0 \
+RUN pip install -c requirements.lock '.[serve]' \
     && pip install --no-deps --require-hashes -r requirements-serve.txt
 
 USER adlaan
