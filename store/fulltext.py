@@ -30,6 +30,31 @@ _ORDER = {
 }
 
 
+def matches_sql(table: str, alias: str, columns: str) -> str:
+    """The statement a repository searches its ``table`` (``alias``, joined to its conversation
+    ``c``) with: the owner's rows that match, newest first, one page; they come with ``id``,
+    ``created_at``, ``vector`` and ``columns`` (which name ``text``, what a snippet is cut from).
+    ``{filters}`` is where ``search_sql`` puts the filters given."""
+    return f"""
+SELECT {alias}.id, {alias}.created_at, {alias}.search_vector AS vector, {columns}
+FROM {table} {alias} JOIN conversations c ON c.id = {alias}.conversation_id
+WHERE c.owner_id = %(owner)s AND {alias}.search_vector @@ {QUERY} {{filters}}
+ORDER BY {alias}.created_at DESC, {alias}.id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""  # noqa: S608
+
+
+def filters(alias: str) -> dict[str, str]:
+    """The filters every search has, by the parameter that turns each on: one conversation
+    (``thread``), its ``status``, and the period ``[after, before)`` of ``alias``'s rows."""
+    return {
+        "thread": "AND c.thread_id = %(thread)s",
+        "status": "AND c.status = %(status)s",
+        "after": f"AND {alias}.created_at >= %(after)s",
+        "before": f"AND {alias}.created_at < %(before)s",
+    }
+
+
 def vector_sql(text_sql: str) -> str:
     """The ``tsvector`` of a text column, as its generated column computes it."""
     return f"to_tsvector('english'::regconfig, left({text_sql}, {SEARCH_TEXT_LIMIT}))"

@@ -2,13 +2,14 @@
 GIN-indexed; ``store/fulltext.py`` says how a page is found)."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
 from server.routes.deps import Conn, CurrentUser, SafeStr
+from server.routes.documents import DocumentVersion
 from store.repositories import documents as document_text
 from store.repositories import messages as full_text
 
@@ -56,17 +57,9 @@ class SearchHit(BaseModel):
     """HTML-escaped text around the matches, each match wrapped in ``<mark>…</mark>``."""
 
 
-class DocumentHit(BaseModel):
+class DocumentHit(DocumentVersion):
     """A document version whose title or text matches, with a highlighted snippet."""
 
-    id: int
-    thread_id: str
-    document_key: str
-    version: int
-    type: str
-    jurisdiction: str | None
-    title: str
-    created_at: datetime
     rank: float
     snippet: str
     """HTML-escaped text around the matches, each match wrapped in ``<mark>…</mark>``."""
@@ -84,69 +77,60 @@ def _period(
     return after, before
 
 
+class Search:
+    """What both searches take: the words, the filters, the order and the page."""
+
+    def __init__(
+        self,
+        q: Words,
+        thread_id: ThreadFilter = None,
+        status: StatusFilter = "all",
+        after: After = None,
+        before: Before = None,
+        sort: SortOrder = "relevance",
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> None:
+        after, before = _period(after, before)
+        self.arguments: dict[str, Any] = {
+            "q": q,
+            "thread_id": str(thread_id) if thread_id else None,
+            "status": None if status == "all" else status,
+            "after": after,
+            "before": before,
+            "sort": sort,
+            "limit": limit,
+            "offset": offset,
+        }
+
+
 @router.get("/search", response_model=list[SearchHit])
 async def search_messages(
     caller: CurrentUser,
     conn: Conn,
-    q: Words,
-    thread_id: ThreadFilter = None,
+    search: Annotated[Search, Depends()],
     role: Literal["user", "assistant", "system", "tool"] | None = Query(
         None, description="Only messages of this role ('user': what you said)."
     ),
     branches: Literal["current", "all"] = Query(
         "all", description="'current': only messages in the threads' current state."
     ),
-    status: StatusFilter = "all",
-    after: After = None,
-    before: Before = None,
-    sort: SortOrder = "relevance",
-    limit: Limit = 20,
-    offset: Offset = 0,
 ) -> list[SearchHit]:
     """Search everything in the caller's conversations: the newest matches, best first."""
-    after, before = _period(after, before)
     rows = await full_text.search_messages(
         conn,
-        q=q,
         owner=caller.user_id,
-        thread_id=str(thread_id) if thread_id else None,
         role=role,
         current_only=branches == "current",
-        status=None if status == "all" else status,
-        after=after,
-        before=before,
-        sort=sort,
-        limit=limit,
-        offset=offset,
+        **search.arguments,
     )
     return [SearchHit(**r) for r in rows]
 
 
 @router.get("/search/documents", response_model=list[DocumentHit])
 async def search_documents(
-    caller: CurrentUser,
-    conn: Conn,
-    q: Words,
-    thread_id: ThreadFilter = None,
-    status: StatusFilter = "all",
-    after: After = None,
-    before: Before = None,
-    sort: SortOrder = "relevance",
-    limit: Limit = 20,
-    offset: Offset = 0,
+    caller: CurrentUser, conn: Conn, search: Annotated[Search, Depends()]
 ) -> list[DocumentHit]:
     """Search the text of every version of every document of the caller's conversations."""
-    after, before = _period(after, before)
-    rows = await document_text.search_documents(
-        conn,
-        q=q,
-        owner=caller.user_id,
-        thread_id=str(thread_id) if thread_id else None,
-        status=None if status == "all" else status,
-        after=after,
-        before=before,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    rows = await document_text.search_documents(conn, owner=caller.user_id, **search.arguments)
     return [DocumentHit(**r) for r in rows]

@@ -102,21 +102,16 @@ async def set_final(conn: DictConnection, document_id: int, final: bool) -> dict
     return await cur.fetchone()
 
 
-_SEARCH_SQL = f"""
-SELECT d.id, d.created_at, d.search_vector AS vector, d.title || ' ' || d.body AS text,
-       c.thread_id, d.document_key, d.version, d.type, d.jurisdiction, d.title
-FROM documents d JOIN conversations c ON c.id = d.conversation_id
-WHERE c.owner_id = %(owner)s AND d.search_vector @@ {fulltext.QUERY} {{filters}}
-ORDER BY d.created_at DESC, d.id DESC
-LIMIT %(limit)s OFFSET %(offset)s
-"""
-_SEARCH_COLUMNS = "id, thread_id, document_key, version, type, jurisdiction, title, created_at"
-_SEARCH_FILTERS = {
-    "thread": "AND c.thread_id = %(thread)s",
-    "status": "AND c.status = %(status)s",
-    "after": "AND d.created_at >= %(after)s",
-    "before": "AND d.created_at < %(before)s",
-}
+_SEARCH_SQL = fulltext.matches_sql(
+    "documents",
+    "d",
+    "d.title || ' ' || d.body AS text, c.thread_id, d.document_key, d.version, d.type, "
+    "d.jurisdiction, d.title, d.checkpoint_id, d.final_at",
+)
+_SEARCH_COLUMNS = (
+    "id, thread_id, document_key, version, type, jurisdiction, title, checkpoint_id, "
+    "created_at, final_at"
+)
 
 
 async def search_documents(
@@ -145,6 +140,8 @@ async def search_documents(
         "limit": limit,
         "offset": offset,
     }
-    statement = fulltext.search_sql(_SEARCH_SQL, _SEARCH_FILTERS, _SEARCH_COLUMNS, params, sort)
+    statement = fulltext.search_sql(
+        _SEARCH_SQL, fulltext.filters("d"), _SEARCH_COLUMNS, params, sort
+    )
     cur = await conn.execute(statement, params, prepare=False)
     return await cur.fetchall()

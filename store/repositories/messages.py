@@ -18,23 +18,17 @@ from typing import Any
 from store import fulltext
 from store.db import DictConnection
 
-_MATCHES_SQL = f"""
-SELECT m.id, m.created_at, m.search_vector AS vector, m.content AS text, c.thread_id, c.title,
-       m.message_id, m.role, m.is_current
-FROM messages m JOIN conversations c ON c.id = m.conversation_id
-WHERE c.owner_id = %(owner)s AND m.search_vector @@ {fulltext.QUERY} {{filters}}
-ORDER BY m.created_at DESC, m.id DESC
-LIMIT %(limit)s OFFSET %(offset)s
-"""
+_MATCHES_SQL = fulltext.matches_sql(
+    "messages",
+    "m",
+    "m.content AS text, c.thread_id, c.title, m.message_id, m.role, m.is_current",
+)
 _COLUMNS = "thread_id, title, message_id, role, is_current, created_at"
 #: Each filter, by the parameter that turns it on.
 _FILTERS = {
-    "thread": "AND c.thread_id = %(thread)s",
+    **fulltext.filters("m"),
     "role": "AND m.role = %(role)s",
     "current_only": "AND m.is_current",
-    "status": "AND c.status = %(status)s",
-    "after": "AND m.created_at >= %(after)s",
-    "before": "AND m.created_at < %(before)s",
 }
 
 
