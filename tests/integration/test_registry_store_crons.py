@@ -86,5 +86,6 @@ async def test_store_items_and_crons_survive_a_sigkill_and_runtime_files_are_pri
     files = [Path(root, name) for root, _, names in os.walk(target) for name in names]
     assert {f.name for f in files} >= {".langgraph_ops.pckl", "store.pckl"}
     assert {f.name: oct(mode(f)) for f in files} == {f.name: "0o600" for f in files}
-    for directory in (target, target.parent, data_dir):
+    for directory in (target, target.parent):
         assert mode(directory) == 0o700, directory
+    assert mode(data_dir) == 0o711, "others may only pass through (to the embedded PostgreSQL's)"
