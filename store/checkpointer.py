@@ -168,19 +168,27 @@ WHERE b.thread_id = f.thread_id AND b.checkpoint_ns = f.checkpoint_ns
 DELTA_PREFIX = "delta:"
 
 # Values stored as changes, their bases, their bases' bases... down to whole values, or to
-# versions the saver holds in memory (``known``).
+# versions the saver holds in memory (``known``). Each link is looked up by its whole key (a
+# LATERAL subquery with a LIMIT: joined, PostgreSQL scans every blob of the thread per link).
 CHAIN_SQL = """
 WITH RECURSIVE chain AS (
     SELECT b.channel, b.version, b.type, b.blob, 0 AS depth
     FROM unnest(%(channels)s::text[], %(versions)s::text[]) AS w(channel, version)
-    JOIN checkpoint_blobs b
-      ON b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s AND b.channel = w.channel
-     AND b.version = w.version
+    CROSS JOIN LATERAL (
+        SELECT x.channel, x.version, x.type, x.blob FROM checkpoint_blobs x
+        WHERE x.thread_id = %(thread)s AND x.checkpoint_ns = %(ns)s AND x.channel = w.channel
+          AND x.version = w.version
+        LIMIT 1
+    ) b
     UNION ALL
     SELECT b.channel, b.version, b.type, b.blob, c.depth + 1
-    FROM chain c JOIN checkpoint_blobs b
-      ON b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s AND b.channel = c.channel
-     AND b.version = split_part(c.type, ':', 3)
+    FROM chain c
+    CROSS JOIN LATERAL (
+        SELECT x.channel, x.version, x.type, x.blob FROM checkpoint_blobs x
+        WHERE x.thread_id = %(thread)s AND x.checkpoint_ns = %(ns)s AND x.channel = c.channel
+          AND x.version = split_part(c.type, ':', 3)
+        LIMIT 1
+    ) b
     WHERE c.type LIKE 'delta:%%'
       AND c.channel || '/' || split_part(c.type, ':', 3) <> ALL(%(known)s::text[])
 )
