@@ -17,7 +17,7 @@ PORT ?= 2024
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade test-package
-.PHONY: dockerfile image
+.PHONY: dockerfile image serve bench-serve
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -103,6 +103,15 @@ bench: setup
 # of docs/benchmarks.md.
 bench-storage: setup
 	$(BIN)/python -m bench.storage
+
+# An offline drafter turn through runs.wait and turns/s: langgraph dev vs adlaan serve on 1 and 2
+# processes (~4 min; needs Redis); its own section of docs/benchmarks.md.
+bench-serve: setup
+	$(BIN)/python -m bench.serve
+
+# The production server (docs/serving.md): PostgreSQL from DATABASE_URL, Redis from REDIS_URL.
+serve: setup
+	$(BIN)/adlaan serve --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .langgraph_api .pytest_cache .ruff_cache .mypy_cache

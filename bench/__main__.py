@@ -274,10 +274,11 @@ def main() -> None:
         api = _block(previous, API_START, API_END)
     if api:
         text += ("\n" if text else "") + api
-    # The storage, search and mirror sections have commands of their own (python -m
-    # bench.storage, bench.search, bench.mirror); kept as they are.
+    # The storage, serve, search and mirror sections have commands of their own (python -m
+    # bench.storage, bench.serve, bench.search, bench.mirror); kept as they are.
     for start, end in (
         (STORAGE_START, STORAGE_END),
+        ("<!-- serve:start -->", "<!-- serve:end -->"),
         ("<!-- search:start -->", "<!-- search:end -->"),
         ("<!-- mirror:start -->", "<!-- mirror:end -->"),
     ):

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 import psycopg
 from psycopg_pool import PoolTimeout
+from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from server import metrics
 from server.settings import Settings
@@ -175,7 +177,13 @@ class Gate:
         except Refused as refusal:
             if not started:
                 await _answer(scope, send, refusal.status, refusal.detail, refusal.headers)
-        except (psycopg.OperationalError, PoolTimeout):
+        # adlaan serve's runtime reaches PostgreSQL through SQLAlchemy (asyncpg): its failures too.
+        except (
+            psycopg.OperationalError,
+            PoolTimeout,
+            SQLAlchemyOperationalError,
+            SQLAlchemyTimeout,
+        ):
             logger.warning("database unreachable while serving %s", scope.get("path"))
             if not started:
                 await _answer(
