@@ -179,11 +179,9 @@ def test_a_backup_taken_while_the_server_runs_restores_to_an_equal_system(
         pytest.xfail("the development server had not written its store items to its files")
 
 
-def test_a_damaged_backup_is_refused_and_changes_nothing(server, empty_database, tmp_path):
+def test_a_damaged_backup_is_refused_and_changes_nothing(database_url, empty_database, tmp_path):
     backup_file = tmp_path / "adlaan.backup"
-    made = adlaan(
-        server.database_url, "backup", str(backup_file), "--runtime-dir", str(tmp_path / "none")
-    )
+    made = adlaan(database_url, "backup", str(backup_file), "--runtime-dir", str(tmp_path / "none"))
     assert made.returncode == 0, made.stderr
     data = bytearray(backup_file.read_bytes())
     data[len(data) // 2] ^= 0xFF  # a flipped byte inside the dump
