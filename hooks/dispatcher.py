@@ -90,8 +90,11 @@ class Dispatcher:
         max_attempts: int = 5,
         base_delay: float = 0.5,
         max_delay: float = 60.0,
+        concurrency: int = 1,
     ) -> None:
         self.pool = pool
+        #: How many threads' events are delivered at once (each thread's still in order).
+        self.concurrency = concurrency
         self.pm = pm
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -275,23 +278,75 @@ class Dispatcher:
                 if outcome == "parked":
                     held.add(parked["thread_id"])
             rows = await outbox.events_after(conn, position, self.batch_size)
-            for index, row in enumerate(rows):
-                if row["thread_id"] not in held:
-                    error = await self.attempt(
-                        plugin_name, row, fresh=index == 0 and cursor["attempts"] > 0
+            if not rows:
+                await outbox.advance(conn, plugin_name, position)
+                return taken
+            fresh = rows[0]["id"] if cursor["attempts"] > 0 else None
+            failures = await self._attempt_batch(plugin_name, rows, held, fresh)
+            # the cursor stops before the first event the plugin could not reach
+            stop = min((r["id"] for r, e in failures if classify(e) == "unavailable"), default=None)
+            for row, error in failures:
+                if (stop is None or row["id"] < stop) and classify(error) != "unavailable":
+                    await self._failed(conn, plugin_name, row, 1, error)
+            for row in rows:
+                if stop is not None and row["id"] >= stop:
+                    unavailable = next(e for r, e in failures if r["id"] == stop)
+                    await self._back_off(
+                        conn, plugin_name, position, cursor["attempts"] + 1, unavailable
                     )
-                    if error is not None:
-                        if classify(error) == "unavailable":
-                            await self._back_off(
-                                conn, plugin_name, position, cursor["attempts"] + 1, error
-                            )
-                            return taken
-                        if await self._failed(conn, plugin_name, row, 1, error):
-                            held.add(row["thread_id"])
-                # else: held back behind its thread's parked event, whose retry delivers it
+                    return taken
+                # held back or not, the cursor passes it: a parked thread's retry delivers it
                 position, taken = row["id"], taken + 1
             await outbox.advance(conn, plugin_name, position)
             return taken
+
+    def _parks(self, error: Exception) -> bool:
+        """Whether ``_failed`` parks the thread of an event failing with ``error`` for the first
+        time (its later events are then held back)."""
+        return classify(error) == "transient" and self.max_attempts > 1
+
+    async def _attempt_batch(
+        self, plugin_name: str, rows: list[dict[str, Any]], held: set[str], fresh: int | None
+    ) -> list[tuple[dict[str, Any], Exception]]:
+        """Deliver a batch, each thread's events in order, skipping ``held`` threads: the
+        failures, in event order. A thread stops at a failure that parks it (its later events
+        are then held back) or at an unavailable plugin. With ``concurrency`` > 1, up to that
+        many threads are delivered at once (round trips overlap); else one event after another,
+        in commit order. ``held`` gains the threads a failure parks."""
+        chains: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            if row["thread_id"] not in held:
+                chains.setdefault(row["thread_id"], []).append(row)
+        failures: list[tuple[dict[str, Any], Exception]] = []
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def deliver_thread(chain: list[dict[str, Any]]) -> None:
+            async with gate:
+                for row in chain:
+                    error = await self.attempt(plugin_name, row, fresh=row["id"] == fresh)
+                    if error is None:
+                        continue
+                    failures.append((row, error))
+                    if classify(error) == "unavailable" or self._parks(error):
+                        if self._parks(error):
+                            held.add(row["thread_id"])
+                        return
+
+        if self.concurrency > 1:
+            await asyncio.gather(*(deliver_thread(chain) for chain in chains.values()))
+        else:  # one event after another, in commit order across threads too
+            for row in rows:
+                if row["thread_id"] in held:
+                    continue
+                error = await self.attempt(plugin_name, row, fresh=row["id"] == fresh)
+                if error is not None:
+                    failures.append((row, error))
+                    if classify(error) == "unavailable":
+                        break
+                    if self._parks(error):
+                        held.add(row["thread_id"])
+        failures.sort(key=lambda failure: failure[0]["id"])
+        return failures
 
     async def checkpoint_events(self, thread_ids: list[str] | None = None) -> list[dict]:
         """Outbox rows for every root checkpoint (of ``thread_ids``, or all), in order: what

@@ -131,7 +131,8 @@ class Mirror:
             for k in ("graph_id", "assistant_id")  # never owner or user_id: a caller sets those
             if k in event.metadata
         }
-        async with self.pool.connection() as conn, conn.transaction():
+        # pipelined: statements whose results are not read go out together, in one round trip
+        async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
             await conn.execute(LOCK_THREAD_SQL, (event.thread_id,))
             # a deleted thread (a stateless run's, say): a late event must not write it back
             if await tombstones.is_deleted(conn, event.thread_id):
