@@ -137,10 +137,16 @@ def backup(
     url: str, path: Path, *, runtime_dir: Path | None, on_step: OnStep | None = None
 ) -> Manifest:
     """Write a backup of the database at ``url`` and of ``runtime_dir``'s files to ``path``."""
-    step = on_step or (lambda *_: None)
     if path.exists() and path.is_dir():
         raise BackupError(f"{path} is a directory: name the backup file to write")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _backup(url, path, runtime_dir, on_step or (lambda *_: None))
+    except OSError as error:  # a full disk, a directory we may not write to
+        raise BackupError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _backup(url: str, path: Path, runtime_dir: Path | None, step: OnStep) -> Manifest:
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".adlaan-backup-") as work:
         database = Path(work) / DATABASE
         step("tables", len(dump.database_tables(url)))
@@ -262,8 +268,15 @@ def restore(
             raise RestoreMismatch("the restored database differs:\n" + "\n".join(differing))
         if runtime_files and runtime_dir is not None:
             step("runtime", runtime_dir)
-            runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with tarfile.open(Path(work) / RUNTIME, mode="r:gz") as files:
-                files.extractall(runtime_dir, filter="data")
-            secure_tree(runtime_dir)  # they hold conversation text: the owner's only
+            try:
+                runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                with tarfile.open(Path(work) / RUNTIME, mode="r:gz") as files:
+                    files.extractall(runtime_dir, filter="data")
+                secure_tree(runtime_dir)  # they hold conversation text: the owner's only
+            except OSError as error:
+                raise BackupError(
+                    f"the database is restored, but the runtime files could not be written to "
+                    f"{runtime_dir}: {error.strerror or error}\nFix: run the restore again with "
+                    "--into-non-empty and a --runtime-dir you may write to"
+                ) from None
     return Restored(manifest, tool, runtime_files if runtime_dir is not None else [])
