@@ -398,8 +398,10 @@ def _locked(url: str, key: int):
 
 def migrate(url: str) -> None:
     """Bring the runtime's schema (its Alembic history, in ``VERSION_TABLE``) and langgraph's
-    store tables to head, once across processes; the checkpointer's tables are ours
-    (``store.migrate``). Safe to run concurrently and again."""
+    store tables to head, once across processes, and (re)create the trigger that puts each
+    finished run into our hooks outbox (``runtime_tables.install_run_events``: ours must be
+    migrated first); the checkpointer's tables are ours (``store.migrate``). Safe to run
+    concurrently and again."""
     import psycopg
     from alembic.config import Config
     from alembic.runtime.environment import EnvironmentContext
@@ -411,6 +413,7 @@ def migrate(url: str) -> None:
     from sqlalchemy import create_engine, pool
 
     from store.db import libpq_url
+    from store.repositories import runtime_tables
 
     config = Config()
     config.set_main_option("script_location", str(runtime_migrate.MIGRATIONS_DIR))
@@ -441,6 +444,7 @@ def migrate(url: str) -> None:
             libpq_url(url), autocommit=True, row_factory=dict_row, prepare_threshold=0
         ) as conn:
             PostgresStore(conn).setup()
+            runtime_tables.install_run_events(conn)
 
 
 def runtime_revision(url: str) -> str | None:

@@ -1,15 +1,98 @@
 """Our statements on the tables of ``adlaan serve``'s runtime (langgraph-runtime-pg: ``threads``,
 ``runs``, ``crons``, ``assistants``, ``assistant_versions``, ``store_items``; and langgraph's
 ``PostgresStore``: ``store``, ``store_vectors``), which the runtime otherwise owns and creates
-(server/runtime/pg.py ``migrate``). The only statement here is a user's erasure; a database that
-never ran ``adlaan serve`` has none of these tables and is left alone.
+(server/runtime/pg.py ``migrate``). Here: the trigger that puts a finished run into the hooks
+outbox (as the dev server's registry does), the retention of finished runs and their retry
+counters, and a user's erasure. A database that never ran ``adlaan serve`` has none of these
+tables and is left alone.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import psycopg
+
 from store.db import DictConnection
+from store.models.hook_event import NOTIFY_CHANNEL
+
+#: A run's statuses once it has ended (the dev server's registry emits its event on these).
+FINISHED_RUN_STATUSES = ("success", "error", "timeout", "interrupted")
+_FINISHED = ", ".join(f"'{status}'" for status in FINISHED_RUN_STATUSES)
+
+#: A run that ends enters the hooks outbox in the transaction that ends it, whichever process or
+#: path ends it (the worker, a cancel, the sweeper of dead workers): the same row the dev
+#: server's registry writes (store/models/hook_event.py ``RUN_EVENT_SQL``). Only its first
+#: finished status counts (a cancelled run is ``interrupted`` before its worker stops).
+RUN_EVENT_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION adlaan_run_event() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO hook_events (kind, thread_id, run_id, payload)
+    VALUES ('run', coalesce(NEW.thread_id::text, ''), NEW.run_id::text,
+            jsonb_build_object('status', NEW.status, 'assistant_id', NEW.assistant_id::text,
+                               'metadata', coalesce(NEW.metadata, '{{}}'::jsonb)));
+    PERFORM pg_notify('{NOTIFY_CHANNEL}', coalesce(NEW.thread_id::text, ''));
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+"""  # noqa: S608 (constants only)
+RUN_EVENT_TRIGGER = "runs_hook_event"
+RUN_EVENT_TRIGGER_SQL = (
+    f"CREATE TRIGGER {RUN_EVENT_TRIGGER} AFTER UPDATE OF status ON runs FOR EACH ROW "
+    f"WHEN (NEW.status IN ({_FINISHED}) AND OLD.status NOT IN ({_FINISHED})) "
+    "EXECUTE FUNCTION adlaan_run_event()"
+)
+
+
+def install_run_events(conn: psycopg.Connection) -> None:
+    """(Re)create the trigger on the runtime's ``runs`` in one transaction: idempotent, and no
+    moment without it (call it after the runtime's migrations and ours, under their lock)."""
+    with conn.transaction():
+        conn.execute(RUN_EVENT_FUNCTION_SQL)
+        conn.execute(f"DROP TRIGGER IF EXISTS {RUN_EVENT_TRIGGER} ON runs")
+        conn.execute(RUN_EVENT_TRIGGER_SQL)
+
+
+#: Finished runs last updated before a cutoff, a batch at a time, with their retry counters (the
+#: runtime keeps both for ever; pending and running runs are never touched).
+PURGE_FINISHED_RUNS_SQL = """
+WITH gone AS (
+    DELETE FROM runs WHERE run_id IN (
+        SELECT run_id FROM runs WHERE status = ANY(%(finished)s) AND updated_at < %(before)s
+        ORDER BY updated_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+    ) RETURNING run_id
+), counters AS (
+    DELETE FROM retry_counters WHERE run_id IN (SELECT run_id FROM gone)
+) SELECT count(*) AS n FROM gone
+"""
+#: Retry counters of runs that no longer exist (a counter is made for a run that does).
+PURGE_ORPHAN_COUNTERS_SQL = """
+DELETE FROM retry_counters c WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = c.run_id)
+"""
+
+
+async def _exists(conn: DictConnection, table: str) -> bool:
+    found = await (await conn.execute("SELECT to_regclass(%s) AS t", (table,))).fetchone()
+    return found is not None and found["t"] is not None
+
+
+async def purge_finished_runs(conn: DictConnection, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` runs that finished before ``before`` and their retry counters;
+    how many runs (0 on a database without the runtime's tables)."""
+    if not await _exists(conn, "runs"):
+        return 0
+    params = {"before": before, "limit": limit, "finished": list(FINISHED_RUN_STATUSES)}
+    found = await (await conn.execute(PURGE_FINISHED_RUNS_SQL, params)).fetchone()
+    return int(found["n"]) if found else 0
+
+
+async def purge_orphan_retry_counters(conn: DictConnection) -> int:
+    """Delete the retry counters whose run is gone; how many."""
+    if not await _exists(conn, "retry_counters") or not await _exists(conn, "runs"):
+        return 0
+    return (await conn.execute(PURGE_ORPHAN_COUNTERS_SQL)).rowcount
+
 
 #: (table, statement): what of a user to delete from each table, where the table exists. A store
 #: namespace starts with its owner's user id (``server/auth.py``), kept as a dotted ``prefix``.
@@ -67,7 +150,6 @@ async def erase_user(
     }
     deleted = {}
     for table, statement in _ERASE:
-        found = await (await conn.execute("SELECT to_regclass(%s) AS t", (table,))).fetchone()
-        if found is not None and found["t"] is not None:
+        if await _exists(conn, table):
             deleted[table] = (await conn.execute(statement, params)).rowcount
     return deleted

@@ -140,6 +140,45 @@ async def test_a_run_made_on_one_process_is_cancelled_through_the_other(service)
     wait_status(a.database_url, run["run_id"], {"running"}, 10)
     await b.client().runs.cancel(thread_id, run["run_id"], wait=True)
     assert (await a.client().runs.get(thread_id, run["run_id"]))["status"] == "interrupted"
+    # one run event however many times the run's status is written after it ended
+    assert [e["status"] for e in run_events(a.database_url, run["run_id"])] == ["interrupted"]
+
+
+def run_events(url, run_id) -> list[dict]:
+    """The payloads of the outbox's run events for ``run_id``, in order."""
+    found = rows(
+        url,
+        "SELECT payload FROM hook_events WHERE kind = 'run' AND run_id = %s ORDER BY id",
+        run_id,
+    )
+    return [payload for (payload,) in found]
+
+
+async def test_a_finished_run_enters_the_outbox_and_the_audit_trail_as_on_dev(service):
+    a, b = service
+    client = a.client()
+    thread_id = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(thread_id, "drafter", input=user("I need to draft an NDA"))
+    await b.client().runs.join(thread_id, run["run_id"])
+    wait_for_mirror(a.database_url)
+    # the row the dev server's registry writes (server/registry.py _run_ended), once
+    (event,) = run_events(a.database_url, run["run_id"])
+    assert set(event) == {"status", "assistant_id", "metadata"}
+    assert event["status"] == "success"
+    assert event["assistant_id"] == run["assistant_id"]
+    assert event["metadata"]["owner"] == a.user.id
+    # ... which the mirror turns into the same audit entry, by the same actor
+    audited = rows(
+        a.database_url,
+        "SELECT actor, details FROM audit_logs WHERE action = 'run.finished' AND target = %s",
+        thread_id,
+    )
+    assert audited == [
+        (
+            a.user.id,
+            {"run_id": run["run_id"], "status": "success", "assistant_id": run["assistant_id"]},
+        )
+    ]
 
 
 async def test_users_are_isolated_and_crons_belong_to_their_creator(service):

@@ -179,3 +179,19 @@ def test_shutdown_workers_still_cancels_the_workers_it_is_given(installed):
     assert list(inspect.signature(original).parameters) == ["webhooks"]
     source = inspect.getsource(original)
     assert "_workers_snapshot()" in source and "task.cancel()" in source
+
+
+def test_the_runtime_s_runs_have_the_columns_our_trigger_and_retention_name():
+    # store/repositories/runtime_tables.py: the run-event trigger and the retention of runs
+    models = pg._runtime("models")
+    runs = models.RunRow.__table__.c
+    for column in ("run_id", "thread_id", "assistant_id", "status", "metadata", "updated_at"):
+        assert column in runs, column
+    assert list(models.RetryCounterRow.__table__.c.keys()) == ["run_id", "count"]
+
+
+def test_the_worker_still_ends_a_run_by_updating_its_status():
+    # the trigger fires on that UPDATE; a rollback deletes the run (no event, as on dev)
+    source = inspect.getsource(pg._runtime("ops").Threads.set_joint_status)
+    assert "run.status = run_status" in source
+    assert "session.delete(run)" in source
