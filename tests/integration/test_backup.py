@@ -164,19 +164,9 @@ def test_a_backup_taken_while_the_server_runs_restores_to_an_equal_system(
     for table in MIRROR_TABLES:
         kept = [r for r in rows_after[table] if r in rows_before[table]]
         assert kept == rows_before[table], table
-    store_before, store_after = before.pop("store"), after.pop("store")
+    # Store items and crons are written through to PostgreSQL (api_registry), so the dump holds
+    # them whatever the development server's files had.
     assert after == before
-    if store_after != store_before:
-        # Under `langgraph dev` the runtime's store keeps its items in memory and writes them to
-        # its files only now and then, so a copy of the files may lack them: the gap of issue 16
-        # item 4 (store and crons durable), not of the backup. Once the registry keeps store
-        # items in PostgreSQL, they are in the dump and this must hold.
-        with psycopg.connect(module_database_url) as conn:
-            written_through = conn.execute(
-                "SELECT count(*) FROM api_registry WHERE kind = 'store_item'"
-            ).fetchone()[0]
-        assert not written_through, (store_before, store_after)
-        pytest.xfail("the development server had not written its store items to its files")
 
 
 def test_a_damaged_backup_is_refused_and_changes_nothing(database_url, empty_database, tmp_path):
