@@ -45,9 +45,10 @@ from store.accounts import (
     resolve_credential,
     service_principal,
 )
-from store.db import DictPool, await_database, make_async_pool
+from store.db import DictConnection, DictPool, await_database, make_async_pool
 from store.repositories import audit, checkpoints, owners, users
 from store.repositories import conversations as conversation_rows
+from store.repositories import runtime_tables as runtime_threads
 
 logger = logging.getLogger("adlaan.app")
 if runtime_pg.active():
@@ -314,7 +315,6 @@ async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> 
     """Give threads to a user (administrators only): the listed ones, and with ``unowned`` every
     thread without an owner, such as those created before authentication was turned on. Each
     change is audited."""
-    _require_registry()
     try:
         email = normalize_email(body.owner_email)
     except AccountError as error:
@@ -323,6 +323,8 @@ async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> 
     if owner is None:
         raise HTTPException(404, f"no user with e-mail {email}")
     wanted = {str(t) for t in body.thread_ids}
+    if app.state.registry is None:  # `adlaan serve`: the runtime's threads, in one transaction
+        return await _assign_runtime_threads(conn, caller.user_id, wanted, owner, body.unowned)
     store = runtime_store()
     chosen = [
         t
@@ -337,7 +339,24 @@ async def assign_threads(body: AssignRequest, caller: AdminUser, conn: Conn) -> 
     ids = [str(t["thread_id"]) for t in chosen]
     await app.state.registry.save_threads(store, ids)
     async with conn.transaction():
-        await owners.assign(conn, "thread", ids, owner)
-        await conversation_rows.assign_owner(conn, ids, owner)
-        await audit.record_many(conn, caller.user_id, "thread.assigned", ids, owner=owner)
+        await _record_assignment(conn, caller.user_id, ids, owner)
+    return {"assigned": len(ids)}
+
+
+async def _record_assignment(conn: DictConnection, actor: str, ids: list[str], owner: str) -> None:
+    """Our side of an assignment: durable owners, the mirror's conversations, the audit trail."""
+    await owners.assign(conn, "thread", ids, owner)
+    await conversation_rows.assign_owner(conn, ids, owner)
+    await audit.record_many(conn, actor, "thread.assigned", ids, owner=owner)
+
+
+async def _assign_runtime_threads(
+    conn: DictConnection, actor: str, wanted: set[str], owner: str, unowned: bool
+) -> dict[str, int]:
+    """The assignment on `adlaan serve`: the runtime's ``threads`` and our tables, together."""
+    async with conn.transaction():
+        ids = await runtime_threads.assign_threads(conn, sorted(wanted), owner, unowned=unowned)
+        if missing := wanted - set(ids):  # raised inside: nothing is changed
+            raise HTTPException(404, f"no such thread(s): {', '.join(sorted(missing)[:10])}")
+        await _record_assignment(conn, actor, ids, owner)
     return {"assigned": len(ids)}

@@ -10,7 +10,8 @@ Every ``RETENTION_SWEEP_INTERVAL`` the server sweeps:
 - the tables that only grow (``sweep_tables``): audit entries past the retention of their class
   (security events are kept longer), hook events every plugin has handled, dead letters delivered
   by a retry (or, with a policy, any), login sessions that ended, login-throttle windows that
-  ended, tombstones of deleted threads.
+  ended, tombstones of deleted threads; on ``adlaan serve``'s runtime, finished runs (as long as
+  hook events) and their retry counters.
 
 ``adlaan cleanup`` does the same on demand (with ``--dry-run`` and a confirmation above
 ``CLEANUP_CONFIRM_ABOVE`` threads); ``adlaan db stats`` shows each table with the policy
@@ -31,7 +32,7 @@ from server.registry import deletion_audited
 from server.runtime import delete_threads
 from server.settings import Settings
 from store.db import DictConnection, DictPool
-from store.repositories import api_keys, login_throttle, outbox, tombstones
+from store.repositories import api_keys, login_throttle, outbox, runtime_tables, tombstones
 from store.retention import aapply_policy, aidle_threads, apurge_audit
 
 logger = logging.getLogger("adlaan.retention")
@@ -101,10 +102,11 @@ TABLE_POLICIES: dict[str, Callable[[Settings], str]] = {
     # database has served it: their tables are the runtime's, bounded as far as said here
     "threads": lambda s: "adlaan serve: " + _with_thread(s),
     "runs": lambda s: (
-        "adlaan serve: with their thread; finished runs are not swept on their own "
-        "(docs/serving.md)"
+        "adlaan serve: "
+        + _after("HOOK_EVENTS_RETENTION", s.hook_events_retention, "finished runs")
+        + "; pending and running ones: with their thread"
     ),
-    "retry_counters": lambda s: "adlaan serve: one row per run, not swept on its own",
+    "retry_counters": lambda s: "adlaan serve: one row per run, deleted with it",
     "crons": lambda s: "adlaan serve: until deleted through the API, or with their thread",
     "assistants": lambda s: "adlaan serve: until deleted through the API",
     "assistant_versions": lambda s: "adlaan serve: with their assistant",
@@ -167,6 +169,11 @@ async def _sweep(conn: DictConnection, settings: Settings, actor: str) -> Swept:
         swept.counts["hook_events"] = await _batches(
             lambda: outbox.purge_delivered(conn, now - delivered, batch), batch
         )
+        # adlaan serve's runtime keeps every finished run: as long as their hook events
+        swept.counts["runs"] = await _batches(
+            lambda: runtime_tables.purge_finished_runs(conn, now - delivered, batch), batch
+        )
+    swept.counts["retry_counters"] = await runtime_tables.purge_orphan_retry_counters(conn)
     if (ended := settings.session_retention) is not None:
         swept.counts["api_keys (sessions)"] = await _batches(
             lambda: api_keys.purge_ended_sessions(conn, now - ended, batch), batch

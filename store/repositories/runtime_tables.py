@@ -153,3 +153,24 @@ async def erase_user(
         if await _exists(conn, table):
             deleted[table] = (await conn.execute(statement, params)).rowcount
     return deleted
+
+
+ASSIGN_THREADS_SQL = """
+UPDATE threads SET metadata = metadata || jsonb_build_object('owner', %(owner)s::text)
+WHERE thread_id = ANY(%(ids)s::uuid[])
+   OR (%(unowned)s AND coalesce(metadata ->> 'owner', '') = '')
+RETURNING thread_id::text AS thread_id
+"""
+
+
+async def assign_threads(
+    conn: DictConnection, thread_ids: list[str], owner: str, *, unowned: bool
+) -> list[str]:
+    """Give the runtime's threads ``thread_ids`` (and with ``unowned`` every thread without an
+    owner) to ``owner``: their ``metadata.owner``, which the auth handler's filters match. The
+    ids of the threads changed, in the caller's transaction (with ``resource_owners``)."""
+    params = {"owner": owner, "ids": thread_ids, "unowned": unowned}
+    return [
+        row["thread_id"]
+        for row in await (await conn.execute(ASSIGN_THREADS_SQL, params)).fetchall()
+    ]

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -261,17 +262,44 @@ async def test_prune_and_conversation_deletion_go_through_the_runtime(service):
     assert rows(a.database_url, "SELECT count(*) FROM runs WHERE thread_id = %s", pruned) == [(0,)]
 
 
-async def test_the_dev_server_s_registry_routes_say_they_are_not_available(service):
-    a, _ = service
-    admin = make_user(a.database_url, admin=True)
-    async with httpx.AsyncClient(base_url=a.url, headers=admin.headers) as http:
-        restored = await http.post("/adlaan/registry/restore")
-        assigned = await http.post(
-            "/adlaan/threads/assign", json={"owner_email": admin.email, "unowned": True}
+async def test_an_administrator_assigns_threads_on_either_process(service):
+    a, b = service
+    alice, bob, admin = a.user, make_user(a.database_url), make_user(a.database_url, admin=True)
+    thread_id = (await alice.client(a.url).threads.create())["thread_id"]
+    await alice.client(a.url).runs.wait(thread_id, "drafter", input=user("Draft an NDA"))
+    wait_for_mirror(a.database_url)
+    orphan = str(uuid.uuid4())  # a thread from before authentication: no owner
+    with psycopg.connect(a.database_url) as conn:
+        conn.execute(
+            "INSERT INTO threads (thread_id, status, metadata) VALUES (%s, 'idle', '{}')", (orphan,)
         )
-    for response in (restored, assigned):
-        assert response.status_code == 409, response.text
-        assert "adlaan serve" in response.json()["detail"]
+    async with httpx.AsyncClient(base_url=b.url, headers=admin.headers) as http:
+        unknown = await http.post(
+            "/adlaan/threads/assign",
+            json={"owner_email": bob.email, "thread_ids": [thread_id, str(uuid.uuid4())]},
+        )
+        assert unknown.status_code == 404, unknown.text  # and nothing changed:
+        assert (await alice.client(a.url).threads.get(thread_id))["thread_id"] == thread_id
+        assigned = await http.post(
+            "/adlaan/threads/assign",
+            json={"owner_email": bob.email, "thread_ids": [thread_id], "unowned": True},
+        )
+        restored = await http.post("/adlaan/registry/restore")
+    assert assigned.json() == {"assigned": 2}, assigned.text
+    for got in (thread_id, orphan):
+        assert (await bob.client(a.url).threads.get(got))["metadata"]["owner"] == bob.id
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await alice.client(a.url).threads.get(thread_id)
+    assert refused.value.response.status_code == 404
+    owned = "SELECT resource_id FROM resource_owners WHERE kind = 'thread' AND owner_id = %s"
+    assert {r[0] for r in rows(a.database_url, owned, bob.id)} == {thread_id, orphan}
+    mirrored = "SELECT owner_id::text FROM conversations WHERE thread_id = %s"
+    assert rows(a.database_url, mirrored, thread_id) == [(bob.id,)]
+    audited = "SELECT count(*) FROM audit_logs WHERE action = 'thread.assigned' AND actor = %s"
+    assert rows(a.database_url, audited, admin.id) == [(2,)]
+    # the dev server's registry has no counterpart here
+    assert restored.status_code == 409, restored.text
+    assert "adlaan serve" in restored.json()["detail"]
 
 
 def _process(server):
@@ -313,3 +341,49 @@ async def test_a_sigkilled_process_s_run_is_taken_over_within_30s(service):
     assert taken_over <= TAKEOVER_SECONDS
     survivor = b if runner is a else a
     assert (await survivor.client().runs.get(thread_id, run["run_id"]))["status"] == "success"
+
+
+async def test_the_sweep_bounds_the_runtime_s_finished_runs_and_retry_counters(service):
+    from server.retention import sweep_tables
+    from server.settings import Settings
+    from store.db import make_async_pool
+
+    a, _ = service
+    client = a.client()
+    thread_id = (await client.threads.create())["thread_id"]
+    old, recent = [
+        await client.runs.create(
+            thread_id, "drafter", input=user(text), multitask_strategy="enqueue"
+        )
+        for text in ("I need to draft an NDA", "Make it for California")
+    ]
+    await client.runs.join(thread_id, recent["run_id"])
+    orphan = str(uuid.uuid4())  # a retry counter whose run is gone
+    with psycopg.connect(a.database_url) as conn:
+        conn.execute(
+            "UPDATE runs SET updated_at = now() - interval '8 days' WHERE run_id = %s",
+            (old["run_id"],),
+        )
+        conn.execute("INSERT INTO retry_counters (run_id, count) VALUES (%s, 1)", (orphan,))
+    counters = "SELECT run_id::text FROM retry_counters WHERE run_id::text = ANY(%s)"
+    watched = [old["run_id"], recent["run_id"], orphan]
+    before = {r[0] for r in rows(a.database_url, counters, watched)}
+    assert {old["run_id"], orphan} <= before  # the worker counts each run it claims
+
+    pool = make_async_pool(a.database_url, max_size=2)
+    await pool.open(wait=True)
+    try:
+        settings = Settings(HOOK_EVENTS_RETENTION="7d")
+        dry = await sweep_tables(pool, settings, dry_run=True)
+        assert {r[0] for r in rows(a.database_url, counters, watched)} == before
+        swept = await sweep_tables(pool, settings)
+    finally:
+        await pool.close()
+    assert dry.counts["runs"] == swept.counts["runs"] == 1
+    assert swept.counts["retry_counters"] >= 1
+    assert {r[0] for r in rows(a.database_url, counters, watched)} == before - {
+        old["run_id"],
+        orphan,
+    }
+    assert [r["run_id"] for r in await client.runs.list(thread_id)] == [recent["run_id"]]
+    assert (await client.threads.get_state(thread_id))["values"]["messages"]
