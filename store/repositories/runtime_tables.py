@@ -45,7 +45,7 @@ RUN_EVENT_TRIGGER_SQL = (
 )
 
 
-def install_run_events(conn: psycopg.Connection) -> None:
+def install_run_events(conn: psycopg.Connection[Any]) -> None:
     """(Re)create the trigger on the runtime's ``runs`` in one transaction: idempotent, and no
     moment without it (call it after the runtime's migrations and ours, under their lock)."""
     with conn.transaction():

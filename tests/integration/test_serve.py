@@ -2,8 +2,10 @@
 
 They start together (the migrations do not race); a run created through one is joined,
 streamed, read and cancelled through the other; users stay isolated and the mirror writes
-messages; a SIGTERMed process finishes its run before it exits; a SIGKILLed process's run is
-taken over by the other within 30 s with the default settings (docs/serving.md).
+messages and run events as on `langgraph dev`; an administrator assigns threads; the retention
+sweep bounds the runtime's finished runs; a SIGTERMed process finishes its run before it
+exits; a SIGKILLed process's run is taken over by the other within 30 s with the default
+settings (docs/serving.md).
 """
 
 from __future__ import annotations
@@ -302,47 +304,6 @@ async def test_an_administrator_assigns_threads_on_either_process(service):
     assert "adlaan serve" in restored.json()["detail"]
 
 
-def _process(server):
-    assert server.process is not None
-    return server.process
-
-
-async def test_sigterm_lets_the_running_run_finish_before_exiting(service, tmp_path_factory):
-    a, b = service
-    thread_id = (await a.client().threads.create())["thread_id"]
-    run = await a.client().runs.create(thread_id, "slow", input=user("go"))
-    wait_status(a.database_url, run["run_id"], {"running"}, 10)
-    runner = running_on(service, run["run_id"])
-    os.killpg(_process(runner).pid, signal.SIGTERM)
-    _process(runner).wait(30)
-    runner.process = None
-    # finished where it ran: success, and its first step ran once (no re-run elsewhere)
-    assert run_status(a.database_url, run["run_id"]) == "success"
-    survivor = b if runner is a else a
-    state = await survivor.client().threads.get_state(thread_id)
-    texts = [m["content"] for m in state["values"]["messages"]]
-    assert texts.count("first step done") == 1, texts
-    runner.start()
-
-
-async def test_a_sigkilled_process_s_run_is_taken_over_within_30s(service):
-    a, b = service
-    thread_id = (await a.client().threads.create())["thread_id"]
-    run = await a.client().runs.create(thread_id, "slow", input=user("go"))
-    wait_status(a.database_url, run["run_id"], {"running"}, 10)
-    runner = running_on(service, run["run_id"])
-    runner.kill()
-    killed = time.monotonic()
-    # the survivor sweeps the run back to pending (heartbeat expired), then re-runs it
-    wait_status(a.database_url, run["run_id"], {"pending", "success", "error"}, TAKEOVER_SECONDS)
-    taken_over = time.monotonic() - killed
-    wait_status(a.database_url, run["run_id"], {"success"}, 15)
-    print(f"run taken over {taken_over:.1f}s after SIGKILL")
-    assert taken_over <= TAKEOVER_SECONDS
-    survivor = b if runner is a else a
-    assert (await survivor.client().runs.get(thread_id, run["run_id"]))["status"] == "success"
-
-
 async def test_the_sweep_bounds_the_runtime_s_finished_runs_and_retry_counters(service):
     from server.retention import sweep_tables
     from server.settings import Settings
@@ -387,3 +348,44 @@ async def test_the_sweep_bounds_the_runtime_s_finished_runs_and_retry_counters(s
     }
     assert [r["run_id"] for r in await client.runs.list(thread_id)] == [recent["run_id"]]
     assert (await client.threads.get_state(thread_id))["values"]["messages"]
+
+
+def _process(server):
+    assert server.process is not None
+    return server.process
+
+
+async def test_sigterm_lets_the_running_run_finish_before_exiting(service, tmp_path_factory):
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    run = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    wait_status(a.database_url, run["run_id"], {"running"}, 10)
+    runner = running_on(service, run["run_id"])
+    os.killpg(_process(runner).pid, signal.SIGTERM)
+    _process(runner).wait(30)
+    runner.process = None
+    # finished where it ran: success, and its first step ran once (no re-run elsewhere)
+    assert run_status(a.database_url, run["run_id"]) == "success"
+    survivor = b if runner is a else a
+    state = await survivor.client().threads.get_state(thread_id)
+    texts = [m["content"] for m in state["values"]["messages"]]
+    assert texts.count("first step done") == 1, texts
+    runner.start()
+
+
+async def test_a_sigkilled_process_s_run_is_taken_over_within_30s(service):
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    run = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    wait_status(a.database_url, run["run_id"], {"running"}, 10)
+    runner = running_on(service, run["run_id"])
+    runner.kill()
+    killed = time.monotonic()
+    # the survivor sweeps the run back to pending (heartbeat expired), then re-runs it
+    wait_status(a.database_url, run["run_id"], {"pending", "success", "error"}, TAKEOVER_SECONDS)
+    taken_over = time.monotonic() - killed
+    wait_status(a.database_url, run["run_id"], {"success"}, 15)
+    print(f"run taken over {taken_over:.1f}s after SIGKILL")
+    assert taken_over <= TAKEOVER_SECONDS
+    survivor = b if runner is a else a
+    assert (await survivor.client().runs.get(thread_id, run["run_id"]))["status"] == "success"
