@@ -9,10 +9,12 @@ tables and is left alone.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from store.db import DictConnection
 from store.models.hook_event import NOTIFY_CHANNEL
@@ -45,13 +47,32 @@ RUN_EVENT_TRIGGER_SQL = (
 )
 
 
-def install_run_events(conn: psycopg.Connection[Any]) -> None:
-    """(Re)create the trigger on the runtime's ``runs`` in one transaction: idempotent, and no
-    moment without it (call it after the runtime's migrations and ours, under their lock)."""
+#: The trigger's definition, kept as its comment: a start that finds it current leaves ``runs``
+#: alone (replacing a trigger locks the table against the processes already serving).
+RUN_EVENT_VERSION = hashlib.sha256(RUN_EVENT_TRIGGER_SQL.encode()).hexdigest()[:16]
+
+
+def install_run_events(conn: psycopg.Connection[Any]) -> bool:
+    """Create the function and, unless it is current, the trigger on the runtime's ``runs``, in
+    one transaction (no moment without it); call it after the runtime's migrations and ours,
+    under their lock. Whether the trigger was (re)created."""
     with conn.transaction():
         conn.execute(RUN_EVENT_FUNCTION_SQL)
+        found = (
+            conn.cursor(row_factory=tuple_row)
+            .execute(
+                "SELECT obj_description(oid, 'pg_trigger') FROM pg_trigger "
+                "WHERE tgname = %s AND tgrelid = 'runs'::regclass",
+                (RUN_EVENT_TRIGGER,),
+            )
+            .fetchone()
+        )
+        if found is not None and found[0] == RUN_EVENT_VERSION:
+            return False
         conn.execute(f"DROP TRIGGER IF EXISTS {RUN_EVENT_TRIGGER} ON runs")
         conn.execute(RUN_EVENT_TRIGGER_SQL)
+        conn.execute(f"COMMENT ON TRIGGER {RUN_EVENT_TRIGGER} ON runs IS '{RUN_EVENT_VERSION}'")
+        return True
 
 
 #: Finished runs last updated before a cutoff, a batch at a time, with their retry counters (the

@@ -24,6 +24,7 @@ import pytest
 
 from server.cli_errors import ExitCode
 from server.runtime import pg
+from store.repositories import runtime_tables
 from tests.accounts import make_user
 from tests.conftest import _database
 from tests.integration.test_mirror import wait_for_mirror
@@ -113,6 +114,14 @@ def test_concurrent_start_on_an_empty_database_migrates_once(service):
     assert len(rows(a.database_url, "SELECT version_num FROM alembic_version")) == 1
     assert pg.runtime_revision(a.database_url) == "001_initial"
     assert rows(a.database_url, "SELECT count(*) FROM langgraph_runtime_pg_version") == [(1,)]
+    # the run-event trigger: made once, and a start that finds it current leaves runs alone
+    trigger = "SELECT count(*) FROM pg_trigger WHERE tgname = 'runs_hook_event'"
+    assert rows(a.database_url, trigger) == [(1,)]
+    with psycopg.connect(a.database_url, autocommit=True) as conn:
+        assert runtime_tables.install_run_events(conn) is False
+        conn.execute("COMMENT ON TRIGGER runs_hook_event ON runs IS 'an older definition'")
+        assert runtime_tables.install_run_events(conn) is True  # replaced
+    assert rows(a.database_url, trigger) == [(1,)]
     for server in service:
         assert "Application startup failed" not in server.log()
         assert httpx.get(f"{server.url}/adlaan/health").json()["status"] == "ok"
