@@ -1,0 +1,370 @@
+"""The mirror under load: many SDK clients at once against the real ``langgraph dev`` serving
+``drafter``, each on a thread of its own, once with the hook dispatcher off (``HOOKS_ENABLED=
+false``, as the stock server) and once on, in the same run.
+
+    .venv/bin/python -m bench.mirror [--clients 32] [--turns 10] [--out docs/benchmarks.md]
+
+Lag is the time from a run's response (``runs.wait`` returning) until the row of the run's last
+message is in ``messages``: one poller reads every awaited message id in one statement every
+``POLL`` seconds, so polling costs the server the same whatever the number of clients.
+Throughput is turns per second of wall time over all clients. Afterwards every thread's mirrored
+messages are checked against its state: none missing, none twice, in the state's order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from bench.__main__ import admin_url, write_section
+from store.migrate import migrate
+from tests.server import LangGraphServer
+
+ROOT = Path(__file__).resolve().parents[1]
+POLL = 0.005
+TURNS = (
+    "I need to draft an NDA",
+    "Make it for California jurisdiction",
+    "Add a 2-year term",
+    "Add a non-solicitation clause",
+    "Make it mutual",
+)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class Watcher:
+    """Stamps when each awaited message id shows up in ``messages``."""
+
+    url: str
+    waiting: dict[tuple[str, str], float] = field(default_factory=dict)
+    lags: list[float] = field(default_factory=list)
+
+    def expect(self, thread_id: str, message_id: str) -> None:
+        self.waiting[(thread_id, message_id)] = time.perf_counter()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+            while not stop.is_set() or self.waiting:
+                if self.waiting:
+                    threads, ids = zip(*self.waiting, strict=True)
+                    # through the indexes the mirror has (thread_id; conversation, message):
+                    # polling must not cost the server being measured
+                    cur = await conn.execute(
+                        "SELECT w.thread_id, w.message_id "
+                        "FROM unnest(%s::text[], %s::text[]) AS w(thread_id, message_id) "
+                        "JOIN conversations c ON c.thread_id = w.thread_id "
+                        "JOIN messages m ON m.conversation_id = c.id "
+                        "AND m.message_id = w.message_id",
+                        (list(threads), list(ids)),
+                    )
+                    now = time.perf_counter()
+                    for thread_id, found in await cur.fetchall():
+                        if (since := self.waiting.pop((thread_id, found), None)) is not None:
+                            self.lags.append(now - since)
+                await asyncio.sleep(POLL)
+
+
+@dataclass
+class Result:
+    turns: int
+    seconds: float
+    latencies: list[float]
+    lags: list[float]
+    threads: list[str]
+
+
+async def _client(server: LangGraphServer, turns: int, watcher: Watcher | None, out: Result):
+    client = server.client()
+    thread_id = (await client.threads.create())["thread_id"]
+    out.threads.append(thread_id)
+    for i in range(turns):
+        text = TURNS[i % len(TURNS)]
+        start = time.perf_counter()
+        values = await client.runs.wait(
+            thread_id, "drafter", input={"messages": [{"role": "user", "content": text}]}
+        )
+        if watcher is not None:
+            watcher.expect(thread_id, values["messages"][-1]["id"])
+        out.latencies.append(time.perf_counter() - start)
+
+
+async def load(server: LangGraphServer, clients: int, turns: int, url: str | None) -> Result:
+    """``clients`` clients at once, ``turns`` turns each on a thread of its own."""
+    result = Result(clients * turns, 0.0, [], [], [])
+    watcher = Watcher(url) if url else None
+    stop = asyncio.Event()
+    polling = asyncio.create_task(watcher.run(stop)) if watcher else None
+    start = time.perf_counter()
+    await asyncio.gather(*(_client(server, turns, watcher, result) for _ in range(clients)))
+    result.seconds = time.perf_counter() - start
+    stop.set()
+    if polling:
+        await asyncio.wait_for(polling, 60)
+        result.lags = watcher.lags  # type: ignore[union-attr]
+    return result
+
+
+async def check(server: LangGraphServer, url: str, threads: list[str]) -> str:
+    """Every thread's mirrored current messages are its state's, once each, in its order."""
+    client = server.client()
+    problems = 0
+    with psycopg.connect(url) as conn:
+        for thread_id in threads:
+            state = await client.threads.get_state(thread_id)
+            expected = [m["id"] for m in state["values"]["messages"]]
+            rows = conn.execute(
+                "SELECT m.message_id FROM messages m JOIN conversations c "
+                "ON c.id = m.conversation_id WHERE c.thread_id = %s AND m.is_current "
+                "ORDER BY m.position",
+                (thread_id,),
+            ).fetchall()
+            mirrored = [r[0] for r in rows]
+            problems += mirrored != expected
+    return f"{len(threads) - problems} of {len(threads)} threads mirrored exactly"
+
+
+@dataclass
+class Drain:
+    """Where the time of a delivery goes: the hooks-off run's backlog, delivered by one
+    dispatcher outside the server, one event after another, timing its two parts."""
+
+    events: int = 0
+    seconds: float = 0.0
+    load: float = 0.0  # building the event: the checkpoint read and decoded, the thread's head
+    write: float = 0.0  # the mirror's transaction
+
+
+async def drain(url: str) -> Drain:
+    from hooks.builtin.mirror import Mirror
+    from hooks.dispatcher import Dispatcher
+    from hooks.manager import get_plugin_manager
+    from store.db import make_async_pool
+
+    timing = Drain()
+
+    class Timed(Dispatcher):
+        async def event(self, row, *, cache=True):
+            start = time.perf_counter()
+            try:
+                return await super().event(row, cache=cache)
+            finally:
+                timing.load += time.perf_counter() - start
+
+        async def call(self, plugin_name, event):
+            start = time.perf_counter()
+            try:
+                return await super().call(plugin_name, event)
+            finally:
+                timing.write += time.perf_counter() - start
+
+    pool = make_async_pool(url, max_size=4)
+    await pool.open(wait=True)
+    try:
+        pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])
+        dispatcher = Timed(pool, pm)
+        await dispatcher.ensure_cursors()
+        start = time.perf_counter()
+        timing.events = await dispatcher.drain()
+        timing.seconds = time.perf_counter() - start
+    finally:
+        await pool.close()
+    return timing
+
+
+#: hooks off (the stock server); on, in the server; off in the server but delivered by
+#: ``adlaan hooks worker``, a process of its own (the way a deployment can run the dispatcher)
+MODES = ("off", "on", "worker")
+
+
+def start_worker(url: str, workdir: Path) -> subprocess.Popen:
+    """``adlaan hooks worker`` on ``url``, in a process group of its own."""
+    log = (workdir / "worker.log").open("ab")
+    return subprocess.Popen(  # noqa: S603 (our own venv's adlaan)
+        [str(Path(sys.executable).parent / "adlaan"), "hooks", "worker"],
+        env={**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"},
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+async def run(
+    urls: dict[str, str], clients: int, turns: int, rounds: int
+) -> tuple[dict[str, Result], dict[str, str], Drain]:
+    """The servers up at once, each on a database of its own; ``rounds`` loads on each, the
+    order rotating, so drift in the machine's other work hits them alike."""
+    workdirs = {
+        label: Path(tempfile.mkdtemp(prefix=f"adlaan-bench-mirror-{label}-")) for label in MODES
+    }
+    servers = {
+        label: LangGraphServer(
+            urls[label], workdirs[label], extra_env={"HOOKS_ENABLED": str(label == "on").lower()}
+        )
+        for label in MODES
+    }
+    results = {label: Result(0, 0.0, [], [], []) for label in MODES}
+    verdicts: dict[str, str] = {}
+    worker = start_worker(urls["worker"], workdirs["worker"])
+    try:
+        for server in servers.values():
+            server.start()
+            await load(server, 4, 2, None)  # warm up
+        for i in range(rounds):
+            for label in MODES[i % 3 :] + MODES[: i % 3]:
+                url = urls[label] if label != "off" else None
+                got = await load(servers[label], clients, turns, url)
+                total = results[label]
+                total.turns += got.turns
+                total.seconds += got.seconds
+                total.latencies += got.latencies
+                total.lags += got.lags
+                total.threads += got.threads
+                lag = (
+                    f", lag p50 {statistics.median(got.lags) * 1000:,.0f} ms, p99 "
+                    f"{_percentile(got.lags, 0.99) * 1000:,.0f} ms"
+                    if got.lags
+                    else ""
+                )
+                print(f"{label}: {got.turns / got.seconds:,.1f} turns/s{lag}", flush=True)
+        for label in ("on", "worker"):
+            verdicts[label] = await check(servers[label], urls[label], results[label].threads)
+    finally:
+        for server in servers.values():
+            server.stop()
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(20)
+    backlog = await drain(urls["off"])  # what the hooks-off server left in its outbox
+    print(backlog, flush=True)
+    return results, verdicts, backlog
+
+
+START, END = "<!-- mirror:start -->", "<!-- mirror:end -->"
+
+
+def render(
+    results: dict[str, Result],
+    verdicts: dict[str, str],
+    backlog: Drain,
+    clients: int,
+    turns: int,
+    rounds: int,
+    version: str,
+) -> str:
+    off, on, worker = (results[label] for label in MODES)
+    ms = 1000
+
+    def cell(value: float | None, unit: str, base: float | None, higher: bool) -> str:
+        if value is None:
+            return "—"
+        if base is None:
+            return f"{value:,.1f} {unit}"
+        ratio = value / base if higher else base / value
+        return f"{value:,.1f} {unit} ({ratio:,.2f}×)"
+
+    def row(name: str, values: list[float | None], unit: str, higher: bool = False) -> str:
+        base = values[0]
+        cells = [cell(values[0], unit, None, higher)] + [
+            cell(v, unit, base, higher) for v in values[1:]
+        ]
+        return f"| {name} | {' | '.join(cells)} |"
+
+    def p(values: list[float], q: float) -> float:
+        return _percentile(values, q) * ms
+
+    lines = [
+        START,
+        f"## Mirror under load: {clients} concurrent clients",
+        "",
+        f"Produced by `make bench-mirror` (`.venv/bin/python -m bench.mirror`) on "
+        f"{datetime.now(UTC):%Y-%m-%d} ({platform.machine()}, {os.cpu_count()} cores shared with "
+        f"other work, PostgreSQL {version}): the real `langgraph dev` serving `drafter`, "
+        f"{clients} `langgraph_sdk` clients at once, each on a thread of its own making {turns} "
+        "turns one after another. Three servers up at once, each on a database of its own: "
+        "hooks off (`HOOKS_ENABLED=false`, the stock server), hooks on (the dispatcher in the "
+        "server's process, as `adlaan dev` runs it), and hooks off in the server with "
+        "`adlaan hooks worker` delivering from a process of its own; each loaded "
+        f"{rounds} times, the order rotating (load average {os.getloadavg()[0]:,.1f} at the end "
+        "of the run). Lag: from `runs.wait` returning until the row of the run's last message "
+        f"is in `messages` (one poller, every {POLL * 1000:.0f} ms, for all clients, through "
+        "the mirror's indexes). In brackets: against hooks off (> 1: better).",
+        "",
+        "| benchmark | hooks off | hooks on, in the server | hooks on, `adlaan hooks worker` |",
+        "|---|---:|---:|---:|",
+        row("throughput", [r.turns / r.seconds for r in (off, on, worker)], "turns/s", True),
+        row("turn latency p50", [p(r.latencies, 0.5) for r in (off, on, worker)], "ms"),
+        row("turn latency p99", [p(r.latencies, 0.99) for r in (off, on, worker)], "ms"),
+        row("mirror lag p50", [None, p(on.lags, 0.5), p(worker.lags, 0.5)], "ms"),
+        row("mirror lag p99", [None, p(on.lags, 0.99), p(worker.lags, 0.99)], "ms"),
+        "",
+        f"- Checked after the run: in the server, {verdicts['on']}; with the worker, "
+        f"{verdicts['worker']} (current messages once each, in the state's order); the poller "
+        f"saw {len(on.lags):,} and {len(worker.lags):,} of {on.turns:,} turns' last messages.",
+        f"- Where a delivery's time goes: the hooks-off server left {backlog.events:,} events "
+        f"({backlog.events / max(off.turns, 1):,.1f} a turn) in the outbox; one dispatcher "
+        f"outside the server delivered them one after another at "
+        f"{backlog.events / max(backlog.seconds, 1e-9):,.0f} events/s: "
+        f"{backlog.load / max(backlog.events, 1) * ms:,.2f} ms an event building it (the "
+        f"checkpoint read and decoded, the thread's head), "
+        f"{backlog.write / max(backlog.events, 1) * ms:,.2f} ms in the mirror's transaction.",
+        END,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.mirror")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="loads on each server, rotating")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    admin = admin_url()
+    names = {label: f"adlaan_bench_mirror_{label}_{uuid.uuid4().hex[:8]}" for label in MODES}
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    urls = {
+        label: make_url(admin).set(database=name).render_as_string(hide_password=False)
+        for label, name in names.items()
+    }
+    try:
+        for url in urls.values():
+            migrate(url)
+        results, verdicts, backlog = asyncio.run(run(urls, args.clients, args.turns, args.rounds))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in names.values():
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+    block = render(results, verdicts, backlog, args.clients, args.turns, args.rounds, version)
+    print(block, flush=True)
+    write_section(Path(args.out), block, START, END)
+
+
+if __name__ == "__main__":
+    main()
