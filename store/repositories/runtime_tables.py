@@ -195,3 +195,15 @@ async def assign_threads(
         row["thread_id"]
         for row in await (await conn.execute(ASSIGN_THREADS_SQL, params)).fetchall()
     ]
+
+
+#: The runtime's tables ``GET /stats`` sizes with ours (absent ones are left out).
+WATCHED_TABLES = ["threads", "runs", "retry_counters", "crons", "store_items", "store"]
+
+
+async def thread_count(conn: DictConnection) -> int:
+    """The threads the runtime holds (0 on a database that never ran ``adlaan serve``)."""
+    if not await _exists(conn, "threads"):
+        return 0
+    found = await (await conn.execute("SELECT count(*) AS n FROM threads")).fetchone()
+    return int(found["n"]) if found else 0

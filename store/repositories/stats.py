@@ -9,6 +9,7 @@ from typing import Any
 from psycopg import sql
 
 from store.db import DictConnection
+from store.repositories import runtime_tables
 
 STORAGE_SQL = """
 SELECT thread_id, sum(bytes)::bigint AS bytes, sum(checkpoints)::bigint AS checkpoints
@@ -57,13 +58,17 @@ WATCHED_TABLES = [
     "audit_logs",
     "hook_events",
     "api_registry",
+    *runtime_tables.WATCHED_TABLES,
 ]
 
 
 async def collect(conn: DictConnection, top: int) -> dict[str, Any]:
     """Every figure of ``GET /stats``; ``top`` threads by checkpoint storage."""
+    counts = await (await conn.execute(COUNTS_SQL)).fetchone() or {}
+    # adlaan serve keeps its threads in its runtime's table, not in the dev server's registry
+    counts["threads"] = counts.get("threads", 0) + await runtime_tables.thread_count(conn)
     return {
-        "counts": await (await conn.execute(COUNTS_SQL)).fetchone(),
+        "counts": counts,
         "sizes": await (await conn.execute(TABLE_SIZES_SQL, (WATCHED_TABLES,))).fetchall(),
         "storage": await (await conn.execute(STORAGE_SQL, (top,))).fetchall(),
         "lag": await (await conn.execute(LAG_SQL)).fetchall(),

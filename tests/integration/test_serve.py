@@ -273,7 +273,7 @@ async def test_prune_and_conversation_deletion_go_through_the_runtime(service):
     assert rows(a.database_url, "SELECT count(*) FROM runs WHERE thread_id = %s", pruned) == [(0,)]
 
 
-async def test_an_administrator_assigns_threads_on_either_process(service):
+async def test_an_administrator_assigns_threads_and_sees_stats_on_either_process(service):
     a, b = service
     alice, bob, admin = a.user, make_user(a.database_url), make_user(a.database_url, admin=True)
     thread_id = (await alice.client(a.url).threads.create())["thread_id"]
@@ -296,6 +296,7 @@ async def test_an_administrator_assigns_threads_on_either_process(service):
             json={"owner_email": bob.email, "thread_ids": [thread_id], "unowned": True},
         )
         restored = await http.post("/adlaan/registry/restore")
+        stats = (await http.get("/stats")).json()
     assert assigned.json() == {"assigned": 2}, assigned.text
     for got in (thread_id, orphan):
         assert (await bob.client(a.url).threads.get(got))["metadata"]["owner"] == bob.id
@@ -308,6 +309,9 @@ async def test_an_administrator_assigns_threads_on_either_process(service):
     assert rows(a.database_url, mirrored, thread_id) == [(bob.id,)]
     audited = "SELECT count(*) FROM audit_logs WHERE action = 'thread.assigned' AND actor = %s"
     assert rows(a.database_url, audited, admin.id) == [(2,)]
+    # GET /stats counts the runtime's threads and sizes its tables
+    assert stats["counts"]["threads"] == rows(a.database_url, "SELECT count(*) FROM threads")[0][0]
+    assert {"threads", "runs"} <= set(stats["table_bytes"])
     # the dev server's registry has no counterpart here
     assert restored.status_code == 409, restored.text
     assert "adlaan serve" in restored.json()["detail"]
