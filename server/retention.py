@@ -226,7 +226,9 @@ async def sweep_once(pool: DictPool, settings: Settings) -> int:
                 await aapply_policy(conn, batch, settings.retention_policy, reason="retention")
             done += len(batch)
     swept = await sweep_tables(pool, settings)
-    retention_deleted({"threads": done, **swept.counts})
+    # Archived threads are kept: only deletions count.
+    deleted_threads = done if settings.retention_policy == "delete" else 0
+    retention_deleted({"threads": deleted_threads, **swept.counts})
     if swept.total:
         logger.warning(
             "retention: deleted %s",
