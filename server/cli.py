@@ -118,7 +118,12 @@ def migrate() -> None:
 def dev(
     port: int = typer.Option(None, help="Port to serve on (default: $PORT or 2024)."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    reload: bool = typer.Option(True, help="Restart the server when source files change."),
+    reload: bool | None = typer.Option(
+        None,
+        "--reload/--no-reload",
+        help="Restart the server when source files change (default: on in a checkout, off for "
+        "an installed package, whose sources are site-packages).",
+    ),
 ) -> None:
     """Migrate, then run `langgraph dev --no-browser` on the same database, as a child that
     gets this command's signals and stops with it (even when this command is killed)."""
@@ -141,6 +146,8 @@ def dev(
     _hint_first_user(url)
     langgraph = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or "langgraph"
     argv = [langgraph, "dev", "--no-browser", "--host", host, "--port", str(port)]
+    if reload is None:
+        reload = (ROOT / "pyproject.toml").is_file()
     if not reload:
         argv.append("--no-reload")
     env = {**os.environ, RESOLVED_URL_ENV: url, **serving}
