@@ -121,12 +121,8 @@ class _Sampler:
 
     async def refresh(self, pool: DictPool) -> None:
         async with self.lock, pool.connection() as conn:
-            lag = await (await conn.execute(stats.LAG_SQL)).fetchall()
-            dead = await (await conn.execute(stats.DEAD_SQL)).fetchall()
-            sizes = None
-            if time.monotonic() - self.sized_at >= SIZE_SAMPLE_SECONDS:
-                cur = await conn.execute(stats.TABLE_SIZES_SQL, (CHECKPOINT_TABLES,))
-                sizes = await cur.fetchall()
+            due = time.monotonic() - self.sized_at >= SIZE_SAMPLE_SECONDS
+            lag, dead, sizes = await stats.metric_figures(conn, CHECKPOINT_TABLES if due else None)
         OUTBOX_DEPTH.clear()
         OUTBOX_OLDEST.clear()
         for row in lag:

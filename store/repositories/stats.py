@@ -76,6 +76,19 @@ async def collect(conn: DictConnection, top: int) -> dict[str, Any]:
     }
 
 
+async def metric_figures(
+    conn: DictConnection, sized_tables: list[str] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The figures ``/metrics`` samples: each plugin's lag, its dead letters, and (when
+    ``sized_tables`` is given) those tables' sizes."""
+    lag = await (await conn.execute(LAG_SQL)).fetchall()
+    dead = await (await conn.execute(DEAD_SQL)).fetchall()
+    sizes = None
+    if sized_tables is not None:
+        sizes = await (await conn.execute(TABLE_SIZES_SQL, (sized_tables,))).fetchall()
+    return lag, dead, sizes
+
+
 #: Every table of the schema in use, with its size on disk (indexes and TOAST included).
 ALL_TABLES_SQL = """
 SELECT c.relname AS table, pg_total_relation_size(c.oid) AS bytes FROM pg_class c
