@@ -13,7 +13,7 @@ from copy import deepcopy
 from datetime import date
 
 from documents.markdown import signature_block, write
-from documents.model import Clause, party_kind
+from documents.model import Clause, PartyKind, party_kind
 from graphs.drafter.jurisdictions import BY_CODE, FEDERAL_AUTHORITIES, Authority
 from graphs.drafter.numbers import number_words
 from graphs.drafter.state import Document, Terms
@@ -76,6 +76,12 @@ def citations_for(terms: Terms) -> tuple[Authority, ...]:
 
 
 def _preamble(terms: Terms, title: str, first: str, second: str) -> str:
+    first, second = (
+        f"**{name}** (an individual)"
+        if terms.get("party_kinds", {}).get(name) == "individual"
+        else f"**{name}**"
+        for name in (first, second)
+    )
     effective = (
         long_date(terms["effective_date"]) if "effective_date" in terms else "[Effective Date]"
     )
@@ -85,11 +91,11 @@ def _preamble(terms: Terms, title: str, first: str, second: str) -> str:
     )
     if terms.get("nda_kind") == "one_way":
         return (
-            f'{opening}**{first}** (the "Disclosing Party") and **{second}** (the "Receiving '
+            f'{opening}{first} (the "Disclosing Party") and {second} (the "Receiving '
             'Party"), each a "Party" and together the "Parties".'
         )
     return (
-        f'{opening}**{first}** and **{second}** (each a "Party" and together the "Parties"). Each '
+        f'{opening}{first} and {second} (each a "Party" and together the "Parties"). Each '
         "Party may disclose Confidential Information to the other; a Party disclosing it is the "
         '"Disclosing Party" and a Party receiving it the "Receiving Party".'
     )
@@ -206,12 +212,16 @@ def _clauses(terms: Terms) -> list[Clause]:
     return clauses
 
 
-def _signatures(first: str, second: str) -> str:
+def kind_of(terms: Terms, name: str) -> PartyKind:
+    """A party's kind: as the user said (``terms["party_kinds"]``), else as its name says ("Jane
+    Doe (an individual)"), else a company."""
+    return terms.get("party_kinds", {}).get(name) or party_kind(name) or "company"
+
+
+def _signatures(terms: Terms, first: str, second: str) -> str:
     """Each party's block: an individual's ("Jane Doe (an individual)") signs herself, anyone
     else as a company, By/Name/Title (the blocks every draft had before parties had a kind)."""
-    return "\n\n".join(
-        signature_block(name, party_kind(name) or "company") for name in (first, second)
-    )
+    return "\n\n".join(signature_block(name, kind_of(terms, name)) for name in (first, second))
 
 
 def render(terms: Terms) -> Document:
@@ -228,7 +238,7 @@ def render(terms: Terms) -> Document:
         name or placeholder
         for name, placeholder in zip(party_names(terms), placeholders, strict=True)
     )
-    clauses = [*_clauses(terms), Clause("Signatures", _signatures(first, second))]
+    clauses = [*_clauses(terms), Clause("Signatures", _signatures(terms, first, second))]
     body = write(title, _preamble(terms, title, first, second), clauses)
     code = terms.get("governing_law")
     return {
@@ -239,4 +249,7 @@ def render(terms: Terms) -> Document:
         "body": body,
         "citations": [authority.as_citation() for authority in citations_for(terms)],
         "terms": deepcopy(terms),
+        "parties": [
+            {"name": name, "kind": kind_of(terms, name)} for name in party_names(terms) if name
+        ],
     }

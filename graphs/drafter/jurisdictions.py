@@ -617,6 +617,18 @@ def find_jurisdiction(text: str) -> str | None:
     return max(wanted)[1] if wanted else None
 
 
+def find_jurisdictions(text: str) -> list[str]:
+    """Every distinct jurisdiction ``text`` asks for, in the order named (negated mentions and
+    entity descriptions left out, as in ``find_jurisdiction``): two or more is a choice for the
+    user to make ("California or Delaware law")."""
+    wanted = sorted(
+        (start, code)
+        for start, end, code in _mentions(text)
+        if not _NEGATED.search(_before(text, start)) and not _ENTITY.match(text, end)
+    )
+    return list(dict.fromkeys(code for _, code in wanted))
+
+
 def resolve_jurisdiction(value: str | None) -> str | None:
     """A code for a configured or model-given value: a code in any case ("ca"), a name
     ("California", "Washington, D.C."), or None when it is neither."""

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 import documents
+from documents.model import PartyKind
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
 
@@ -36,6 +37,9 @@ class Terms(TypedDict, total=False):
     """One-way NDA only: the party that discloses Confidential Information."""
     receiving_party: str
     """One-way NDA only: the party that receives it."""
+    party_kinds: dict[str, PartyKind]
+    """Each party's kind where the user said it (``{"Jane Doe": "individual"}``); a party not
+    listed is read from its name (a company unless it says otherwise)."""
     governing_law: str
     """Two-letter code of the US state, or ``DC``, whose law governs the agreement."""
     term_months: int

@@ -52,28 +52,139 @@ def _amount(word: str) -> float:
     return 1.0 if word in ("a", "an") else float(WORD_NUMBERS[word])
 
 
-def find_term_months(text: str) -> int | None:
-    """The term ``text`` asks for, in whole months ("2-year" → 24, "eighteen months" → 18,
-    "1.5 years" → 18), or None.
+# Requests the drafter recognises but does not carry out: each is named in the reply, and a
+# duration attached to one ("confidentiality survives 5 years", "non-solicitation for 12 months")
+# is never read as the agreement's term.
+NON_COMPETE_NOTE = (
+    "A non-compete is not included: an NDA protects information, while a covenant not to "
+    "compete restrains trade, which is void in California (Cal. Bus. & Prof. Code § 16600) and "
+    "limited by statute in many other states; it needs its own agreement and a lawyer's review."
+)
+_UNSUPPORTED: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (
+        "non-compete",
+        re.compile(r"\bnon[\s-]?compet\w*|\bcovenant\s+not\s+to\s+compete", re.IGNORECASE),
+        NON_COMPETE_NOTE,
+    ),
+    (
+        "non-solicitation",
+        re.compile(r"\bnon[\s-]?solicit\w*|\bno[\s-](?:poach|hire)\w*", re.IGNORECASE),
+        "A non-solicitation clause is not supported yet, so the draft has none.",
+    ),
+    (
+        "survival",
+        re.compile(r"\bsurviv\w*", re.IGNORECASE),
+        "A separate survival period is not supported yet, so its duration was not used as the "
+        "term: confidentiality lasts for the agreement's term (and for trade secrets as long as "
+        "they stay secret).",
+    ),
+    (
+        "residuals",
+        re.compile(r"\bresiduals?\b", re.IGNORECASE),
+        "A residuals clause is not supported yet (the draft has none to add or remove).",
+    ),
+)
+_CLAUSE_EDIT = re.compile(
+    r"\b(?:add|remove|delete|drop|insert|include|reword|rewrite|strike)\b[^.;!?\n]{0,60}?"
+    r"\b(?:clause|section|provision)s?\b",
+    re.IGNORECASE,
+)
+CLAUSE_EDIT_NOTE = (
+    "Adding, removing or rewording clauses is not supported yet: the draft's clauses are fixed."
+)
 
-    When several durations appear, the last one next to "term" (or "duration", "lasts", …)
-    wins, else the last one.
-    """
-    candidates: list[tuple[bool, int, int]] = []
-    for match in _DURATION.finditer(text):
-        if _NOT_A_TERM_BEFORE.search(_before(text, match.start())) or _NOT_A_TERM_AFTER.match(
-            text, match.end()
-        ):
+
+def _keyword_starts(text: str) -> list[int]:
+    return sorted(m.start() for _, pattern, _ in _UNSUPPORTED for m in pattern.finditer(text))
+
+
+def find_unsupported(text: str) -> list[str]:
+    """A sentence for each request in ``text`` the drafter recognises but does not carry out
+    (a non-compete, non-solicitation, survival, residuals, other clause edits), in that order."""
+    notes = [note for _, pattern, note in _UNSUPPORTED if pattern.search(text)]
+    if not notes and _CLAUSE_EDIT.search(text):
+        notes.append(CLAUSE_EDIT_NOTE)
+    return notes
+
+
+_SENTENCE_END = re.compile(r"[.;!?\n](?:\s|$)")
+_NEGATIVE = re.compile(r"(?:(?<![\w-])[-\u2212\u2013]|\b(?:minus|negative)\s+)$", re.IGNORECASE)
+
+
+def _belongs_to_other_request(
+    text: str, start: int, end: int, others: list[tuple[int, int]], keywords: list[int]
+) -> bool:
+    """Whether the duration at ``start:end`` measures an unsupported request rather than the
+    term: a keyword right after it ("5-year survival") or earlier in its sentence with no term
+    word and no other duration in between ("survives for 5 years")."""
+    after = text[end : end + 4]
+    if any(end <= k <= end + len(after) for k in keywords) and not _TERM_WORD.match(
+        text[end:].lstrip(" -")
+    ):
+        return True
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    for keyword in keywords:
+        if not sentence_start <= keyword < start:
             continue
+        between = text[keyword:start]
+        if _TERM_WORD.search(between) or any(keyword < s < start for s, _ in others):
+            continue
+        return True
+    return False
+
+
+def read_term(text: str) -> tuple[int | None, str | None]:
+    """The term ``text`` asks for, in whole months, and the words of a term it asks for that
+    cannot be one ("-3 years", "0 months", "200 years"): ``(months, None)``, ``(None, words)``
+    or ``(None, None)``.
+
+    "2-year" → 24, "eighteen months" → 18, "1.5 years" → 18. When several durations appear, the
+    last one next to "term" (or "duration", "lasts", …) wins, else the last one. Durations that
+    measure something else ("once a year", "5 years ago", "survives 5 years", "non-solicitation
+    for 12 months") are not terms.
+    """
+    matches = [
+        m
+        for m in _DURATION.finditer(text)
+        if not _NOT_A_TERM_BEFORE.search(_before(text, m.start()))
+        and not _NOT_A_TERM_AFTER.match(text, m.end())
+    ]
+    spans = [m.span() for m in matches] + [m.span() for m in _HALF_YEAR.finditer(text)]
+    keywords = _keyword_starts(text)
+    # (next to a term word, start, months, where its words start, end)
+    candidates: list[tuple[bool, int, int, int, int]] = []
+    for match in matches:
         amount = _amount(match["amount"]) + (0.5 if match["and_half"] or match["half_after"] else 0)
         months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
-        near = text[max(0, match.start() - 25) : match.end() + 12]
-        candidates.append((bool(_TERM_WORD.search(near)), match.start(), months))
+        shown = match.start()
+        window = max(0, match.start() - 12)
+        if negative := _NEGATIVE.search(text[window : match.start()]):
+            months, shown = -max(months, 1), window + negative.start()
+        candidates.append((_near_term(text, match), match.start(), months, shown, match.end()))
     for match in _HALF_YEAR.finditer(text):
-        near = text[max(0, match.start() - 25) : match.end() + 12]
-        candidates.append((bool(_TERM_WORD.search(near)), match.start(), 6))
-    valid = [c for c in candidates if 1 <= c[2] <= 1200]
-    return max(valid)[2] if valid else None
+        candidates.append((_near_term(text, match), match.start(), 6, match.start(), match.end()))
+    candidates = [
+        c
+        for c in candidates
+        if not _belongs_to_other_request(
+            text, c[1], c[4], [s for s in spans if s[0] != c[1]], keywords
+        )
+    ]
+    if not candidates:
+        return None, None
+    _, _, months, shown, end = max(candidates)
+    if 1 <= months <= 1200:
+        return months, None
+    return None, " ".join(text[shown:end].split())
+
+
+def _near_term(text: str, match: re.Match[str]) -> bool:
+    return bool(_TERM_WORD.search(text[max(0, match.start() - 25) : match.end() + 12]))
+
+
+def find_term_months(text: str) -> int | None:
+    """The term ``text`` asks for, in whole months, or None (see ``read_term``)."""
+    return read_term(text)[0]
 
 
 # --- document type and kind -----------------------------------------------------------------
@@ -105,7 +216,7 @@ _OTHER_DOCUMENT = re.compile(
     r"operating\s+agreement|partnership\s+agreement|shareholders?[’']?\s+agreement|"
     r"(?:stock|asset|share)?\s*purchase\s+agreement|(?:master\s+)?services?\s+agreement|"
     r"consulting\s+agreement|licen[cs]e\s+agreement|loan\s+agreement|promissory\s+note|"
-    r"power\s+of\s+attorney|last\s+will|will\s+and\s+testament|non[\s-]?compete(?:\s+agreement)?|"
+    r"power\s+of\s+attorney|last\s+will|will\s+and\s+testament|"
     r"independent\s+contractor\s+agreement|terms\s+of\s+service|privacy\s+policy|bill\s+of\s+sale|"
     r"settlement\s+agreement)\b",
     re.IGNORECASE,
@@ -142,18 +253,25 @@ def find_kind(text: str) -> NdaKind | None:
 # so it ends at the first lowercase word ("for", "under", "is"); eight words at most, which
 # also keeps matching linear on long pasted text.
 _WORD = r"[A-Z0-9][\w&'’\-]*"
-_CONTINUED = rf"(?:{_WORD}|(?:[A-Z]\.)+)\s+(?:(?:of|the|de|du|la|van|von|&)\s+)?"
+_CONTINUED = rf"(?:{_WORD}|(?:[A-Z]\.)+)\s+(?:(?:of|the|de|du|la|van|von|&)\s+){{0,2}}"
 _NAME = (
     rf"(?:{_CONTINUED}){{0,7}}{_WORD}\.?"
-    r"(?:,\s+(?:Inc|LLC|L\.L\.C|Ltd|Corp|Co|LLP|LP|PLC|GmbH|AG|S\.A|N\.V|B\.V|P\.C|PLLC)\b\.?)?"
+    r"(?:,\s+(?:Inc|LLC|L\.L\.C|Ltd|Corp|Co|LLP|LP|PLC|GmbH|AG|S\.A|N\.A|N\.V|B\.V|P\.C|PLLC)\b\.?)?"
 )
 # Keywords are matched case-insensitively with (?i:...) only: names must stay capitalised.
 _START = r"(?<![\w&'’.\-])"
 # "Acme Corp., a Delaware corporation, and Beta LLC": a description set off by commas.
-_DESCRIBED = r"(?:,\s+(?:an?|the)\s+[^,;.!?]{1,80}?,)?"
+# "Jane Doe (an individual)": a parenthetical after a name, which is not part of it.
+_DESCRIBED = r"(?:\s*\([^()]{1,60}\))?(?:,\s+(?:an?|the)\s+[^,;.!?]{1,80}?,)?"
 _BETWEEN = re.compile(rf"\b(?i:between)\s+(?P<a>{_NAME}){_DESCRIBED}\s+(?i:and)\s+(?P<b>{_NAME})")
+_INDIVIDUAL_AFTER = re.compile(
+    r"\s*(?:\(\s*(?:an?\s+)?(?:individual|natural\s+person|person)\s*\)|,\s+an?\s+"
+    r"(?:individual|natural\s+person)\b)",
+    re.IGNORECASE,
+)
 _PARTIES_ARE = re.compile(
-    rf"\b(?i:parties\s+(?:are|will\s+be|:))\s+(?P<a>{_NAME})\s+(?i:and)\s+(?P<b>{_NAME})"
+    rf"\b(?i:parties\s+(?:are|will\s+be|:))\s+(?P<a>{_NAME}){_DESCRIBED}\s+(?i:and)\s+"
+    rf"(?P<b>{_NAME})"
 )
 _DISCLOSES_TO = re.compile(
     rf"{_START}(?P<a>{_NAME})\s+(?:is\s+disclosing|discloses|will\s+disclose|is\s+sharing|shares|"
@@ -170,7 +288,19 @@ _NAME_FIRST = {
     role: re.compile(rf"{_START}(?P<name>{_NAME})\s+(?:is|will\s+be)\s+the\s+{role}\s+party\b")
     for role in ("disclosing", "receiving")
 }
-_ABBREVIATED = ("Inc.", "Corp.", "Co.", "Ltd.", "L.L.C.", "L.P.", "S.A.", "N.V.", "B.V.", "P.C.")
+_ABBREVIATED = (
+    "Inc.",
+    "Corp.",
+    "Co.",
+    "Ltd.",
+    "L.L.C.",
+    "L.P.",
+    "S.A.",
+    "N.A.",
+    "N.V.",
+    "B.V.",
+    "P.C.",
+)
 _LEADING_WORDS = re.compile(
     r"^(?:(?:so|then|and|but|now|also|actually|ok|okay|well|yes|here|please)\s+)+",
     re.IGNORECASE,
@@ -186,7 +316,8 @@ def _clean(name: str) -> str:
 
 def find_parties(text: str) -> tuple[Terms, list[tuple[int, int]]]:
     """The parties ``text`` names, as a partial update (``parties`` for a pair named without
-    roles, ``disclosing_party``/``receiving_party`` for roles), and the spans they occupy."""
+    roles, ``disclosing_party``/``receiving_party`` for roles, ``party_kinds`` for a name said to
+    be an individual, "Jane Doe (an individual)"), and the spans they occupy."""
     update: Terms = {}
     spans: list[tuple[int, int]] = []
     for pattern in (_BETWEEN, _PARTIES_ARE):
@@ -205,6 +336,13 @@ def find_parties(text: str) -> tuple[Terms, list[tuple[int, int]]]:
             if match := pattern.search(text):
                 update[f"{role}_party"] = _clean(match["name"])  # type: ignore[literal-required]
                 spans.append(match.span("name"))
+    individuals = {
+        _clean(text[start:end]): "individual"
+        for start, end in spans
+        if _INDIVIDUAL_AFTER.match(text, end)
+    }
+    if individuals:
+        update["party_kinds"] = individuals  # type: ignore[typeddict-item]
     return update, spans
 
 
@@ -351,6 +489,12 @@ def _normalise_parties(terms: Terms) -> None:
             terms.pop(key, None)  # type: ignore[misc]
 
 
+def party_names_of(terms: Terms) -> list[str]:
+    """The names ``terms`` gives its parties, whatever the NDA's kind."""
+    names = [*terms.get("parties", []), terms.get("disclosing_party"), terms.get("receiving_party")]
+    return [n for n in names if n]
+
+
 def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     """``current`` with ``update`` applied; values that are not valid are ignored.
 
@@ -399,6 +543,19 @@ def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     if purpose := _name(update.get("purpose")):
         terms["purpose"] = purpose
         accepted = True
+    kinds = update.get("party_kinds")
+    if isinstance(kinds, dict):
+        kinds = {
+            name: kind
+            for name, kind in ((_name(n), k) for n, k in kinds.items())
+            if name and kind in ("individual", "company")
+        }
+        terms["party_kinds"] = {**terms.get("party_kinds", {}), **kinds}
+    named = {n for n in party_names_of(terms) if n}
+    if kept := {n: k for n, k in terms.get("party_kinds", {}).items() if n in named}:
+        terms["party_kinds"] = kept
+    else:
+        terms.pop("party_kinds", None)
     if not accepted:
         return deepcopy(current)
     terms["doc_type"] = "nda"
