@@ -58,6 +58,16 @@ class Document(documents.Document, total=False):
     """A copy of the terms this version was built from."""
 
 
+def merge_document(current: Document | None, update: Document | None) -> Document:
+    """The ``document`` channel's reducer: an update changes only the keys it names, so a client
+    can send just an edited body (``update_state(thread, {"document": {"body": ...}})``) and
+    keep the version, terms and citations; ``None`` clears the draft. (Typed ``| None`` so the
+    channel starts empty rather than as ``{}``.)"""
+    if update is None:
+        return {}
+    return {**(current or {}), **update}  # type: ignore[typeddict-item]
+
+
 @with_config(_DOCUMENTED)
 class InputState(TypedDict):
     """What a caller sends: chat messages (``{"role": "user", "content": "..."}`` works)."""
@@ -72,5 +82,6 @@ class State(InputState, total=False):
 
     terms: Terms
     """The terms agreed so far, merged turn by turn; later messages override earlier ones."""
-    document: Document
-    """The current draft, rebuilt from ``terms`` on each turn that changes them."""
+    document: Annotated[Document | None, merge_document]
+    """The current draft, rebuilt from ``terms`` on each turn that changes them, unless its body
+    was edited by hand: then the edit is kept and only the turn's changes are applied to it."""

@@ -19,7 +19,9 @@ from copy import deepcopy
 from datetime import date
 from typing import Any
 
-from graphs.drafter.jurisdictions import find_jurisdiction, resolve_jurisdiction
+from typing_extensions import TypedDict
+
+from graphs.drafter.jurisdictions import BY_CODE, find_jurisdictions, resolve_jurisdiction
 from graphs.drafter.numbers import WORD_NUMBERS
 from graphs.drafter.state import NdaKind, Terms
 
@@ -426,8 +428,18 @@ def find_purpose(text: str) -> tuple[str, tuple[int, int]] | None:
 # --- update and merge -------------------------------------------------------------------------
 
 
+def _unnamed(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with ``spans`` blanked: "Texas Instruments" names a party and "expanding into
+    Ohio" a purpose, not the governing law."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
 def read_update(text: str) -> Terms:
-    """What one message sets, as a partial ``Terms`` (empty when it sets nothing)."""
+    """What one message sets, as a partial ``Terms`` (empty when it sets nothing).
+
+    What it cannot set without asking (see ``find_questions``) is left out."""
     update: Terms = {}
     if mentions_nda(text):
         update["doc_type"] = "nda"
@@ -438,18 +450,54 @@ def read_update(text: str) -> Terms:
     if purpose := find_purpose(text):
         update["purpose"] = purpose[0]
         spans.append(purpose[1])
-    # Names and the purpose are blanked first: "Texas Instruments" names a party and "expanding
-    # into Ohio" a purpose, not the governing law.
-    unnamed = text
-    for start, end in spans:
-        unnamed = unnamed[:start] + " " * (end - start) + unnamed[end:]
-    if code := find_jurisdiction(unnamed):
-        update["governing_law"] = code
+    if len(codes := find_jurisdictions(_unnamed(text, spans))) == 1:
+        update["governing_law"] = codes[0]
     if months := find_term_months(text):
         update["term_months"] = months
     if effective := find_effective_date(text):
         update["effective_date"] = effective
     return update
+
+
+class Question(TypedDict):
+    """A question for the user, as the graph's ``interrupt`` carries it (plain JSON)."""
+
+    field: str
+    """What the answer decides: ``governing_law``, ``term_months`` or ``edited_body``."""
+    question: str
+    """The question, in a sentence."""
+    options: list[str]
+    """Answers to choose from (empty when the answer is free text)."""
+
+
+def find_questions(text: str) -> list[Question]:
+    """What ``text`` asks for that the drafter must not guess: two governing laws at once
+    ("California or Delaware law"), a term that cannot be one ("-3 years")."""
+    questions: list[Question] = []
+    spans = find_parties(text)[1]
+    if purpose := find_purpose(text):
+        spans.append(purpose[1])
+    if len(codes := find_jurisdictions(_unnamed(text, spans))) > 1:
+        names = [BY_CODE[code].name for code in codes]
+        questions.append(
+            {
+                "field": "governing_law",
+                "question": "Which law should govern the agreement: "
+                + ", ".join(names[:-1])
+                + f" or {names[-1]}?",
+                "options": names,
+            }
+        )
+    if invalid := read_term(text)[1]:
+        questions.append(
+            {
+                "field": "term_months",
+                "question": f'"{invalid}" is not a term an agreement can have: it must be from '
+                'one month to 100 years. What term should it have (for example "2 years")?',
+                "options": [],
+            }
+        )
+    return questions
 
 
 def _name(value: Any) -> str | None:
