@@ -145,9 +145,10 @@ class Dispatcher:
                     "checkpoint_id": row["checkpoint_id"],
                 }
             }
-            found = await self.saver.aget_tuple(config)
-            async with self.pool.connection() as conn:
-                head = await checkpoints.head_id(conn, row["thread_id"])
+            # the checkpoint and the thread's head, read at once (two round trips overlap)
+            found, head = await asyncio.gather(
+                self.saver.aget_tuple(config), self._head_id(row["thread_id"])
+            )
             metadata: dict[str, Any] = dict(found.metadata) if found else {}
             event = CheckpointEvent(
                 event_id=row["id"],
@@ -171,6 +172,10 @@ class Dispatcher:
         while len(self._events) > 1000:
             self._events.popitem(last=False)
         return event
+
+    async def _head_id(self, thread_id: str) -> str | None:
+        async with self.pool.connection() as conn:
+            return await checkpoints.head_id(conn, thread_id)
 
     # -- delivery ---------------------------------------------------------------------
     async def ensure_cursors(self) -> None:
