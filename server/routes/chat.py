@@ -1,4 +1,8 @@
-"""The seed's chat endpoint: one message in, the agent's reply and the thread id out."""
+"""The seed's chat endpoint: one message in, the agent's reply and the thread id out.
+
+When the agent asks a question (its run stopped on an ``interrupt``), the reply carries it in
+``question``, and the next message on that thread answers it: the run resumes with the message
+(``Command(resume=message)``) instead of starting a new turn."""
 
 import uuid
 from typing import Annotated, Any
@@ -24,12 +28,37 @@ class ChatRequest(BaseModel):
     thread_id: UUID | None = None
 
 
+class Question(BaseModel):
+    """A question the agent is waiting on: the next message on the thread answers it."""
+
+    field: str = Field(description="What the answer decides (governing_law, term_months, ...).")
+    question: str
+    options: list[str] = Field(default_factory=list, description="Answers to choose from.")
+
+
 class ChatResponse(BaseModel):
-    """The agent's reply, the thread it is on, and the current draft if there is one."""
+    """The agent's reply, the thread it is on, the current draft if there is one, and the
+    question it waits on if it asked one (the reply is then that question)."""
 
     thread_id: str
     reply: str
     document: dict[str, Any] | None = None
+    question: Question | None = None
+
+
+def _question(values: dict[str, Any]) -> Question | None:
+    """The question a run stopped on (its first ``interrupt``), or None when it finished."""
+    for pending in values.get("__interrupt__") or []:
+        value = pending.get("value") if isinstance(pending, dict) else None
+        if isinstance(value, dict) and isinstance(value.get("question"), str):
+            return Question(
+                field=str(value.get("field") or "answer"),
+                question=value["question"],
+                options=[str(o) for o in value.get("options") or []],
+            )
+        if value is not None:
+            return Question(field="answer", question=_text(value))
+    return None
 
 
 def _text(content: Any) -> str:
@@ -66,13 +95,23 @@ async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
                 thread_id,
                 f"thread {thread_id} not found",
             )
+    waiting = False
     if body.thread_id is None:
         await client.threads.create(thread_id=thread_id, metadata={"owner": caller.user_id})
-    run_input: dict[str, Any] = {"messages": [{"role": "user", "content": body.message}]}
+    else:
+        thread = await client.threads.get(thread_id)
+        waiting = thread.get("status") == "interrupted" or any(
+            (thread.get("interrupts") or {}).values()
+        )
+    turn: dict[str, Any] = (
+        {"command": {"resume": body.message}}
+        if waiting
+        else {"input": {"messages": [{"role": "user", "content": body.message}]}}
+    )
     values = await client.runs.wait(
         thread_id,
         GRAPH,
-        input=run_input,
+        **turn,
         metadata={"owner": caller.user_id},
         multitask_strategy="enqueue",
     )
@@ -80,8 +119,15 @@ async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
         error = values.get("__error__") if isinstance(values, dict) else values
         raise HTTPException(502, f"the agent failed on this message: {error!r}")
     messages = values.get("messages") or []
-    reply = next((_text(m.get("content")) for m in reversed(messages) if m.get("type") == "ai"), "")
+    question = _question(values)
+    reply = (
+        question.question
+        if question
+        else next(
+            (_text(m.get("content")) for m in reversed(messages) if m.get("type") == "ai"), ""
+        )
+    )
     document = values.get("document") or None
     if document:
         document = {k: document.get(k) for k in ("key", "version", "title", "jurisdiction")}
-    return ChatResponse(thread_id=str(thread_id), reply=reply, document=document)
+    return ChatResponse(thread_id=str(thread_id), reply=reply, document=document, question=question)

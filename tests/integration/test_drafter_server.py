@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.accounts import make_user
 from tests.integration.helpers import rejected
 
 pytestmark = pytest.mark.integration
@@ -180,3 +181,89 @@ async def test_bad_input_gets_a_4xx_and_writes_nothing(client, server):
 
     assert await client.threads.get_history(thread_id, limit=100) == history_before
     assert len(await client.threads.search(limit=1000)) == threads_before
+
+
+# --- questions (interrupt and resume) and human edits, issue 17 -----------------------------
+
+TWO_LAWS = (
+    "Draft an NDA between Acme Inc. and Jane Doe (an individual) under California or Delaware law"
+)
+
+
+async def test_a_question_is_answered_with_a_command_resume(client):
+    thread_id = (await client.threads.create())["thread_id"]
+    asked = await client.runs.wait(thread_id, "drafter", input=user(TWO_LAWS))
+    (pending,) = asked["__interrupt__"]
+    assert pending["value"]["field"] == "governing_law"
+    assert pending["value"]["options"] == ["California", "Delaware"]
+    assert (await client.threads.get(thread_id))["status"] == "interrupted"
+
+    await client.runs.wait(thread_id, "drafter", command={"resume": "Delaware"})
+    values = (await client.threads.get_state(thread_id))["values"]
+    assert values["terms"]["governing_law"] == "DE"
+    assert values["document"]["parties"][1] == {"name": "Jane Doe", "kind": "individual"}
+    assert [m["content"] for m in values["messages"][1:3]] == [
+        pending["value"]["question"],
+        "Delaware",
+    ]
+    assert (await client.threads.get(thread_id))["status"] == "idle"
+
+
+async def test_fork_before_a_question_and_answer_it_differently(client):
+    thread_id = (await client.threads.create())["thread_id"]
+    await client.runs.wait(thread_id, "drafter", input=user(SEED[0]))
+    (before_question,) = await turn_ends(client, thread_id)
+    await client.runs.wait(thread_id, "drafter", input=user("Use California or Delaware law"))
+    await client.runs.wait(thread_id, "drafter", command={"resume": "Delaware"})
+    (_, delaware) = await turn_ends(client, thread_id)
+
+    forked = await client.runs.wait(
+        thread_id,
+        "drafter",
+        input=user("Use California or Delaware law"),
+        checkpoint_id=before_question,
+    )
+    assert forked["__interrupt__"][0]["value"]["field"] == "governing_law"
+    await client.runs.wait(thread_id, "drafter", command={"resume": "California"})
+    branch = (await client.threads.get_state(thread_id))["values"]
+    assert branch["terms"]["governing_law"] == "CA" and branch["document"]["version"] == 2
+    original = await client.threads.get_state(thread_id, checkpoint_id=delaware)
+    assert original["values"]["terms"]["governing_law"] == "DE"
+
+
+async def test_the_chat_endpoint_carries_the_question_and_its_answer(server, database_url):
+    account = make_user(database_url)
+    async with httpx.AsyncClient(base_url=server.url, headers=account.headers, timeout=60) as http:
+        asked = (await http.post("/api/v1/chat", json={"message": TWO_LAWS})).json()
+        assert asked["question"] == {
+            "field": "governing_law",
+            "question": "Which law should govern the agreement: California or Delaware?",
+            "options": ["California", "Delaware"],
+        }
+        assert asked["reply"] == asked["question"]["question"] and asked["document"] is None
+        answered = await http.post(
+            "/api/v1/chat", json={"message": "California", "thread_id": asked["thread_id"]}
+        )
+        assert answered.status_code == 200, answered.text
+        body = answered.json()
+        assert body["question"] is None
+        assert body["document"]["jurisdiction"] == "CA" and body["document"]["version"] == 1
+        assert body["reply"].startswith("Drafted a mutual NDA (version 1).")
+        follow_up = await http.post(
+            "/api/v1/chat", json={"message": "Add a 2-year term", "thread_id": asked["thread_id"]}
+        )
+        assert follow_up.json()["document"]["version"] == 2
+
+
+async def test_an_edit_through_update_state_is_the_base_of_the_next_turn(client):
+    thread_id = (await client.threads.create())["thread_id"]
+    document = (await converse(client, thread_id))["values"]["document"]
+    edited = document["body"].replace(
+        "Neither Party may assign it", "Neither Party may assign or transfer it"
+    )
+    await client.threads.update_state(thread_id, {"document": {"body": edited}})
+    await client.runs.wait(thread_id, "drafter", input=user("Make it 3 years"))
+    values = (await client.threads.get_state(thread_id))["values"]
+    assert "Neither Party may assign or transfer it" in values["document"]["body"]
+    assert "three (3) years (36 months)" in values["document"]["body"]
+    assert values["document"]["version"] == 4 and values["terms"]["term_months"] == 36
