@@ -56,7 +56,11 @@ def _read_update(context: Context, text: str, before: Terms) -> tuple[dict[str, 
     configured model failed and the offline extractor was used instead."""
     if context.llm_model and text.strip():
         try:
-            return llm_update(context.llm_model, text, before), []
+            update = llm_update(context.llm_model, text, before)
+            if find_unsupported(text) and read_term(text) == (None, None):
+                # "survives 5 years": a model may read the survival period as the term
+                update.pop("term_months", None)
+            return update, []
         except Exception as error:  # any provider failure: the offline extractor still answers
             logger.warning("LLM extractor %s failed: %r", context.llm_model, error)
             note = (

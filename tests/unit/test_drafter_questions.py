@@ -3,14 +3,17 @@ in-memory checkpointer, one test per misreading of issue 17."""
 
 from __future__ import annotations
 
+import sys
+import types
 import uuid
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from graphs.drafter import builder
+from graphs.drafter import Context, builder
 from graphs.drafter.document import render
+from graphs.drafter.llm import TermsUpdate, _extractor
 
 START = "Draft a mutual NDA between Acme Inc. and Jane Doe (an individual) with a 2-year term"
 
@@ -198,3 +201,45 @@ def test_a_change_inside_edited_text_asks_before_overwriting(thread):
     assert "three (3) years (36 months)" in overwritten["document"]["body"]
     assert ours not in overwritten["document"]["body"]
     assert overwritten["document"]["version"] == 2
+
+
+@pytest.fixture
+def model_says(monkeypatch):
+    """Make the configured chat model answer every message with the given ``TermsUpdate``."""
+    answer = {}
+
+    class FakeModel:
+        def with_structured_output(self, schema):
+            return self
+
+        def invoke(self, messages):
+            return answer["update"]
+
+    chat_models = types.ModuleType("langchain.chat_models")
+    chat_models.init_chat_model = lambda model: FakeModel()
+    monkeypatch.setitem(sys.modules, "langchain", types.ModuleType("langchain"))
+    monkeypatch.setitem(sys.modules, "langchain.chat_models", chat_models)
+    _extractor.cache_clear()
+    yield lambda **update: answer.update(update=TermsUpdate(**update))
+    _extractor.cache_clear()
+
+
+def test_a_model_s_misreadings_are_caught_too(model_says):
+    compiled = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": str(uuid.uuid4())}}
+    context = Context(llm_model="fake:model")
+
+    def send(text):
+        message = {"messages": [{"role": "user", "content": text}]}
+        return compiled.invoke(message, config, context=context)
+
+    model_says(doc_type="nda", term_months=24)
+    send("Draft an NDA for two years")
+    model_says(term_months=60)
+    values = send("Make confidentiality survive 5 years")
+    assert values["terms"]["term_months"] == 24
+    assert "survival period is not supported yet" in reply(values)
+    model_says(governing_law="DE")
+    assert question(send("California or Delaware law?"))["field"] == "governing_law"
+    values = compiled.invoke(Command(resume="California"), config, context=context)
+    assert values["terms"]["governing_law"] == "CA"
