@@ -65,7 +65,7 @@ def merge_document(current: Document | None, update: Document | None) -> Documen
     channel starts empty rather than as ``{}``.)"""
     if update is None:
         return {}
-    return {**(current or {}), **update}  # type: ignore[typeddict-item]
+    return {**(current or {}), **update}
 
 
 @with_config(_DOCUMENTED)
