@@ -179,7 +179,7 @@ def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if kept:
         after, document["terms"] = before, deepcopy(before)
     if previous and document["body"] == previous.get("body"):
-        reply = unchanged(previous.get("version", 0))
+        reply = unchanged(previous.get("version", 0), explained=bool(notes))
         return {"messages": [*transcript, AIMessage(" ".join([reply, *notes]))]}
     document["version"] = previous.get("version", 0) + 1
     reply = describe_changes(

@@ -29,7 +29,11 @@ def _kind(terms: Terms) -> str:
 
 
 def _parties(terms: Terms) -> str | None:
-    first, second = party_names(terms)
+    kinds = terms.get("party_kinds", {})
+    first, second = (
+        f"{name} (an individual)" if name and kinds.get(name) == "individual" else name
+        for name in party_names(terms)
+    )
     if not (first or second):
         return None
     if terms.get("nda_kind") == "one_way":
@@ -105,9 +109,11 @@ def describe_changes(
     return " ".join(lines)
 
 
-def unchanged(version: int) -> str:
-    """The reply to a message that changed nothing in an existing draft."""
-    return f"Nothing in the draft changed (still version {version}). {HELP}"
+def unchanged(version: int, *, explained: bool = False) -> str:
+    """The reply to a message that changed nothing in an existing draft; with the help text
+    unless the reply goes on to say why (``explained``)."""
+    reply = f"Nothing in the draft changed (still version {version})."
+    return reply if explained else f"{reply} {HELP}"
 
 
 def not_supported(document: str) -> str:

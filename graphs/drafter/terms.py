@@ -276,7 +276,7 @@ _PARTIES_ARE = re.compile(
     rf"(?P<b>{_NAME})"
 )
 _DISCLOSES_TO = re.compile(
-    rf"{_START}(?P<a>{_NAME})\s+(?:is\s+disclosing|discloses|will\s+disclose|is\s+sharing|shares|"
+    rf"{_START}(?P<a>{_NAME}){_DESCRIBED}\s+(?:is\s+disclosing|discloses|will\s+disclose|is\s+sharing|shares|"
     rf"will\s+share)\s+(?:(?:its|their|the|some)\s+)?(?:confidential\s+)?(?:information\s+)?"
     rf"(?:with|to)\s+(?P<b>{_NAME})"
 )
@@ -287,7 +287,9 @@ _ROLE_FIRST = {
     for role in ("disclosing", "receiving")
 }
 _NAME_FIRST = {
-    role: re.compile(rf"{_START}(?P<name>{_NAME})\s+(?:is|will\s+be)\s+the\s+{role}\s+party\b")
+    role: re.compile(
+        rf"{_START}(?P<name>{_NAME}){_DESCRIBED}\s+(?:is|will\s+be)\s+the\s+{role}\s+party\b"
+    )
     for role in ("disclosing", "receiving")
 }
 _ABBREVIATED = (

@@ -243,3 +243,31 @@ def test_a_model_s_misreadings_are_caught_too(model_says):
     assert question(send("California or Delaware law?"))["field"] == "governing_law"
     values = compiled.invoke(Command(resume="California"), config, context=context)
     assert values["terms"]["governing_law"] == "CA"
+
+
+def test_the_issue_s_conversation_changes_only_what_is_supported_and_says_the_rest(thread):
+    first = thread.send("draft a mutual NDA between Acme Inc. and Jane Doe (an individual)")
+    assert "Parties: Acme Inc. and Jane Doe (an individual)." in reply(first)
+    assert thread.send("California law")["document"]["version"] == 2
+    for text, said in [
+        ("add non-solicitation for 12 months", "non-solicitation clause is not supported yet"),
+        ("remove the residuals clause", "residuals clause is not supported yet"),
+        ("make confidentiality survive 5 years", "survival period is not supported yet"),
+    ]:
+        values = thread.send(text)
+        assert reply(values).startswith("Nothing in the draft changed (still version 2).")
+        assert said in reply(values) and "I draft non-disclosure" not in reply(values)
+        assert "term_months" not in values["terms"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jane Doe (an individual) is the disclosing party",
+        "Jane Doe, an individual, will disclose information to Acme Inc.",
+    ],
+)
+def test_an_individual_named_with_a_role(thread, text):
+    values = thread.send("Draft a one-way NDA. " + text)
+    assert values["terms"]["disclosing_party"] == "Jane Doe"
+    assert values["document"]["parties"][0] == {"name": "Jane Doe", "kind": "individual"}
