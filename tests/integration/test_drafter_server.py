@@ -257,7 +257,8 @@ async def test_the_chat_endpoint_carries_the_question_and_its_answer(server, dat
 
 async def test_an_edit_through_update_state_is_the_base_of_the_next_turn(client):
     thread_id = (await client.threads.create())["thread_id"]
-    document = (await converse(client, thread_id))["values"]["document"]
+    turn = [f"{SEED[0]} under California law with a 2-year term"]
+    document = (await converse(client, thread_id, turn))["values"]["document"]
     edited = document["body"].replace(
         "Neither Party may assign it", "Neither Party may assign or transfer it"
     )
@@ -266,4 +267,5 @@ async def test_an_edit_through_update_state_is_the_base_of_the_next_turn(client)
     values = (await client.threads.get_state(thread_id))["values"]
     assert "Neither Party may assign or transfer it" in values["document"]["body"]
     assert "three (3) years (36 months)" in values["document"]["body"]
-    assert values["document"]["version"] == 4 and values["terms"]["term_months"] == 36
+    assert values["document"]["version"] == 2 and values["terms"]["term_months"] == 36
+    assert values["terms"]["governing_law"] == "CA"
