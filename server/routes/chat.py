@@ -8,6 +8,7 @@ import uuid
 from typing import Annotated, Any
 from uuid import UUID
 
+import httpx
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
@@ -99,7 +100,12 @@ async def chat(body: ChatRequest, caller: CurrentUser) -> ChatResponse:
     if body.thread_id is None:
         await client.threads.create(thread_id=thread_id, metadata={"owner": caller.user_id})
     else:
-        thread = await client.threads.get(thread_id)
+        try:
+            thread = await client.threads.get(thread_id)
+        except httpx.HTTPStatusError as missing:
+            if missing.response.status_code == 404:
+                raise HTTPException(404, f"thread {thread_id} not found") from None
+            raise
         waiting = thread.get("status") == "interrupted" or any(
             (thread.get("interrupts") or {}).values()
         )
