@@ -27,6 +27,7 @@ from psycopg.rows import dict_row
 from hooks import PermanentError
 from hooks import metrics as hook_metrics
 from hooks.events import CheckpointEvent, RunEvent
+from store import crypto
 from store.checkpointer import PostgresCheckpointer
 from store.db import DictPool, libpq_url
 from store.models.hook_event import NOTIFY_CHANNEL
@@ -100,7 +101,8 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
-        self.saver = PostgresCheckpointer(pool)
+        # encrypted checkpoints (ADLAAN_ENCRYPTION_KEY) are read with the process's keyring
+        self.saver = PostgresCheckpointer(pool, **crypto.saver_kwargs())
         self._events: OrderedDict[int, Any] = OrderedDict()
 
     # -- plugins ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from server import runtime
 from server.settings import Settings, get_settings
+from store import crypto
 from store.checkpointer import PostgresCheckpointer
 from store.db import DatabaseUnavailable, await_database, make_async_pool, mask_url
 from store.migrate import schema_is_current
@@ -48,6 +49,6 @@ async def checkpointer() -> AsyncIterator[PostgresCheckpointer]:
     pool = pool_for(settings, url, name="adlaan-checkpointer")
     await pool.open(wait=True)
     try:
-        yield PostgresCheckpointer(pool)
+        yield PostgresCheckpointer(pool, **crypto.saver_kwargs(settings.keyring()))
     finally:
         await pool.close()

@@ -773,7 +773,10 @@ from server.serve import serve  # noqa: E402  (the production server: docs/servi
 
 app.command()(serve)
 
-from server import cli_data  # noqa: E402, F401  (backup, restore, users export/erase)
+from server import (  # noqa: E402, F401  (backup, restore, users export/erase; db rotate-key)
+    cli_crypto,
+    cli_data,
+)
 
 if __name__ == "__main__":
     app()

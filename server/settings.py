@@ -12,6 +12,7 @@ tree so the dev server's file watcher never sees it).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from datetime import timedelta
 from functools import lru_cache
@@ -20,11 +21,13 @@ from typing import Literal
 from urllib.parse import quote
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from server.durations import describe, parse_duration
+from store import crypto
+from store.crypto import BadKey, Keyring, parse_key
 from store.db import mask_url
 
 #: Environment variable the composition root sets once it has resolved the database, so that
@@ -264,6 +267,48 @@ class Settings(BaseSettings):
         "another process (re-run from their last checkpoint).",
     )
 
+    # -- encryption at rest (docs/security.md, "Encryption at rest") ------------------------
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        alias="ADLAAN_ENCRYPTION_KEY",
+        description="base64 of 32 random bytes: encrypts checkpoints and the mirror's message "
+        "and document text; unset, nothing is encrypted.",
+    )
+    encryption_old_keys: SecretStr | None = Field(
+        default=None,
+        alias="ADLAAN_ENCRYPTION_OLD_KEYS",
+        description="Comma-separated earlier keys, still read (never written) during a rotation.",
+    )
+
+    @field_validator("encryption_key", "encryption_old_keys")
+    @classmethod
+    def _base64_keys(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        variable = cls.model_fields[info.field_name or ""].alias or ""
+        for part in filter(str.strip, value.get_secret_value().split(",")):
+            try:
+                parse_key(part, name=variable)
+            except BadKey as error:
+                raise ValueError(str(error)) from None
+        if importlib.util.find_spec("Crypto") is None:
+            raise ValueError(f"{variable} needs pycryptodome: pip install pycryptodome")
+        return value
+
+    def keyring(self) -> Keyring | None:
+        """The encryption keys, or None when ``ADLAAN_ENCRYPTION_KEY`` is unset."""
+        if self.encryption_key is None:
+            return None
+        old = (
+            self.encryption_old_keys.get_secret_value().split(",")
+            if self.encryption_old_keys
+            else []
+        )
+        return Keyring(
+            parse_key(self.encryption_key.get_secret_value()),
+            [parse_key(k, name="ADLAAN_ENCRYPTION_OLD_KEYS") for k in old if k.strip()],
+        )
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
@@ -426,4 +471,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once (raises ``EnvFileMissing`` or pydantic's
     ``ValidationError`` on a bad configuration)."""
-    return Settings(_env_file=env_files())  # type: ignore[call-arg]
+    settings = Settings(_env_file=env_files())  # type: ignore[call-arg]
+    # process-wide, like the settings: the mirror and the routes seal and unseal text with it
+    crypto.configure(settings.keyring())
+    return settings

@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 
 from hooks import PermanentError, hookimpl
 from hooks.events import CheckpointEvent, RunEvent
+from store import crypto
 from store.db import DictPool
 from store.repositories import checkpoints, conversations, documents, owners, tombstones
 from store.repositories import messages as messages_repo
@@ -140,7 +141,8 @@ class Mirror:
             conversation = await conversations.upsert_seen(
                 conn,
                 event.thread_id,
-                title=clean_text(title)[0] if title else None,
+                # a title cut from the first message would be its plaintext: none with a key
+                title=clean_text(title)[0] if title and crypto.keyring() is None else None,
                 metadata=_clean_json(metadata),
                 at=event.created_at or datetime.now(UTC),
             )

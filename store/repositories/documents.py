@@ -8,8 +8,11 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from store import fulltext
+from store import crypto, fulltext
 from store.db import DictConnection
+
+#: ``documents.title``'s length.
+TITLE_LIMIT = 500
 
 INSERT_SQL = """
 INSERT INTO documents (conversation_id, document_key, version, type, jurisdiction, title, body,
@@ -42,13 +45,22 @@ async def add_version(
             version,
             type,
             jurisdiction,
-            title,
-            body,
+            crypto.seal_within(title, TITLE_LIMIT),
+            crypto.seal(body),
             Jsonb(citations),
             content_hash,
             checkpoint_id,
         ),
     )
+
+
+def _unsealed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their title and body decrypted (``store/crypto.py``; plaintext rows as is)."""
+    for row in rows:
+        for column in ("title", "body"):
+            if column in row:
+                row[column] = crypto.unseal(row[column])
+    return rows
 
 
 _COLUMNS = (
@@ -64,7 +76,7 @@ async def of_conversation(conn: DictConnection, conversation_id: uuid.UUID) -> l
         "WHERE d.conversation_id = %s ORDER BY d.document_key, d.version, d.id",
         (conversation_id,),
     )
-    return await cur.fetchall()
+    return _unsealed(await cur.fetchall())
 
 
 async def with_owner(conn: DictConnection, document_id: int) -> dict[str, Any] | None:
@@ -74,7 +86,8 @@ async def with_owner(conn: DictConnection, document_id: int) -> dict[str, Any] |
         "JOIN conversations c ON c.id = d.conversation_id WHERE d.id = %s",
         (document_id,),
     )
-    return await cur.fetchone()
+    row = await cur.fetchone()
+    return None if row is None else _unsealed([row])[0]
 
 
 async def full_of_conversation(
@@ -88,7 +101,7 @@ async def full_of_conversation(
         "WHERE d.conversation_id = %s ORDER BY d.document_key, d.version, d.id",
         (conversation_id,),
     )
-    return await cur.fetchall()
+    return _unsealed(await cur.fetchall())
 
 
 async def set_final(conn: DictConnection, document_id: int, final: bool) -> dict[str, Any] | None:
@@ -140,6 +153,8 @@ async def search_documents(
         "limit": limit,
         "offset": offset,
     }
+    if crypto.keyring() is not None:
+        return []  # the index holds only ciphertext (docs/security.md, "Encryption at rest")
     statement = fulltext.search_sql(
         _SEARCH_SQL, fulltext.filters("d"), _SEARCH_COLUMNS, params, sort
     )

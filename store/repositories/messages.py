@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from store import fulltext
+from store import crypto, fulltext
 from store.db import DictConnection
 
 _MATCHES_SQL = fulltext.matches_sql(
@@ -67,6 +67,8 @@ async def search_messages(
         "limit": limit,
         "offset": offset,
     }
+    if crypto.keyring() is not None:
+        return []  # the index holds only ciphertext (docs/security.md, "Encryption at rest")
     cur = await conn.execute(search_sql(params, sort), params, prepare=False)
     return await cur.fetchall()
 
@@ -126,8 +128,8 @@ async def upsert_many(
             "ids": list(columns[0]),
             "roles": list(columns[1]),
             "types": list(columns[2]),
-            "contents": list(columns[3]),
-            "tool_calls": list(columns[4]),
+            "contents": [crypto.seal(text) for text in columns[3]],
+            "tool_calls": [crypto.seal_json(calls) for calls in columns[4]],
         },
     )
 
@@ -152,4 +154,8 @@ async def of_conversation(
         "LIMIT %s OFFSET %s",
         (conversation_id, limit, offset),
     )
-    return await cur.fetchall()
+    rows = await cur.fetchall()
+    for row in rows:
+        row["content"] = crypto.unseal(row["content"])
+        row["tool_calls"] = crypto.unseal_json(row["tool_calls"])
+    return rows

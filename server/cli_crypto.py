@@ -1,0 +1,159 @@
+"""``adlaan db rotate-key``: re-encrypt everything at rest under ``ADLAAN_ENCRYPTION_KEY``
+(docs/security.md, "Encryption at rest"), registered on server/cli.py's ``db`` group.
+
+Values written under an earlier key are read with ``ADLAAN_ENCRYPTION_OLD_KEYS`` and written
+again under the current one; plaintext written before a key was set is encrypted. Each thread's
+checkpoint rows, and each batch of mirror rows, is one transaction: an interrupted rotation
+leaves every row readable by the current or an old key, and running it again finishes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from rich.progress import Progress
+
+from server.cli import _ready_database, _with_pool, console, db_app
+from server.cli_errors import CliError, ExitCode
+from server.settings import get_settings
+from store import crypto
+from store.checkpoint_delta import decompress
+from store.repositories.documents import TITLE_LIMIT
+
+BATCH = 500
+CIPHER = "+aes"
+
+_THREADS_SQL = (
+    "SELECT thread_id FROM checkpoint_blobs UNION SELECT thread_id FROM checkpoint_writes"
+)
+#: Each checkpoint table's primary key.
+_TABLES = {
+    "checkpoint_blobs": ("thread_id", "checkpoint_ns", "channel", "version"),
+    "checkpoint_writes": ("thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx"),
+}
+
+
+def _names(names) -> sql.Composable:
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+def _resealed(ring: crypto.Keyring, kind: str, blob: bytes | None) -> tuple[str, bytes] | None:
+    """A checkpoint row's new ``(type, blob)`` under the current key, or None when it holds no
+    value of its own (empty, a reference to another row)."""
+    if not blob or kind == "empty" or kind.startswith("ref:"):
+        return None
+    prefix, inner, suffix = "", kind, ""
+    if kind.startswith("delta:"):
+        _, inner, base = kind.split(":", 2)
+        prefix, suffix = "delta:", f":{base}"
+    inner, data = decompress((inner, bytes(blob)))
+    if inner.endswith(CIPHER):
+        inner, data = inner[: -len(CIPHER)], ring.decrypt_bytes(data)
+    return f"{prefix}{inner}{CIPHER}{suffix}", ring.encrypt_bytes(data)
+
+
+async def _checkpoints(pool, ring: crypto.Keyring, progress: Progress) -> int:
+    async with pool.connection() as conn:
+        threads = [row["thread_id"] for row in await (await conn.execute(_THREADS_SQL)).fetchall()]
+    task = progress.add_task("checkpoints", total=len(threads))
+    count = 0
+    for thread_id in threads:
+        async with pool.connection() as conn, conn.transaction():
+            for table, key in _TABLES.items():
+                select = sql.SQL(
+                    "SELECT {key}, type, blob FROM {table} WHERE thread_id = %s FOR UPDATE"
+                ).format(key=_names(key), table=sql.Identifier(table))
+                update = sql.SQL(
+                    "UPDATE {table} SET type = %s, blob = %s WHERE ({key}) = ({at})"
+                ).format(
+                    table=sql.Identifier(table),
+                    key=_names(key),
+                    at=sql.SQL(", ").join(sql.Placeholder() * len(key)),
+                )
+                width = len(key)
+                for found in await (await conn.execute(select, (thread_id,))).fetchall():
+                    row = tuple(found.values())
+                    if (new := _resealed(ring, row[width], row[width + 1])) is None:
+                        continue
+                    await conn.execute(update, (*new, *row[:width]))
+                    count += 1
+        progress.advance(task)
+    return count
+
+
+async def _mirror(pool, table: str, columns: dict[str, Any], progress: Progress) -> int:
+    """Re-seal ``columns`` (name → function of the stored value) of every row of ``table``."""
+    name = sql.Identifier(table)
+    count_sql = sql.SQL("SELECT count(*) FROM {table}").format(table=name)
+    select = sql.SQL(
+        "SELECT id, {names} FROM {table} WHERE id > %s ORDER BY id LIMIT %s FOR UPDATE"
+    ).format(names=_names(columns), table=name)
+    update = sql.SQL("UPDATE {table} SET ({names}) = ({values}) WHERE id = %s").format(
+        table=name,
+        names=_names(columns),
+        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+    )
+    async with pool.connection() as conn:
+        total = (await (await conn.execute(count_sql)).fetchone())["count"]
+    task = progress.add_task(table, total=total)
+    last, count = 0, 0
+    while True:
+        async with pool.connection() as conn, conn.transaction():
+            rows = [
+                tuple(r.values())
+                for r in await (await conn.execute(select, (last, BATCH))).fetchall()
+            ]
+            for row in rows:
+                values = [f(v) for f, v in zip(columns.values(), row[1:], strict=True)]
+                await conn.execute(update, (*values, row[0]))
+        if not rows:
+            return count
+        last, count = rows[-1][0], count + len(rows)
+        progress.advance(task, len(rows))
+
+
+def _text(value: str | None) -> str | None:
+    return crypto.seal(crypto.unseal(value))
+
+
+def _title(value: str) -> str:
+    return crypto.seal_within(crypto.unseal(value) or "", TITLE_LIMIT)
+
+
+def _json(value: Any) -> Any:
+    return crypto.seal_json(None if value is None else Jsonb(crypto.unseal_json(value)))
+
+
+@db_app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt checkpoints and the mirror's message and document text under
+    ADLAAN_ENCRYPTION_KEY, reading older values with ADLAAN_ENCRYPTION_OLD_KEYS (also encrypts
+    what was written before a key was set)."""
+    ring = get_settings().keyring()
+    if ring is None:
+        raise CliError(
+            "ADLAAN_ENCRYPTION_KEY is not set: there is no key to rotate to", ExitCode.CONFIG
+        )
+    crypto.configure(ring)
+    url = _ready_database()
+
+    async def work(pool) -> tuple[int, int]:
+        with Progress(console=console) as progress:
+            blobs = await _checkpoints(pool, ring, progress)
+            rows = await _mirror(
+                pool, "messages", {"content": _text, "tool_calls": _json}, progress
+            )
+            rows += await _mirror(pool, "documents", {"title": _title, "body": _text}, progress)
+        return blobs, rows
+
+    try:
+        blobs, rows = _with_pool(url, work)
+    except crypto.DecryptError as error:
+        raise CliError(
+            f"{error}: set ADLAAN_ENCRYPTION_OLD_KEYS to the key(s) it was written with "
+            "(comma-separated) and run `adlaan db rotate-key` again; rows done so far are "
+            "readable with the new key",
+            ExitCode.CONFIG,
+        ) from None
+    console.print(f"[green]re-encrypted[/] {blobs} checkpoint values and {rows} mirror rows")

@@ -1,0 +1,176 @@
+"""Encryption at rest (``ADLAAN_ENCRYPTION_KEY``): the checkpoint serializer and the mirror's
+text columns, with one key to write and older keys still read (rotation, docs/security.md).
+
+- Checkpoint blobs and writes: LangGraph's ``EncryptedSerializer`` around the stock
+  ``JsonPlusSerializer``, with a cipher whose bytes are those of
+  ``EncryptedSerializer.from_pycryptodome_aes`` (AES-EAX, type suffix ``+aes``) but which
+  decrypts with any key of the ring, so rows written before a rotation stay readable.
+- The mirror's message ``content`` and document ``body``/``title``: ``enc1:`` and the base64
+  of AES-SIV (deterministic: the same text under the same key gives the same value, which the
+  mirror's "unchanged row" test needs; it leaks only that two values are equal). A value
+  without the prefix is plaintext written before a key was set, and is returned as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.checkpoint.serde.base import CipherProtocol
+from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+#: Prefix of an encrypted text column value.
+TEXT_PREFIX = "enc1:"
+KEY_BYTES = 32
+
+
+class BadKey(ValueError):
+    """A key that is not the base64 of 32 bytes."""
+
+
+def parse_key(text: str, *, name: str = "ADLAAN_ENCRYPTION_KEY") -> bytes:
+    """The 32 bytes a base64 key names, or ``BadKey`` saying what is wrong (never the key)."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadKey(
+            f"{name} is not valid base64; generate one with "
+            '`python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`'
+        ) from None
+    if len(key) != KEY_BYTES:
+        raise BadKey(f"{name} must be the base64 of {KEY_BYTES} bytes, got {len(key)} bytes")
+    return key
+
+
+class DecryptError(ValueError):
+    """A value no key of the ring decrypts (a key missing from ADLAAN_ENCRYPTION_OLD_KEYS)."""
+
+
+class Keyring:
+    """The current key (writes) and older keys (reads only)."""
+
+    def __init__(self, current: bytes, old: Sequence[bytes] = ()) -> None:
+        self.current = current
+        self.keys = [current, *[k for k in old if k != current]]
+
+    # -- checkpoint values ---------------------------------------------------------------
+    def encrypt_bytes(self, plaintext: bytes) -> bytes:
+        from Crypto.Cipher import AES
+
+        cipher = AES.new(self.current, AES.MODE_EAX)
+        ciphertext, tag = cipher.encrypt_and_digest(plaintext)
+        return cipher.nonce + tag + ciphertext
+
+    def decrypt_bytes(self, data: bytes) -> bytes:
+        from Crypto.Cipher import AES
+
+        nonce, tag, ciphertext = data[:16], data[16:32], data[32:]
+        for key in self.keys:
+            try:
+                return AES.new(key, AES.MODE_EAX, nonce=nonce).decrypt_and_verify(ciphertext, tag)
+            except ValueError:
+                continue
+        raise DecryptError("no configured encryption key decrypts this checkpoint value")
+
+    def serializer(self) -> EncryptedSerializer:
+        """The checkpoint serializer: ``JsonPlusSerializer``, encrypted with this ring."""
+        return EncryptedSerializer(_RingCipher(self), JsonPlusSerializer())
+
+    # -- text columns --------------------------------------------------------------------
+    def encrypt_text(self, text: str) -> str:
+        from Crypto.Cipher import AES
+
+        ciphertext, tag = AES.new(self.current, AES.MODE_SIV).encrypt_and_digest(text.encode())
+        return TEXT_PREFIX + base64.b64encode(tag + ciphertext).decode()
+
+    def decrypt_text(self, value: str) -> str:
+        from Crypto.Cipher import AES
+
+        if not value.startswith(TEXT_PREFIX):
+            return value
+        data = base64.b64decode(value[len(TEXT_PREFIX) :])
+        for key in self.keys:
+            try:
+                return AES.new(key, AES.MODE_SIV).decrypt_and_verify(data[16:], data[:16]).decode()
+            except ValueError:
+                continue
+        raise DecryptError("no configured encryption key decrypts this text")
+
+
+class _RingCipher(CipherProtocol):
+    def __init__(self, ring: Keyring) -> None:
+        self.ring = ring
+
+    def encrypt(self, plaintext: bytes) -> tuple[str, bytes]:
+        return "aes", self.ring.encrypt_bytes(plaintext)
+
+    def decrypt(self, ciphername: str, ciphertext: bytes) -> bytes:
+        if ciphername != "aes":
+            raise DecryptError(f"unsupported cipher {ciphername!r}")
+        return self.ring.decrypt_bytes(ciphertext)
+
+
+_ring: Keyring | None = None
+
+
+def configure(ring: Keyring | None) -> None:
+    """Set the process's keyring (the server does at start-up from the settings)."""
+    global _ring
+    _ring = ring
+
+
+def keyring() -> Keyring | None:
+    return _ring
+
+
+def seal(text: str | None) -> str | None:
+    """A text column's value as stored: encrypted when a key is configured."""
+    return text if text is None or _ring is None else _ring.encrypt_text(text)
+
+
+def unseal(value: str | None) -> str | None:
+    """A stored text column's value as read (plaintext rows are returned as they are)."""
+    if value is None or not value.startswith(TEXT_PREFIX):
+        return value
+    if _ring is None:
+        raise DecryptError("this value is encrypted but ADLAAN_ENCRYPTION_KEY is not set")
+    return _ring.decrypt_text(value)
+
+
+def saver_kwargs(ring: Keyring | None = None) -> dict[str, Any]:
+    """``serde=`` for a ``PostgresCheckpointer``: the encrypted serializer when a key is
+    configured, nothing otherwise (the saver's own serializer, as without the setting)."""
+    ring = ring if ring is not None else _ring
+    return {} if ring is None else {"serde": ring.serializer()}
+
+
+def seal_json(value: Any) -> Any:
+    """A JSON column's value (a ``Jsonb`` or None) as stored: with a key, a JSON string
+    holding the encrypted JSON text."""
+    if value is None or _ring is None:
+        return value
+    from psycopg.types.json import Jsonb
+
+    inner = value.obj if isinstance(value, Jsonb) else value
+    return Jsonb(_ring.encrypt_text(json.dumps(inner)))
+
+
+def unseal_json(value: Any) -> Any:
+    """A JSON column's value as read: an encrypted one decrypted and parsed."""
+    if isinstance(value, str) and value.startswith(TEXT_PREFIX):
+        return json.loads(unseal(value) or "null")
+    return value
+
+
+def seal_within(text: str, limit: int) -> str:
+    """``seal(text)`` cut (the text, never the ciphertext) to fit a column of ``limit``
+    characters: with a key, about 350 bytes of text fit in 500."""
+    sealed = seal(text) or ""
+    while len(sealed) > limit and text:
+        text = text[: len(text) * 3 // 4]
+        sealed = seal(text) or ""
+    return sealed

@@ -1,0 +1,174 @@
+"""Encryption at rest (``ADLAAN_ENCRYPTION_KEY``): the real server with a key writes no plaintext
+of a conversation to any table, reads it back decrypted through the API, and `adlaan db
+rotate-key` re-encrypts everything under a new key."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from server.settings import RESOLVED_URL_ENV, Settings
+from store import crypto
+from tests.integration.test_mirror import wait_for_mirror
+from tests.server import LangGraphServer
+
+pytestmark = pytest.mark.integration
+
+WORD = "Zorblaxian"
+SENTENCE = f"I need to draft an NDA with {WORD} Holdings about our quasar-pickle recipe"
+
+
+def new_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+KEY = new_key()
+
+#: Column types a conversation's text could sit in.
+TYPES = ("text", "character varying", "bytea", "jsonb", "json", "tsvector", "character")
+
+
+def plaintext_columns(url: str, needles: tuple[str, ...]) -> list[str]:
+    """``table.column`` of every column of every table (outside PostgreSQL's own schemas) that
+    holds any of ``needles``, as text or as UTF-8 bytes."""
+    found = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = conn.execute(
+            "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND data_type = ANY(%s) "
+            "AND table_name IN (SELECT table_name FROM information_schema.tables "
+            "                   WHERE table_type = 'BASE TABLE')",
+            (list(TYPES),),
+        ).fetchall()
+        for schema, table, column, kind in columns:
+            name = sql.Identifier(schema, table)
+            col = sql.Identifier(column)
+            for needle in needles:
+                if kind == "bytea":  # as written, or lower case
+                    test = sql.SQL(
+                        "position(convert_to({n}, 'UTF8') in {c}) > 0 "
+                        "OR position(convert_to(lower({n}), 'UTF8') in {c}) > 0"
+                    ).format(n=sql.Literal(needle), c=col)
+                else:
+                    test = sql.SQL("{c}::text ILIKE {n}").format(
+                        c=col, n=sql.Literal(f"%{needle}%")
+                    )
+                query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {t} WHERE {test})").format(
+                    t=name, test=test
+                )
+                if conn.execute(query).fetchone()[0]:
+                    found.append(f"{table}.{column}")
+    return sorted(set(found))
+
+
+def test_the_scan_finds_plaintext_in_every_kind_of_column(database_url):
+    """The scanner itself can fail: text, bytea and jsonb holding the word are all reported."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE scan_probe (t text, b bytea, j jsonb)")
+        try:
+            conn.execute(
+                "INSERT INTO scan_probe VALUES (%s, %s, %s)",
+                (SENTENCE, b"\x00\xff" + WORD.encode() + b"\x01", f'{{"k": "{WORD}"}}'),
+            )
+            assert {
+                "scan_probe.t",
+                "scan_probe.b",
+                "scan_probe.j",
+            } <= set(plaintext_columns(database_url, (WORD,)))
+        finally:
+            conn.execute("DROP TABLE scan_probe")
+
+
+@pytest.fixture(scope="module")
+def encrypted(module_database_url, tmp_path_factory):
+    srv = LangGraphServer(
+        module_database_url,
+        tmp_path_factory.mktemp("encrypted"),
+        extra_env={"ADLAAN_ENCRYPTION_KEY": KEY, "LOGIN_MAX_ATTEMPTS_PER_CLIENT": "100000"},
+    )
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+async def conversation(srv: LangGraphServer) -> tuple[str, dict]:
+    client = srv.client()
+    thread_id = (await client.threads.create())["thread_id"]
+    for text in (SENTENCE, "Make it for California jurisdiction"):
+        await client.runs.wait(
+            thread_id, "drafter", input={"messages": [{"role": "user", "content": text}]}
+        )
+    return thread_id, (await client.threads.get_state(thread_id))["values"]
+
+
+def api(srv: LangGraphServer, path: str):
+    response = httpx.get(f"{srv.url}{path}", headers=srv.headers, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def rotate(url: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    bin_dir = Path(sys.executable).parent
+    return subprocess.run(
+        [str(bin_dir / "adlaan"), "db", "rotate-key"],
+        env={RESOLVED_URL_ENV: url, "PATH": str(bin_dir), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, database_url):
+    thread_id, values = await conversation(encrypted)
+    assert values["messages"][0]["content"] == SENTENCE, "the graph reads its state back"
+    wait_for_mirror(database_url)
+
+    assert plaintext_columns(database_url, (SENTENCE, WORD, "quasar-pickle")) == []
+
+    messages = api(encrypted, f"/api/v1/conversations/{thread_id}/messages")
+    assert messages[0]["content"] == SENTENCE
+    versions = api(encrypted, f"/api/v1/conversations/{thread_id}/documents")
+    latest = api(encrypted, f"/api/v1/documents/{versions[-1]['id']}")
+    assert latest["body"] == values["document"]["body"]
+    assert latest["title"] == values["document"]["title"]
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute(
+            "SELECT type FROM checkpoint_blobs WHERE thread_id = %s AND blob IS NOT NULL "
+            "AND blob <> ''::bytea",
+            (thread_id,),
+        ).fetchall()
+    assert stored and all("+aes" in kind for (kind,) in stored), stored
+
+    # rotation: a new key, the old one only read; afterwards the new key alone reads everything
+    encrypted.stop()
+    new = new_key()
+    missing = rotate(database_url, {"ADLAAN_ENCRYPTION_KEY": new})
+    assert missing.returncode != 0 and "ADLAAN_ENCRYPTION_OLD_KEYS" in missing.stderr
+    done = rotate(database_url, {"ADLAAN_ENCRYPTION_KEY": new, "ADLAAN_ENCRYPTION_OLD_KEYS": KEY})
+    assert done.returncode == 0, done.stderr
+    encrypted.extra_env["ADLAAN_ENCRYPTION_KEY"] = new
+    encrypted.start()
+    state = await encrypted.client().threads.get_state(thread_id)
+    assert state["values"]["messages"][0]["content"] == SENTENCE
+    assert state["values"]["document"] == values["document"]
+    messages = api(encrypted, f"/api/v1/conversations/{thread_id}/messages")
+    assert messages[0]["content"] == SENTENCE
+    assert api(encrypted, f"/api/v1/documents/{versions[-1]['id']}")["body"] == latest["body"]
+    assert plaintext_columns(database_url, (SENTENCE, WORD)) == []
+
+
+def test_a_bad_key_is_a_clear_configuration_error():
+    for bad, says in (("not base64!", "not valid base64"), ("c2hvcnQ=", "32 bytes, got 5")):
+        with pytest.raises(ValueError, match=says) as raised:
+            Settings(ADLAAN_ENCRYPTION_KEY=bad)
+        messages = [error["msg"] for error in raised.value.errors()]  # type: ignore[attr-defined]
+        assert bad not in str(messages), "what `adlaan` shows never repeats the key"
+    assert Settings().keyring() is None and crypto.saver_kwargs(None) == {}
