@@ -50,6 +50,8 @@ def _resealed(ring: crypto.Keyring, kind: str, blob: bytes | None) -> tuple[str,
     inner, data = decompress((inner, bytes(blob)))
     if inner.endswith(CIPHER):
         inner, data = inner[: -len(CIPHER)], ring.decrypt_bytes(data)
+    if not inner.startswith(crypto.DEFLATED):  # stored in plaintext: deflated as it is now
+        inner, data = crypto.deflate((inner, data))
     return f"{prefix}{inner}{CIPHER}{suffix}", ring.encrypt_bytes(data)
 
 

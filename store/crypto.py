@@ -2,9 +2,11 @@
 text columns, with one key to write and older keys still read (rotation, docs/security.md).
 
 - Checkpoint blobs and writes: LangGraph's ``EncryptedSerializer`` around the stock
-  ``JsonPlusSerializer``, with a cipher whose bytes are those of
-  ``EncryptedSerializer.from_pycryptodome_aes`` (AES-EAX, type suffix ``+aes``) but which
-  decrypts with any key of the ring, so rows written before a rotation stay readable.
+  ``JsonPlusSerializer`` (values deflated first, type prefix ``ze.``), with a cipher whose bytes
+  are laid out as ``EncryptedSerializer.from_pycryptodome_aes``'s (AES-EAX, type suffix
+  ``+aes``) but whose nonce is a keyed hash of the value (equal values, equal bytes: the
+  checkpointer's write references compare bytes) and which decrypts with any key of the ring,
+  so rows written before a rotation stay readable.
 - The mirror's message ``content`` and document ``body``/``title``: ``enc1:`` and the base64
   of AES-SIV (deterministic: the same text under the same key gives the same value, which the
   mirror's "unchanged row" test needs; it leaks only that two values are equal). A value
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +27,10 @@ from langgraph.checkpoint.serde.base import CipherProtocol
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
+from store.checkpoint_delta import COMPRESSED_PREFIX, compress, decompress
+
+#: Type prefix of a value deflated before it was encrypted.
+DEFLATED = "ze."
 #: Prefix of an encrypted text column value.
 TEXT_PREFIX = "enc1:"
 KEY_BYTES = 32
@@ -56,14 +64,20 @@ class Keyring:
     def __init__(self, current: bytes, old: Sequence[bytes] = ()) -> None:
         self.current = current
         self.keys = [current, *[k for k in old if k != current]]
+        self._nonce_key = hmac.new(current, b"adlaan checkpoint nonce", hashlib.sha256).digest()
 
     # -- checkpoint values ---------------------------------------------------------------
     def encrypt_bytes(self, plaintext: bytes) -> bytes:
+        """AES-EAX in LangGraph's ``aes`` layout (nonce, tag, ciphertext). The nonce is a keyed
+        hash of the plaintext (a synthetic IV): equal values encrypt equally, which the
+        checkpointer needs to store a write as a reference to its checkpoint's copy, and
+        different values never share a nonce."""
         from Crypto.Cipher import AES
 
-        cipher = AES.new(self.current, AES.MODE_EAX)
+        nonce = hmac.new(self._nonce_key, plaintext, hashlib.sha256).digest()[:16]
+        cipher = AES.new(self.current, AES.MODE_EAX, nonce=nonce)
         ciphertext, tag = cipher.encrypt_and_digest(plaintext)
-        return cipher.nonce + tag + ciphertext
+        return nonce + tag + ciphertext
 
     def decrypt_bytes(self, data: bytes) -> bytes:
         from Crypto.Cipher import AES
@@ -78,7 +92,7 @@ class Keyring:
 
     def serializer(self) -> EncryptedSerializer:
         """The checkpoint serializer: ``JsonPlusSerializer``, encrypted with this ring."""
-        return EncryptedSerializer(_RingCipher(self), JsonPlusSerializer())
+        return EncryptedSerializer(_RingCipher(self), _Deflating())
 
     # -- text columns --------------------------------------------------------------------
     def encrypt_text(self, text: str) -> str:
@@ -99,6 +113,28 @@ class Keyring:
             except ValueError:
                 continue
         raise DecryptError("no configured encryption key decrypts this text")
+
+
+def deflate(typed: tuple[str, bytes]) -> tuple[str, bytes]:
+    """A serialized value as it is encrypted: deflated first, as the checkpointer deflates a
+    plaintext one (ciphertext does not compress), marked ``ze.`` rather than ``z1.`` since the
+    checkpointer inflates any stored ``z1.`` value before it is decrypted."""
+    kind, data = compress(typed)
+    return (f"{DEFLATED}{kind[len(COMPRESSED_PREFIX) :]}", data) if kind != typed[0] else typed
+
+
+class _Deflating(JsonPlusSerializer):
+    """``JsonPlusSerializer`` whose values are deflated before they are encrypted (a subclass,
+    so that LangGraph still derives its msgpack allowlist)."""
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        return deflate(super().dumps_typed(obj))
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        kind, blob = data
+        if kind.startswith(DEFLATED):
+            data = decompress((COMPRESSED_PREFIX + kind[len(DEFLATED) :], blob))
+        return super().loads_typed(data)
 
 
 class _RingCipher(CipherProtocol):

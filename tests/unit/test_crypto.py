@@ -65,3 +65,18 @@ def test_a_sealed_title_fits_its_column():
         assert len(sealed) <= 500 and crypto.unseal(sealed) == "é" * len(crypto.unseal(sealed))
     finally:
         crypto.configure(None)
+
+
+def test_checkpoint_values_are_deflated_then_encrypted_in_langgraphs_format():
+    from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+
+    ring = crypto.Keyring(NEW)
+    kind, blob = ring.serializer().dumps_typed(VALUE)
+    plain = JsonPlusSerializer().dumps_typed(VALUE)[1]
+    assert kind == "ze.msgpack+aes" and len(blob) < len(plain) / 2, "deflated before encryption"
+    assert ring.serializer().dumps_typed(VALUE) == (kind, blob), "equal values, equal bytes"
+    assert b"Confidential" not in blob
+    # LangGraph's own AES decoder reads the bytes (the type names our deflate step)
+    theirs = EncryptedSerializer.from_pycryptodome_aes(key=NEW)
+    inflated = crypto._Deflating().loads_typed(("ze.msgpack", theirs.cipher.decrypt("aes", blob)))
+    assert inflated == VALUE
