@@ -139,6 +139,9 @@ async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, da
     latest = api(encrypted, f"/api/v1/documents/{versions[-1]['id']}")
     assert latest["body"] == values["document"]["body"]
     assert latest["title"] == values["document"]["title"]
+    # full-text search is off with a key (its index would hold ciphertext): no match, no error
+    assert api(encrypted, f"/api/v1/search?q={WORD}") == []
+    assert api(encrypted, "/api/v1/search/documents?q=California") == []
     with psycopg.connect(database_url) as conn:
         stored = conn.execute(
             "SELECT type FROM checkpoint_blobs WHERE thread_id = %s AND blob IS NOT NULL "
