@@ -21,6 +21,7 @@ from psycopg_pool import ConnectionPool
 from graphs.drafter.context import Context
 from graphs.drafter.graph import builder
 from server.settings import get_settings
+from store import crypto
 from store.db import DictPool, connection_kwargs, libpq_url, make_async_pool
 
 
@@ -86,7 +87,7 @@ class Agent:
                 check=ConnectionPool.check_connection,
                 open=True,
             )
-        return builder.compile(checkpointer=PostgresSaver(self._pool))
+        return builder.compile(checkpointer=PostgresSaver(self._pool, **self._serde()))
 
     async def _agraph(self):
         if self._memory is not None:
@@ -94,7 +95,12 @@ class Agent:
         if self._apool is None:
             self._apool = make_async_pool(self._database_url(), max_size=4, name="adlaan-agent")
             await self._apool.open(wait=True)
-        return builder.compile(checkpointer=AsyncPostgresSaver(self._apool))
+        return builder.compile(checkpointer=AsyncPostgresSaver(self._apool, **self._serde()))
+
+    @staticmethod
+    def _serde() -> dict[str, Any]:
+        """The encrypted serializer when ADLAAN_ENCRYPTION_KEY is set (as the server's saver)."""
+        return crypto.saver_kwargs(get_settings().keyring())
 
     @staticmethod
     def _config(thread_id: str | None) -> dict[str, Any]:
