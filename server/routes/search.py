@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from server.routes.deps import Conn, CurrentUser, SafeStr
 from server.routes.documents import DocumentVersion
+from store import crypto
 from store.repositories import documents as document_text
 from store.repositories import messages as full_text
 
@@ -104,7 +105,24 @@ class Search:
         }
 
 
-@router.get("/search", response_model=list[SearchHit])
+SEARCH_OFF = (
+    "search is off while ADLAAN_ENCRYPTION_KEY is set: the text is stored encrypted, and a "
+    "full-text index would hold it in the clear (docs/security.md, Encryption at rest)"
+)
+
+
+def _searchable() -> None:
+    """Refuse a search with a key set, rather than answer an empty page that looks like no match."""
+    if crypto.keyring() is not None:
+        raise HTTPException(409, SEARCH_OFF)
+
+
+@router.get(
+    "/search",
+    response_model=list[SearchHit],
+    dependencies=[Depends(_searchable)],
+    responses={409: {"description": "Search is off while encryption at rest is on."}},
+)
 async def search_messages(
     caller: CurrentUser,
     conn: Conn,
@@ -127,7 +145,12 @@ async def search_messages(
     return [SearchHit(**r) for r in rows]
 
 
-@router.get("/search/documents", response_model=list[DocumentHit])
+@router.get(
+    "/search/documents",
+    response_model=list[DocumentHit],
+    dependencies=[Depends(_searchable)],
+    responses={409: {"description": "Search is off while encryption at rest is on."}},
+)
 async def search_documents(
     caller: CurrentUser, conn: Conn, search: Annotated[Search, Depends()]
 ) -> list[DocumentHit]:

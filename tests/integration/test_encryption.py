@@ -115,6 +115,12 @@ def api(srv: LangGraphServer, path: str):
     return response.json()
 
 
+def refused(srv: LangGraphServer, path: str, status: int) -> str:
+    response = httpx.get(f"{srv.url}{path}", headers=srv.headers, timeout=30)
+    assert response.status_code == status, response.text
+    return response.json()["detail"]
+
+
 def rotate(url: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     bin_dir = Path(sys.executable).parent
     return subprocess.run(
@@ -139,9 +145,9 @@ async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, da
     latest = api(encrypted, f"/api/v1/documents/{versions[-1]['id']}")
     assert latest["body"] == values["document"]["body"]
     assert latest["title"] == values["document"]["title"]
-    # full-text search is off with a key (its index would hold ciphertext): no match, no error
-    assert api(encrypted, f"/api/v1/search?q={WORD}") == []
-    assert api(encrypted, "/api/v1/search/documents?q=California") == []
+    # full-text search is off with a key (its index would hold ciphertext): a 409 that says so
+    for path in (f"/api/v1/search?q={WORD}", "/api/v1/search/documents?q=California"):
+        assert "ADLAAN_ENCRYPTION_KEY" in refused(encrypted, path, 409)
     with psycopg.connect(database_url) as conn:
         stored = conn.execute(
             "SELECT type FROM checkpoint_blobs WHERE thread_id = %s AND blob IS NOT NULL "
