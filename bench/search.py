@@ -331,7 +331,7 @@ def render(lines: list[str], notes: list[str], n: int, runs: int, version: str) 
             "plan), unprepared = behind PgBouncer (`DATABASE_POOLER=pgbouncer`). Adlaan's search "
             "always runs unprepared. Ratio = baseline p95 / Adlaan p95 (> 1: Adlaan faster). "
             "The 200,000-message rows of the API section measured the design before this one, "
-            "which ranked every match (`store/fulltext.py` says how a page is found now).",
+            "which ranked every match (`store/repositories/fulltext.py` says how a page is found now).",
             "",
             "| query | `ILIKE` p50 / p95 | Adlaan p50 / p95 | ratio (p95) |",
             "|---|---:|---:|---:|",

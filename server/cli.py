@@ -706,7 +706,9 @@ def threads_assign(
     unowned: bool = typer.Option(
         False, "--unowned", help="Every thread without an owner (e.g. made before auth was on)."
     ),
-    server: str = typer.Option(..., help="URL of the running server (`langgraph dev` or `adlaan serve`)."),
+    server: str = typer.Option(
+        ..., help="URL of the running server (`langgraph dev` or `adlaan serve`)."
+    ),
     token: str = typer.Option(
         ..., envvar="ADLAAN_TOKEN", help="An administrator's API key (or $ADLAAN_TOKEN)."
     ),

@@ -19,19 +19,11 @@ from server.cli_errors import CliError, ExitCode
 from server.settings import get_settings
 from store import crypto
 from store.checkpoint_delta import decompress
+from store.repositories import checkpoints
 from store.repositories.documents import TITLE_LIMIT
 
 BATCH = 500
 CIPHER = "+aes"
-
-_THREADS_SQL = (
-    "SELECT thread_id FROM checkpoint_blobs UNION SELECT thread_id FROM checkpoint_writes"
-)
-#: Each checkpoint table's primary key.
-_TABLES = {
-    "checkpoint_blobs": ("thread_id", "checkpoint_ns", "channel", "version"),
-    "checkpoint_writes": ("thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx"),
-}
 
 
 def _names(names) -> sql.Composable:
@@ -57,29 +49,14 @@ def _resealed(ring: crypto.Keyring, kind: str, blob: bytes | None) -> tuple[str,
 
 async def _checkpoints(pool, ring: crypto.Keyring, progress: Progress) -> int:
     async with pool.connection() as conn:
-        threads = [row["thread_id"] for row in await (await conn.execute(_THREADS_SQL)).fetchall()]
+        threads = await checkpoints.value_threads(conn)
     task = progress.add_task("checkpoints", total=len(threads))
     count = 0
     for thread_id in threads:
         async with pool.connection() as conn, conn.transaction():
-            for table, key in _TABLES.items():
-                select = sql.SQL(
-                    "SELECT {key}, type, blob FROM {table} WHERE thread_id = %s FOR UPDATE"
-                ).format(key=_names(key), table=sql.Identifier(table))
-                update = sql.SQL(
-                    "UPDATE {table} SET type = %s, blob = %s WHERE ({key}) = ({at})"
-                ).format(
-                    table=sql.Identifier(table),
-                    key=_names(key),
-                    at=sql.SQL(", ").join(sql.Placeholder() * len(key)),
-                )
-                width = len(key)
-                for found in await (await conn.execute(select, (thread_id,))).fetchall():
-                    row = tuple(found.values())
-                    if (new := _resealed(ring, row[width], row[width + 1])) is None:
-                        continue
-                    await conn.execute(update, (*new, *row[:width]))
-                    count += 1
+            count += await checkpoints.rewrite_values(
+                conn, thread_id, lambda kind, blob: _resealed(ring, kind, blob)
+            )
         progress.advance(task)
     return count
 

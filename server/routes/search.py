@@ -1,5 +1,5 @@
 """Full-text search over the caller's messages and document versions (PostgreSQL ``tsvector``,
-GIN-indexed; ``store/fulltext.py`` says how a page is found)."""
+GIN-indexed; ``store/repositories/fulltext.py`` says how a page is found)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal

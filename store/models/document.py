@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base
-from store.fulltext import vector_sql
+from store.repositories.fulltext import vector_sql
 
 
 class Document(Base):

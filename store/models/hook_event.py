@@ -46,6 +46,27 @@ WITH e AS (
 """
 
 
+#: A run's statuses once it has ended (the dev server's registry emits its event on these).
+FINISHED_RUN_STATUSES = ("success", "error", "timeout", "interrupted")
+
+#: A run that ends enters the hooks outbox in the transaction that ends it, whichever process or
+#: path ends it (the worker, a cancel, the sweeper of dead workers): the same row the dev
+#: server's registry writes (store/models/hook_event.py ``RUN_EVENT_SQL``). Only its first
+#: finished status counts (a cancelled run is ``interrupted`` before its worker stops).
+RUN_EVENT_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION adlaan_run_event() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO hook_events (kind, thread_id, run_id, payload)
+    VALUES ('run', coalesce(NEW.thread_id::text, ''), NEW.run_id::text,
+            jsonb_build_object('status', NEW.status, 'assistant_id', NEW.assistant_id::text,
+                               'metadata', coalesce(NEW.metadata, '{{}}'::jsonb)));
+    PERFORM pg_notify('{NOTIFY_CHANNEL}', coalesce(NEW.thread_id::text, ''));
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql
+"""
+
+
 class HookEvent(Base):
     """One event: a committed checkpoint, a finished run, a deleted thread..."""
 

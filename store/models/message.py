@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base
-from store.fulltext import vector_sql
+from store.repositories.fulltext import vector_sql
 
 
 class Message(Base):
@@ -35,7 +35,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "message_id"),
         Index(None, "search_vector", postgresql_using="gin"),
-        # a search's page: the newest matches first (store/fulltext.py)
+        # a search's page: the newest matches first (store/repositories/fulltext.py)
         Index(None, "created_at", "id"),
     )
 

@@ -4,7 +4,9 @@ head lookup, idle threads, and deleting a thread's checkpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from psycopg import sql
 
 from store.db import DictConnection, one
 
@@ -91,3 +93,47 @@ HAVING max((checkpoint ->> 'ts')::timestamptz) < %s
 ORDER BY last_activity
 LIMIT %s
 """
+
+
+#: The threads that have stored values (blobs or writes), for ``adlaan db rotate-key``.
+VALUE_THREADS_SQL = (
+    "SELECT thread_id FROM checkpoint_blobs UNION SELECT thread_id FROM checkpoint_writes"
+)
+#: Each value table's primary key.
+VALUE_TABLES = {
+    "checkpoint_blobs": ("thread_id", "checkpoint_ns", "channel", "version"),
+    "checkpoint_writes": ("thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx"),
+}
+
+
+async def value_threads(conn: DictConnection) -> list[str]:
+    """Every thread with a stored value (a blob or a write)."""
+    return [row["thread_id"] for row in await (await conn.execute(VALUE_THREADS_SQL)).fetchall()]
+
+
+async def rewrite_values(
+    conn: DictConnection,
+    thread_id: str,
+    rewrite: Callable[[str, bytes | None], tuple[str, bytes] | None],
+) -> int:
+    """Rewrite each stored value of a thread as ``rewrite(type, blob)`` says (None: leave it),
+    rows locked; run inside the caller's transaction. Returns how many were rewritten."""
+    count = 0
+    for table, key in VALUE_TABLES.items():
+        names = sql.SQL(", ").join(map(sql.Identifier, key))
+        select = sql.SQL(
+            "SELECT {key}, type, blob FROM {table} WHERE thread_id = %s FOR UPDATE"
+        ).format(key=names, table=sql.Identifier(table))
+        update = sql.SQL("UPDATE {table} SET type = %s, blob = %s WHERE ({key}) = ({at})").format(
+            table=sql.Identifier(table),
+            key=names,
+            at=sql.SQL(", ").join(sql.Placeholder() * len(key)),
+        )
+        width = len(key)
+        for found in await (await conn.execute(select, (thread_id,))).fetchall():
+            row = tuple(found.values())
+            if (new := rewrite(row[width], row[width + 1])) is None:
+                continue
+            await conn.execute(update, (*new, *row[:width]))
+            count += 1
+    return count

@@ -8,8 +8,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from store import crypto, fulltext
+from store import crypto
 from store.db import DictConnection
+from store.repositories import fulltext
 
 #: ``documents.title``'s length.
 TITLE_LIMIT = 500
@@ -141,7 +142,7 @@ async def search_documents(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The owner's document versions whose title or text matches ``q``, as message search
-    finds messages (``store/fulltext.py``), each with a ``<mark>``-ed snippet; unprepared, so
+    finds messages (``store/repositories/fulltext.py``), each with a ``<mark>``-ed snippet; unprepared, so
     each is planned for its own words and filters."""
     params = {
         "q": q,

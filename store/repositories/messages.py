@@ -1,5 +1,5 @@
 """Every statement on ``messages``: the mirror's upserts, a conversation's messages, and
-full-text search over a user's messages (``store/fulltext.py``: a page of the newest matches
+full-text search over a user's messages (``store/repositories/fulltext.py``: a page of the newest matches
 from the ``(created_at, id)`` btree or the GIN index on ``search_vector``, best first, with
 snippets).
 
@@ -15,8 +15,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from store import crypto, fulltext
+from store import crypto
 from store.db import DictConnection
+from store.repositories import fulltext
 
 _MATCHES_SQL = fulltext.matches_sql(
     "messages",
