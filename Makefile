@@ -42,6 +42,9 @@ dev: setup
 # The static checks first (seconds once mypy's cache is warm), then the suite: on the PostgreSQL at
 # 127.0.0.1:5432 when one answers there (LOCAL_PG), with a smoke pass on the embedded PostgreSQL
 # (the server a machine without one gets); on the embedded PostgreSQL alone otherwise.
+# Two workers on PostgreSQL: most of a test's time is a server starting or answering, not CPU;
+# a module (and its server) stays on one worker. The embedded server runs one worker at a time.
+TEST_WORKERS ?= 2
 EMBEDDED_SMOKE ?= tests/integration/test_fixtures.py tests/integration/test_migrations.py \
 	tests/integration/test_checkpointer.py tests/integration/test_drafter_server.py
 test: setup
@@ -50,7 +53,7 @@ test: setup
 	$(BIN)/lint-imports
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(LOCAL_PG)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== the suite on the PostgreSQL at 127.0.0.1:5432 =="; \
-		TEST_DATABASE_URL='$(LOCAL_PG)' $(BIN)/python -m pytest && \
+		TEST_DATABASE_URL='$(LOCAL_PG)' $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile && \
 		echo "== a smoke pass on the embedded PostgreSQL ==" && \
 		env -u TEST_DATABASE_URL $(BIN)/python -m pytest -m integration $(EMBEDDED_SMOKE); \
 	else echo "== no PostgreSQL at 127.0.0.1:5432: the suite on the embedded PostgreSQL =="; \
