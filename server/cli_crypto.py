@@ -19,7 +19,7 @@ from server.cli_errors import CliError, ExitCode
 from server.settings import get_settings
 from store import crypto
 from store.checkpoint_delta import decompress
-from store.repositories import checkpoints
+from store.repositories import checkpoints, registry
 from store.repositories.documents import TITLE_LIMIT
 
 BATCH = 500
@@ -106,9 +106,9 @@ def _json(value: Any) -> Any:
 
 @db_app.command("rotate-key")
 def rotate_key() -> None:
-    """Re-encrypt checkpoints and the mirror's message and document text under
-    ADLAAN_ENCRYPTION_KEY, reading older values with ADLAAN_ENCRYPTION_OLD_KEYS (also encrypts
-    what was written before a key was set)."""
+    """Re-encrypt checkpoints, the mirror's message and document text and the development
+    server's registry under ADLAAN_ENCRYPTION_KEY, reading older values with
+    ADLAAN_ENCRYPTION_OLD_KEYS (also encrypts what was written before a key was set)."""
     ring = get_settings().keyring()
     if ring is None:
         raise CliError(
@@ -124,6 +124,10 @@ def rotate_key() -> None:
                 pool, "messages", {"content": _text, "tool_calls": _json}, progress
             )
             rows += await _mirror(pool, "documents", {"title": _title, "body": _text}, progress)
+            async with pool.connection() as conn, conn.transaction():
+                rows += await registry.rewrite_payloads(
+                    conn, lambda payload: crypto.seal_bytes(crypto.unseal_bytes(payload))
+                )
         return blobs, rows
 
     try:

@@ -60,6 +60,7 @@ from server.runtime import (
     uninstall_write_through,
 )
 from server.runtime import files as runtime_files
+from store import crypto
 from store.db import DictPool
 from store.models.hook_event import RUN_EVENT_SQL
 from store.repositories import conversations, tombstones
@@ -112,7 +113,12 @@ ORPHAN_THREADS_SQL = registry_rows.ORPHAN_THREADS_SQL
 
 def _dumps(value: Any) -> bytes:
     # The runtime itself persists these objects with pickle; same trust boundary, same format.
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    # Encrypted when ADLAAN_ENCRYPTION_KEY is set: a run's input and store items hold user text.
+    return crypto.seal_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _loads(payload: bytes) -> Any:
+    return pickle.loads(crypto.unseal_bytes(payload))  # noqa: S301 (see _dumps)
 
 
 #: One statement of a write-through transaction: SQL and its parameters.
@@ -286,7 +292,7 @@ class Registry:
                     finished_runs.append(key)  # the runtime's own pickle has it: it decides
                 continue
             try:
-                values[kind, key] = pickle.loads(row["payload"])  # noqa: S301 (see _dumps)
+                values[kind, key] = _loads(row["payload"])
             except Exception:  # one unreadable row must not keep the server from starting
                 logger.exception("registry: cannot restore %s %s; skipped", kind, key)
                 report.skipped += 1
@@ -359,7 +365,7 @@ class Registry:
             if row["key"] == MARKER:
                 continue
             try:
-                found[row["key"]] = pickle.loads(row["payload"])  # noqa: S301 (see _dumps)
+                found[row["key"]] = _loads(row["payload"])
             except Exception:
                 logger.exception("registry: cannot restore %s %s; skipped", kind, row["key"])
                 report.skipped += 1

@@ -28,6 +28,7 @@ from typing import Any
 
 from documents.docx import to_docx
 from documents.versions import safe_filename
+from store import crypto
 from store.db import DictConnection
 from store.repositories import (
     audit,
@@ -157,7 +158,7 @@ async def erase(conn: DictConnection, user: dict[str, Any], *, actor: str) -> Er
             forgotten += await registry.forget(conn, kind, keys)
         naming: dict[str, list[str]] = {}
         for stored in await registry.all_rows(conn):
-            if _names_user(bytes(stored["payload"]), markers):
+            if _names_user(crypto.unseal_bytes(stored["payload"]), markers):
                 naming.setdefault(stored["kind"], []).append(stored["key"])
         for kind, keys in naming.items():
             forgotten += await registry.forget(conn, kind, keys)

@@ -7,6 +7,8 @@ text columns, with one key to write and older keys still read (rotation, docs/se
   ``+aes``) but whose nonce is a keyed hash of the value (equal values, equal bytes: the
   checkpointer's write references compare bytes) and which decrypts with any key of the ring,
   so rows written before a rotation stay readable.
+- The development server's registry (``api_registry.payload``, pickled threads, runs, store
+  items): ``adlaan-enc1:`` and the same cipher's bytes.
 - The mirror's message ``content`` and document ``body``/``title``: ``enc1:`` and the base64
   of AES-SIV (deterministic: the same text under the same key gives the same value, which the
   mirror's "unchanged row" test needs; it leaks only that two values are equal). A value
@@ -175,6 +177,25 @@ def unseal(value: str | None) -> str | None:
     if _ring is None:
         raise DecryptError("this value is encrypted but ADLAAN_ENCRYPTION_KEY is not set")
     return _ring.decrypt_text(value)
+
+
+#: Prefix of an encrypted bytes value (the development server's registry: pickled objects).
+BYTES_PREFIX = b"adlaan-enc1:"
+
+
+def seal_bytes(data: bytes) -> bytes:
+    """``data`` as stored: with a key, the prefix and its encryption; as it is without one."""
+    return data if _ring is None else BYTES_PREFIX + _ring.encrypt_bytes(data)
+
+
+def unseal_bytes(data: bytes) -> bytes:
+    """A stored bytes value in the clear (one without the prefix was written in the clear)."""
+    data = bytes(data)
+    if not data.startswith(BYTES_PREFIX):
+        return data
+    if _ring is None:
+        raise DecryptError("this value is encrypted but ADLAAN_ENCRYPTION_KEY is not set")
+    return _ring.decrypt_bytes(data[len(BYTES_PREFIX) :])
 
 
 def saver_kwargs(ring: Keyring | None = None) -> dict[str, Any]:

@@ -45,3 +45,20 @@ async def all_rows(conn) -> list[dict]:
 async def forget(conn, kind: str, keys: list[str]) -> int:
     """Delete the rows of ``kind`` with these keys; how many."""
     return (await conn.execute(DELETE_KEYS_SQL, (kind, keys))).rowcount
+
+
+REWRITE_SQL = "UPDATE api_registry SET payload = %s WHERE kind = %s AND key = %s"
+
+
+async def rewrite_payloads(conn, rewrite) -> int:
+    """Replace each row's payload by ``rewrite(payload)`` (rows locked; run inside the caller's
+    transaction), leaving empty payloads (markers) alone. Returns how many were rewritten."""
+    rows = await (await conn.execute(ALL_SQL + " FOR UPDATE")).fetchall()
+    count = 0
+    for row in rows:
+        if row["payload"]:
+            await conn.execute(
+                REWRITE_SQL, (rewrite(bytes(row["payload"])), row["kind"], row["key"])
+            )
+            count += 1
+    return count

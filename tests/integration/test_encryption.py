@@ -135,6 +135,11 @@ def rotate(url: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, database_url):
     thread_id, values = await conversation(encrypted)
     assert values["messages"][0]["content"] == SENTENCE, "the graph reads its state back"
+    # a store item (the development server writes it through to its registry, pickled)
+    client = encrypted.client()
+    await client.store.put_item(
+        [encrypted.user.id, "notes"], "recipe", {"text": f"{WORD} brine for the pickles"}
+    )
     wait_for_mirror(database_url)
 
     assert plaintext_columns(database_url, (SENTENCE, WORD, "quasar-pickle")) == []
@@ -155,6 +160,12 @@ async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, da
             (thread_id,),
         ).fetchall()
     assert stored and all("+aes" in kind for (kind,) in stored), stored
+    with psycopg.connect(database_url) as conn:
+        payloads = conn.execute(
+            "SELECT kind, payload FROM api_registry WHERE payload <> ''::bytea"
+        ).fetchall()
+    assert {"thread", "store_item"} <= {kind for kind, _ in payloads}, payloads
+    assert all(bytes(p).startswith(crypto.BYTES_PREFIX) for _, p in payloads)
 
     # rotation: a new key, the old one only read; afterwards the new key alone reads everything
     encrypted.stop()
@@ -171,6 +182,8 @@ async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, da
     messages = api(encrypted, f"/api/v1/conversations/{thread_id}/messages")
     assert messages[0]["content"] == SENTENCE
     assert api(encrypted, f"/api/v1/documents/{versions[-1]['id']}")["body"] == latest["body"]
+    item = await encrypted.client().store.get_item([encrypted.user.id, "notes"], "recipe")
+    assert item["value"]["text"] == f"{WORD} brine for the pickles"
     assert plaintext_columns(database_url, (SENTENCE, WORD)) == []
 
 
