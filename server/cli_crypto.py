@@ -8,9 +8,10 @@ leaves every row readable by the current or an old key, and running it again fin
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
-from psycopg import sql
 from psycopg.types.json import Jsonb
 from rich.progress import Progress
 
@@ -19,15 +20,10 @@ from server.cli_errors import CliError, ExitCode
 from server.settings import get_settings
 from store import crypto
 from store.checkpoint_delta import decompress
-from store.repositories import checkpoints, registry
-from store.repositories.documents import TITLE_LIMIT
+from store.repositories import checkpoints, documents, messages, registry
 
 BATCH = 500
 CIPHER = "+aes"
-
-
-def _names(names) -> sql.Composable:
-    return sql.SQL(", ").join(map(sql.Identifier, names))
 
 
 def _resealed(ring: crypto.Keyring, kind: str, blob: bytes | None) -> tuple[str, bytes] | None:
@@ -61,31 +57,20 @@ async def _checkpoints(pool, ring: crypto.Keyring, progress: Progress) -> int:
     return count
 
 
-async def _mirror(pool, table: str, columns: dict[str, Any], progress: Progress) -> int:
-    """Re-seal ``columns`` (name → function of the stored value) of every row of ``table``."""
-    name = sql.Identifier(table)
-    count_sql = sql.SQL("SELECT count(*) FROM {table}").format(table=name)
-    select = sql.SQL(
-        "SELECT id, {names} FROM {table} WHERE id > %s ORDER BY id LIMIT %s FOR UPDATE"
-    ).format(names=_names(columns), table=name)
-    update = sql.SQL("UPDATE {table} SET ({names}) = ({values}) WHERE id = %s").format(
-        table=name,
-        names=_names(columns),
-        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-    )
+async def _mirror(pool, repository: ModuleType, columns: Sequence[Callable], progress) -> int:
+    """Re-seal the encrypted columns of every row of a mirror table, through its repository's
+    statements (``SEALED_*_SQL``); ``columns`` rewrites each stored value, in column order."""
     async with pool.connection() as conn:
-        total = (await (await conn.execute(count_sql)).fetchone())["count"]
-    task = progress.add_task(table, total=total)
+        total = (await (await conn.execute(repository.SEALED_COUNT_SQL)).fetchone())["count"]
+    task = progress.add_task(repository.__name__.rsplit(".", 1)[-1], total=total)
     last, count = 0, 0
     while True:
         async with pool.connection() as conn, conn.transaction():
-            rows = [
-                tuple(r.values())
-                for r in await (await conn.execute(select, (last, BATCH))).fetchall()
-            ]
+            page = await conn.execute(repository.SEALED_PAGE_SQL, (last, BATCH))
+            rows = [tuple(r.values()) for r in await page.fetchall()]
             for row in rows:
-                values = [f(v) for f, v in zip(columns.values(), row[1:], strict=True)]
-                await conn.execute(update, (*values, row[0]))
+                values = [f(v) for f, v in zip(columns, row[1:], strict=True)]
+                await conn.execute(repository.SEALED_UPDATE_SQL, (*values, row[0]))
         if not rows:
             return count
         last, count = rows[-1][0], count + len(rows)
@@ -97,7 +82,7 @@ def _text(value: str | None) -> str | None:
 
 
 def _title(value: str) -> str:
-    return crypto.seal_within(crypto.unseal(value) or "", TITLE_LIMIT)
+    return crypto.seal_within(crypto.unseal(value) or "", documents.TITLE_LIMIT)
 
 
 def _json(value: Any) -> Any:
@@ -120,10 +105,8 @@ def rotate_key() -> None:
     async def work(pool) -> tuple[int, int]:
         with Progress(console=console) as progress:
             blobs = await _checkpoints(pool, ring, progress)
-            rows = await _mirror(
-                pool, "messages", {"content": _text, "tool_calls": _json}, progress
-            )
-            rows += await _mirror(pool, "documents", {"title": _title, "body": _text}, progress)
+            rows = await _mirror(pool, messages, (_text, _json), progress)
+            rows += await _mirror(pool, documents, (_title, _text), progress)
             async with pool.connection() as conn, conn.transaction():
                 rows += await registry.rewrite_payloads(
                     conn, lambda payload: crypto.seal_bytes(crypto.unseal_bytes(payload))

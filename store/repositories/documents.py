@@ -161,3 +161,12 @@ async def search_documents(
     )
     cur = await conn.execute(statement, params, prepare=False)
     return await cur.fetchall()
+
+
+#: ``adlaan db rotate-key``: the encrypted columns (title, body), a page at a time with the rows locked,
+#: and their update.
+SEALED_COUNT_SQL = "SELECT count(*) FROM documents"
+SEALED_PAGE_SQL = (
+    "SELECT id, title, body FROM documents WHERE id > %s ORDER BY id LIMIT %s FOR UPDATE"
+)
+SEALED_UPDATE_SQL = "UPDATE documents SET (title, body) = (%s, %s) WHERE id = %s"

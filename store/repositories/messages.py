@@ -160,3 +160,12 @@ async def of_conversation(
         row["content"] = crypto.unseal(row["content"])
         row["tool_calls"] = crypto.unseal_json(row["tool_calls"])
     return rows
+
+
+#: ``adlaan db rotate-key``: the encrypted columns (content, tool_calls), a page at a time with the rows locked,
+#: and their update.
+SEALED_COUNT_SQL = "SELECT count(*) FROM messages"
+SEALED_PAGE_SQL = (
+    "SELECT id, content, tool_calls FROM messages WHERE id > %s ORDER BY id LIMIT %s FOR UPDATE"
+)
+SEALED_UPDATE_SQL = "UPDATE messages SET (content, tool_calls) = (%s, %s) WHERE id = %s"
