@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import storage
+
 ROOT = Path(__file__).resolve().parents[1]
 START_MARK, END_MARK = "<!-- serve:start -->", "<!-- serve:end -->"
 TURN = {"messages": [{"role": "user", "content": "I need to draft an NDA"}]}
@@ -153,13 +155,7 @@ def render(results: list[Result], command: str, concurrency: int, seconds: float
 
 def write_section(out: Path, section: str) -> None:
     """Replace the serve section of ``out`` (or append it), leaving the rest as it is."""
-    previous = out.read_text() if out.exists() else ""
-    if START_MARK in previous and END_MARK in previous:
-        head, rest = previous.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1].lstrip("\n")
-    else:
-        text = previous + ("\n" if previous and not previous.endswith("\n\n") else "") + section
-    out.write_text(text)
+    storage.write_section(out, section, START_MARK, END_MARK)
 
 
 def main(argv: list[str] | None = None) -> None:

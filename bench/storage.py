@@ -239,11 +239,13 @@ def render(rows: list[dict], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(out: Path, section: str) -> None:
+def write_section(out: Path, section: str, start: str = START_MARK, end: str = END_MARK) -> None:
+    """Replace the section between ``start`` and ``end`` of ``out`` (or append it), leaving the
+    rest as it is."""
     previous = out.read_text() if out.exists() else ""
-    if START_MARK in previous and END_MARK in previous:
-        head, rest = previous.split(START_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1].lstrip("\n")
+    if start in previous and end in previous:
+        head, rest = previous.split(start, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         text = head + section + tail
     else:
         text = previous + ("\n" if previous and not previous.endswith("\n\n") else "") + section

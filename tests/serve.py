@@ -9,14 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import httpx
 
 from server.runtime import pg
 from server.settings import RESOLVED_URL_ENV, Settings
-from tests.server import LangGraphServer, _aliases, free_port, project_config
+from tests.server import LangGraphServer, _aliases, free_port, project_config, wait_until_ok
 
 #: Why tests of `adlaan serve` skip, when they do (the lead installs the runtime in `make setup`).
 SKIP_REASON = (
@@ -98,20 +95,7 @@ class ServeServer(LangGraphServer):
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"adlaan serve exited ({self.process.returncode}):\n{self.log()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/ok", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"adlaan serve did not answer in {timeout}s:\n{self.log()}")
+        wait_until_ok(self.url, self.process, self.log, "adlaan serve", timeout, self.stop)
 
     def start(self, timeout: float = 90.0) -> None:
         self.launch()

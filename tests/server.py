@@ -63,6 +63,24 @@ def _aliases(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.isupper()}
 
 
+def wait_until_ok(url, process, log, what: str, timeout: float, stop=None) -> None:
+    """Wait until the server at ``url`` answers ``GET /ok``; RuntimeError with its ``log()`` when
+    ``process`` exits first or ``timeout`` seconds pass (after ``stop()``, when given)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited ({process.returncode}):\n{log()}")
+        try:
+            if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    if stop is not None:
+        stop()
+    raise RuntimeError(f"{what} did not answer in {timeout}s:\n{log()}")
+
+
 class LangGraphServer:
     """A `langgraph dev --no-reload` subprocess on a free port; restartable, killable."""
 
@@ -127,20 +145,7 @@ class LangGraphServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"langgraph dev exited ({self.process.returncode}):\n{self.log()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/ok", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"langgraph dev did not answer in {timeout}s:\n{self.log()}")
+        wait_until_ok(self.url, self.process, self.log, "langgraph dev", timeout, self.stop)
 
     def client(self, user=None):
         """A `langgraph_sdk` client on this server acting as ``user`` (default: ``self.user``)."""

@@ -15,14 +15,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.accounts import make_user
-from tests.server import free_port
+from tests.server import free_port, wait_until_ok
 from tests.wheel import ROOT, build_wheel
 
 pytestmark = [
@@ -102,16 +101,9 @@ def test_an_installed_adlaan_migrates_and_serves_from_any_directory(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, (tmp_path / "server.log").read_text()[-4000:]
-            assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-4000:]
-            try:
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_until_ok(
+            url, server, lambda: (tmp_path / "server.log").read_text()[-4000:], "adlaan dev", 120
+        )
         assert httpx.get(f"{url}/adlaan/health").json() == {"status": "ok", "database": "ok"}
         assistants = httpx.post(
             f"{url}/assistants/search", json={"graph_id": "drafter"}, headers=user.headers
