@@ -369,6 +369,9 @@ def install() -> None:
         elif name == "ops.Crons.handle_event":
             wrapper = classmethod(wrapper)
         setattr(owner, attribute, wrapper)
+    from server.runtime import pg_seal  # encryption of the runtime's tables (a no-op without a key)
+
+    pg_seal.install()
     _installed = True
 
 
