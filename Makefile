@@ -24,12 +24,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # requirements.lock pins the whole tree (every extra) and is installed as constraints, so a fresh
-# machine gets exactly the tested versions of what `.[dev]` needs and nothing more.
+# machine gets exactly the tested versions of what `.[dev]` needs and nothing more. The `openai`
+# extra (langchain's init_chat_model and one provider) is installed for the tests of the LLM path,
+# which point a real provider client at a local endpoint (no key, no network).
 # `adlaan serve`'s runtime, langgraph-runtime-pg, pins another langgraph-api: it comes from
 # requirements-serve.txt by hash, without its dependencies (docs/serving.md, "Installing").
 $(STAMP): pyproject.toml $(LOCK) requirements-serve.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,serve]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,serve,openai]'
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-serve.txt
 	@touch $(STAMP)
 
