@@ -37,7 +37,11 @@ What the stock saver (3.2.0) lacks, and this adds:
   new lists of messages decoded once and shared between them; any other read (a run's) decodes
   objects of its own, so nothing a reader does to its values reaches a run or the database.
   Threads written this way need this saver to be read; the stock saver cannot. Rows the earlier
-  format wrote (10-digit versions, uncompressed, no references) are read and continued.
+  format wrote (10-digit versions, uncompressed, no references) are read and continued;
+- with an encrypting serializer (``ADLAAN_ENCRYPTION_KEY``), every channel value goes through
+  it into ``checkpoint_blobs``: the stock ``aput`` keeps a ``str``, ``int``, ``float`` or ``bool``
+  value inline in the ``checkpoint`` JSONB, in plaintext (``_Primitive``). Without one, nothing
+  changes.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ from langgraph.checkpoint.postgres.base import (
     PRUNE_WRITES_SQL,
     _garbage_blobs,
 )
+from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 from langgraph.checkpoint.serde.types import TASKS
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
@@ -460,6 +465,22 @@ CACHE_BYTES = 64 * 1024 * 1024
 _MISSING = object()
 
 
+class _Primitive:
+    """A ``str``/``int``/``float``/``bool`` channel value that the stock ``aput`` must store as
+    a blob (through the serializer, which encrypts) rather than inline in the checkpoint's
+    JSONB: it is none of the types the stock code inlines; ``_dump_blobs`` unwraps it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _inlined(value: Any) -> bool:
+    """Whether the stock ``aput`` would keep ``value`` inline in the checkpoint's JSONB."""
+    return value is not None and isinstance(value, (str, int, float, bool))
+
+
 class _WithoutId(dict):
     """A checkpoint whose stored copy leaves out its id: the row's ``checkpoint_id`` holds it
     (44 bytes a checkpoint); reads put it back. The stock ``aput`` stores ``checkpoint.copy()``
@@ -601,6 +622,8 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         self._staged: dict[tuple, _Cached] = {}
         self._written: OrderedDict[tuple, list[_Written]] = OrderedDict()
         self._written_lock = threading.Lock()
+        #: values are encrypted: none may stay inline in the checkpoint's JSONB
+        self._no_inline = isinstance(cast(CompressedSerde, self.serde).inner, EncryptedSerializer)
 
     def with_allowlist(self, extra_allowlist):
         """The stock clone with a derived msgpack allowlist, applied to the serializer inside
@@ -676,6 +699,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
 
     def _dump_blobs(self, thread_id, checkpoint_ns, values, versions):
         thread = str(thread_id)
+        values = {k: v.value if type(v) is _Primitive else v for k, v in values.items()}
         return [
             (
                 thread_id,
@@ -786,14 +810,21 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         keys = [(thread, ns, channel, version) for channel, version in new_versions.items()]
         # A run saves a step's writes while its checkpoint is still being saved.
         self._cache.put(("c", thread, ns, checkpoint["id"]), dict(checkpoint["channel_versions"]))
+        stored, blob_versions, sealed = checkpoint, new_versions, []
+        if self._no_inline:
+            stored, blob_versions, sealed = self._without_inline(
+                thread, ns, checkpoint, new_versions
+            )
         try:
             next_config = await super().aput(
-                config, cast(Checkpoint, _WithoutId(checkpoint)), metadata, new_versions
+                config, cast(Checkpoint, _WithoutId(stored)), metadata, blob_versions
             )
         except BaseException:
             for key in keys:
                 self._staged.pop(key, None)
             raise
+        for key in sealed:
+            self._cache.put(key, True)
         for key in keys:
             if (entry := self._staged.pop(key, None)) is not None:
                 self._remember(key[0], key[1], key[2], str(key[3]), entry)
@@ -813,6 +844,29 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                     ),
                 )
         return next_config
+
+    def _without_inline(
+        self, thread: str, ns: str, checkpoint: Checkpoint, new_versions: ChannelVersions
+    ) -> tuple[Checkpoint, ChannelVersions, list[tuple]]:
+        """With an encrypting serializer: the checkpoint with each primitive value wrapped so
+        that the stock ``aput`` stores it as a blob, the versions whose blobs it must write (a
+        primitive that did not change is written too unless this saver knows its blob is
+        stored: the previous checkpoint may have held it inline, written before a key was
+        set), and the cache keys to remember once saved."""
+        values = checkpoint["channel_values"]
+        current = checkpoint["channel_versions"]
+        boxed = {k: v for k, v in values.items() if _inlined(v) and k in current}
+        if not boxed:
+            return checkpoint, new_versions, []
+        versions = dict(new_versions)
+        sealed = []
+        for channel in boxed:
+            key = ("sealed", thread, ns, channel, str(current[channel]))
+            if channel not in versions and self._cache.get(key) is None:
+                versions[channel] = current[channel]
+            sealed.append(key)
+        wrapped = {**values, **{k: _Primitive(v) for k, v in boxed.items()}}
+        return cast(Checkpoint, {**checkpoint, "channel_values": wrapped}), versions, sealed
 
     @asynccontextmanager
     async def _side_cursor(self) -> AsyncIterator[AsyncCursor[DictRow]]:
