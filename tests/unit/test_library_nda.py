@@ -40,7 +40,7 @@ def body(terms, *, without=("residuals",)) -> str:
     (less ``without``), signature blocks."""
     first, second = (
         name or role
-        for name, role in zip(library.party_names(terms), library.roles(terms), strict=True)
+        for name, role in zip(library.party_names(terms), library.placeholders(terms), strict=True)
     )
     kinds = terms.get("party_kinds", {})
     clauses = [
@@ -310,8 +310,9 @@ def test_find_doc_type_nda(text, expected):
 def test_titles_roles_and_clause_ids():
     assert library.title_for({}) == "Mutual Non-Disclosure Agreement"
     assert library.title_for({"nda_kind": "one_way"}) == "One-Way Non-Disclosure Agreement"
-    assert library.roles({}) == ("[Party A]", "[Party B]")
-    assert library.roles({"nda_kind": "one_way"}) == ("[Disclosing Party]", "[Receiving Party]")
+    assert library.roles({}) == ("Party A", "Party B")
+    assert library.roles({"nda_kind": "one_way"}) == ("Disclosing Party", "Receiving Party")
+    assert library.placeholders({}) == ("[Party A]", "[Party B]")
     every = library.clause_ids("nda")
     assert set(library.DOC_TYPES["nda"].default_clauses) | {"non_solicitation"} == set(every)
     assert every.index("non_solicitation") < every.index("governing_law")

@@ -39,6 +39,7 @@ __all__ = [
     "find_clause_id",
     "find_doc_type",
     "party_names",
+    "placeholders",
     "preamble",
     "roles",
     "title_for",
@@ -68,10 +69,16 @@ def title_for(terms: TermsLike) -> str:
 
 
 def roles(terms: TermsLike) -> tuple[str, str]:
-    """The placeholders for parties not named yet, in signing order: ("[Party A]", "[Party B]"),
-    ("[Disclosing Party]", "[Receiving Party]"), ("[Client]", "[Provider]"), ("[Company]",
-    "[Consultant]"), ("[Company]", "[Candidate]")."""
+    """The parties' role names in signing order: ("Party A", "Party B"), ("Disclosing Party",
+    "Receiving Party"), ("Client", "Provider"), ("Company", "Consultant"), ("Company",
+    "Candidate"). Bracketed ("[Party A]"), they are the placeholders for parties not named yet."""
     return _kind(terms).roles(terms)
+
+
+def placeholders(terms: TermsLike) -> tuple[str, str]:
+    """``roles`` bracketed: what the preamble and signature blocks show for unnamed parties."""
+    first, second = roles(terms)
+    return f"[{first}]", f"[{second}]"
 
 
 def party_names(terms: TermsLike) -> tuple[str | None, str | None]:

@@ -103,12 +103,8 @@ def title_for(terms: TermsLike) -> str:
 
 
 def roles(terms: TermsLike) -> tuple[str, str]:
-    """Placeholders for parties not named yet."""
-    return (
-        ("[Disclosing Party]", "[Receiving Party]")
-        if one_way(terms)
-        else ("[Party A]", "[Party B]")
-    )
+    """The parties' role names, which bracketed ("[Party A]") stand for parties not named yet."""
+    return ("Disclosing Party", "Receiving Party") if one_way(terms) else ("Party A", "Party B")
 
 
 def defaults(terms: TermsLike) -> tuple[str, ...]:
