@@ -18,10 +18,25 @@ class Context:
     llm_model: str | None = field(
         default=None,
         metadata={
-            "description": "Chat model that extracts the terms from each message, as "
-            "'provider:model' for langchain's init_chat_model (e.g. 'openai:gpt-4o-mini'; "
-            "needs the 'llm' extra and the provider's API key). Defaults to the LLM_MODEL "
-            "environment variable; when unset, the deterministic offline extractor is used."
+            "description": "Chat model that drives the drafting tools, as 'provider:model' for "
+            "langchain's init_chat_model (e.g. 'openai:gpt-4o-mini'; needs the provider's extra, "
+            "e.g. '.[openai]', and its API key), or 'package.module:factory' naming a function "
+            "of your own that returns a chat model. Defaults to the LLM_MODEL environment "
+            "variable; when unset, the deterministic offline model drives the same tools."
+        },
+    )
+    llm_timeout: float = field(
+        default=60.0,
+        metadata={
+            "description": "Seconds one call to the chat model may take (each retry gets as "
+            "long); past it the offline model answers instead."
+        },
+    )
+    llm_max_retries: int = field(
+        default=2,
+        metadata={
+            "description": "How many times a failed call to the chat model is retried (with the "
+            "provider's backoff) before the offline model answers instead."
         },
     )
     default_jurisdiction: str | None = field(

@@ -1,45 +1,46 @@
-"""The ``drafter`` graph: each turn reads the user's latest message, updates the terms, re-renders
-the document, and replies with what changed (see docs/drafter.md).
+"""The ``drafter`` graph: a tool-calling agent over a structured document (see docs/drafter.md).
 
-It asks rather than guesses: an ambiguous request stops the run with ``interrupt`` (a
-``Question``), and the run resumes with ``Command(resume=answer)``. A body edited by hand
-(``update_state``) stays the base of the next turn.
+``agent`` asks a chat model (the configured one, or the offline model) what to do with the
+conversation; its tool calls go to ``tools``, which runs them on the run's working draft and
+answers each with a ToolMessage; the loop goes on until the model answers without tool calls;
+then ``publish`` renders the document and bumps its version once, if the body changed.
 
-Deterministic and offline unless ``Context.llm_model`` names a chat model. No checkpointer or
-store is chosen here: the LangGraph server injects its own, and tests compile ``builder`` with
-theirs.
+It asks rather than guesses: a question is the ``ask_user`` tool, which stops the run with
+``interrupt`` (a ``Question``) until it is resumed with ``Command(resume=answer)``. A body or a
+clause edited by hand (``update_state``) stays the base of the next run.
+
+No checkpointer or store is chosen here: the LangGraph server injects its own, and tests
+compile ``builder`` with theirs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from copy import deepcopy
-from typing import Any
+from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
-from langgraph.graph import START, StateGraph
-from langgraph.runtime import Runtime
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
+from langchain_core.messages import SystemMessage
+from langchain_core.runnables import RunnableConfig, RunnableLambda
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import interrupt
 
+from graphs.drafter.catalog import lib
 from graphs.drafter.context import Context
 from graphs.drafter.document import render
-from graphs.drafter.edits import carry_over
-from graphs.drafter.jurisdictions import resolve_jurisdiction
-from graphs.drafter.llm import llm_update
-from graphs.drafter.reply import HELP, describe_changes, not_supported, unchanged
-from graphs.drafter.state import Document, InputState, State, Terms
-from graphs.drafter.terms import (
-    Question,
-    find_questions,
-    find_unsupported,
-    merge_terms,
-    other_document,
-    read_term,
-    read_update,
-)
+from graphs.drafter.model import chat_model
+from graphs.drafter.offline import OfflineChatModel
+from graphs.drafter.prompts import SYSTEM
+from graphs.drafter.state import InputState, State
+from graphs.drafter.tools import EDITED_BODY, KEPT, Draft, answer_text, run_tool, schemas
 
 logger = logging.getLogger(__name__)
+
+#: Model calls in one run before the offline model takes over to finish it (a model that keeps
+#: calling tools must not loop until the recursion limit).
+MAX_ROUNDS = 8
 
 
 def latest_user_text(messages: list[AnyMessage]) -> str:
@@ -51,153 +52,154 @@ def latest_user_text(messages: list[AnyMessage]) -> str:
     return ""
 
 
-def _read_update(context: Context, text: str, before: Terms) -> tuple[dict[str, Any], list[str]]:
-    """What ``text`` sets (unvalidated, for ``merge_terms``), and a note for the reply when the
-    configured model failed and the offline extractor was used instead."""
-    if context.llm_model and text.strip():
-        try:
-            update = llm_update(context.llm_model, text, before)
-            if find_unsupported(text) and read_term(text) == (None, None):
-                # "survives 5 years": a model may read the survival period as the term
-                update.pop("term_months", None)
-            return update, []
-        except Exception as error:  # any provider failure: the offline extractor still answers
-            logger.warning("LLM extractor %s failed: %r", context.llm_model, error)
-            note = (
-                f"(The model {context.llm_model} could not be used ({type(error).__name__}), "
-                "so I read your message with the built-in extractor.)"
-            )
-            return dict(read_update(text)), [note]
-    return dict(read_update(text)), []
+def _since_human(messages: list[AnyMessage]) -> list[AnyMessage]:
+    start = max((n for n, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    return messages[start + 1 :]
 
 
-def _answer_text(answer: Any) -> str:
-    """How a resume value reads in the transcript: a string as is, anything else as JSON."""
-    return answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-
-
-def _answered_value(question: Question, answer: Any) -> Any:
-    """The value ``answer`` (a resume value: free text, or ``{field: value}``) gives the field
-    ``question`` asks about, or None when it gives none."""
-    field = question["field"]
-    if isinstance(answer, dict):
-        answer = answer.get(field, answer.get("answer"))
-    if field == "governing_law":
-        return resolve_jurisdiction(answer) if isinstance(answer, str) else None
-    if isinstance(answer, int) and not isinstance(answer, bool):
-        return answer if 1 <= answer <= 1200 else None
-    return read_term(answer)[0] if isinstance(answer, str) else None
-
-
-_LABELS = {"governing_law": "a governing law", "term_months": "a valid term"}
-
-
-def _ask(questions: list[Question], update: dict[str, Any]) -> tuple[list[AnyMessage], list[str]]:
-    """Ask each question (``interrupt``: the run stops until resumed with the answer) and put
-    each answer in ``update``; the questions and answers for the transcript, and a note for each
-    answer that settled nothing."""
-    transcript: list[AnyMessage] = []
-    notes: list[str] = []
-    for question in questions:
-        update.pop(question["field"], None)
-        answer = interrupt(question)
-        transcript += [AIMessage(question["question"]), HumanMessage(_answer_text(answer))]
-        if (value := _answered_value(question, answer)) is None:
-            notes.append(
-                f"I could not read {_LABELS[question['field']]} in your answer, so it is unchanged."
-            )
-        else:
-            update[question["field"]] = value
-    return transcript, notes
-
-
-OVERWRITE = ("keep my edits", "overwrite")
-
-
-def _edited_body(
-    previous: Document, base: Terms, after: Terms
-) -> tuple[str | None, list[str], bool]:
-    """The next body when the stored one was edited by hand (it differs from the rendering of
-    the terms it was built from), else None: the edit with this turn's changes carried over,
-    or, when a change falls in edited text, what the user chose (``interrupt``); a note for the
-    reply; and whether the turn's changes were left out to keep the edit."""
-    body = previous.get("body")
-    old = render(base)["body"]
-    if not body or body == old:
-        return None, [], False
-    new = render(after)["body"]
-    if (carried := carry_over(body, old, new)) is not None:
-        note = "Your edits to the text were kept." if carried != body else None
-        return carried, [note] if note else [], False
-    answer = interrupt(
-        {
-            "field": "edited_body",
-            "question": "You edited the text this change would rewrite. Keep your edits (this "
-            "change is not made) or overwrite them with the regenerated draft?",
-            "options": list(OVERWRITE),
-        }
-    )
-    if "overwrite" in _answer_text(answer).lower():
-        return new, ["Your edits were overwritten with the regenerated draft, as you chose."], False
-    return body, ["Your edits were kept, so this change was not made."], True
-
-
-def draft(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Update the terms from the latest user message and rebuild the document.
-
-    Asks (``interrupt``) instead of guessing: two governing laws, a term that cannot be one, a
-    change that would overwrite a hand edit. Names every request it does not carry out. A body
-    edited by hand stays the base of the draft. The version goes up only when the body changes.
-    Never raises on odd input: a message with no usable text gets a reply saying what the
-    drafter can do.
-    """
-    context = runtime.context or Context()
-    text = latest_user_text(state.get("messages", []))
-    before: Terms = state.get("terms") or {}
-    previous: Document = state.get("document") or {}
-    if document_kind := other_document(text):
-        return {"messages": [AIMessage(not_supported(document_kind))]}
-
-    update, notes = _read_update(context, text, before)
-    transcript, answered = _ask(find_questions(text), update)
-    notes = [*find_unsupported(text), *answered, *notes]
-    after = merge_terms(before, update)
-    if "doc_type" not in after:
-        return {"messages": [*transcript, AIMessage(" ".join([HELP, *notes]))]}
-    defaulted_law = False
-    if "governing_law" not in after and (
-        code := resolve_jurisdiction(context.default_jurisdiction)
-    ):
-        after = {**after, "governing_law": code}
-        defaulted_law = True
-
-    document = render(after)
-    body, edit_notes, kept = _edited_body(previous, previous.get("terms") or before, after)
-    if body is not None:
-        document["body"] = body
-        notes = [*edit_notes, *notes]
-    if kept:
-        after, document["terms"] = before, deepcopy(before)
-    if previous and document["body"] == previous.get("body"):
-        reply = unchanged(previous.get("version", 0), explained=bool(notes))
-        return {"messages": [*transcript, AIMessage(" ".join([reply, *notes]))]}
-    document["version"] = previous.get("version", 0) + 1
-    reply = describe_changes(
-        before,
-        after,
-        version=document["version"],
-        first=not previous,
-        defaulted_law=defaulted_law,
-    )
+def summary(draft: Draft) -> dict[str, Any]:
+    """What the model is told about the draft: its type, version, terms and clauses."""
     return {
-        "messages": [*transcript, AIMessage(" ".join([reply, *notes]))],
-        "terms": after,
-        "document": document,
+        "doc_type": draft.terms.get("doc_type"),
+        "nda_kind": draft.terms.get("nda_kind"),
+        "version": draft.document.get("version", 0),
+        "governing_law": draft.terms.get("governing_law"),
+        "terms": draft.terms,
+        "clauses": [
+            {"id": c["id"], "heading": c["heading"], "custom": bool(c.get("custom"))}
+            for c in draft.clauses
+        ],
     }
 
 
+def _prepare(state: State, context: Context) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The run's ``turn`` (reset when a new message starts a run), the draft summary, and
+    whether the configured model may be asked."""
+    messages = state.get("messages", [])
+    start = bool(messages) and isinstance(messages[-1], HumanMessage)
+    turn: dict[str, Any] = {} if start else dict(state.get("turn") or {})
+    draft = Draft.of({**state, "turn": turn or None}, context)
+    rounds = sum(isinstance(m, AIMessage) for m in _since_human(messages))
+    use_model = bool(context.llm_model) and "fallback" not in turn and rounds < MAX_ROUNDS
+    return turn, summary(draft), use_model
+
+
+def _prompt(draft: dict[str, Any], messages: list[AnyMessage]) -> list[BaseMessage]:
+    types = {key: doc.title for key, doc in lib.DOC_TYPES.items()}
+    system = SYSTEM.format(draft=json.dumps(draft, ensure_ascii=False), doc_types=types)
+    return [SystemMessage(system), *messages]
+
+
+def _failed(context: Context, error: BaseException) -> str:
+    # The message text never goes to the log: only the model and the kind of failure.
+    logger.warning("chat model %s failed: %s", context.llm_model, type(error).__name__)
+    return (
+        f"(The model {context.llm_model} could not be used ({type(error).__name__}), so the "
+        "built-in offline model answered.)"
+    )
+
+
+def _result(message: BaseMessage, turn: dict[str, Any], start: bool) -> dict[str, Any]:
+    update: dict[str, Any] = {"messages": [message]}
+    if start or turn:
+        update["turn"] = turn or None
+    return update
+
+
+async def agent_async(state: State, config: RunnableConfig) -> dict[str, Any]:
+    """Ask the chat model for its next step, awaited so that cancelling the run cancels the
+    call. A model that fails or exceeds ``llm_timeout`` (each of ``llm_max_retries`` + 1
+    attempts) hands the run to the offline model, and the reply says so."""
+    context = get_runtime(Context).context or Context()
+    messages = state.get("messages", [])
+    turn, draft, use_model = _prepare(state, context)
+    start = not state.get("turn") or bool(messages and isinstance(messages[-1], HumanMessage))
+    if use_model and context.llm_model:
+        try:
+            model = chat_model(
+                context.llm_model, timeout=context.llm_timeout, max_retries=context.llm_max_retries
+            ).bind_tools(schemas())
+            budget = context.llm_timeout * (context.llm_max_retries + 1)
+            message = await asyncio.wait_for(model.ainvoke(_prompt(draft, messages)), budget)
+            return _result(message, turn, start)
+        except Exception as error:  # any provider failure: the offline model answers
+            turn["fallback"] = _failed(context, error)
+    offline = OfflineChatModel(draft=draft, note=turn.get("fallback"))
+    return _result(await offline.ainvoke(messages), turn, start)
+
+
+def agent_sync(state: State, config: RunnableConfig) -> dict[str, Any]:
+    """``agent_async`` for synchronous callers (``graph.invoke``); the provider's own timeout
+    bounds the call."""
+    context = get_runtime(Context).context or Context()
+    messages = state.get("messages", [])
+    turn, draft, use_model = _prepare(state, context)
+    start = not state.get("turn") or bool(messages and isinstance(messages[-1], HumanMessage))
+    if use_model and context.llm_model:
+        try:
+            model = chat_model(
+                context.llm_model, timeout=context.llm_timeout, max_retries=context.llm_max_retries
+            ).bind_tools(schemas())
+            return _result(model.invoke(_prompt(draft, messages)), turn, start)
+        except Exception as error:  # any provider failure: the offline model answers
+            turn["fallback"] = _failed(context, error)
+    offline = OfflineChatModel(draft=draft, note=turn.get("fallback"))
+    return _result(offline.invoke(messages), turn, start)
+
+
+def route(state: State) -> Literal["tools", "publish"]:
+    """To the tools while the model calls them, else publish the draft."""
+    messages = state.get("messages", [])
+    last = messages[-1] if messages else None
+    return "tools" if isinstance(last, AIMessage) and last.tool_calls else "publish"
+
+
+def tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Run the model's tool calls one after the other on the run's working draft (each sees the
+    changes of the one before), answering each with a ToolMessage."""
+    draft = Draft.of(state, runtime.context or Context())
+    last = state["messages"][-1]
+    calls = last.tool_calls if isinstance(last, AIMessage) else []
+    results = [run_tool(draft, call) for call in calls]
+    return {
+        "messages": results,
+        "terms": draft.terms,
+        "turn": {**(state.get("turn") or {}), **draft.turn()},
+    }
+
+
+def publish(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Render the run's draft as the document; its version goes up only when the body changed.
+    A body edited by hand keeps the edit and gets the run's changes; when they cannot be
+    placed in it, the user chooses (``edited_body``)."""
+    draft = Draft.of(state, runtime.context or Context())
+    if not draft.exists:
+        return {"turn": None}
+    document = render(draft.terms, draft.clauses)
+    body, clash = draft.preview()
+    update: dict[str, Any] = {"turn": None}
+    if clash:
+        if "overwrite" not in answer_text(interrupt(EDITED_BODY)).lower():
+            update["terms"] = draft.document.get("terms") or {}
+            update["messages"] = [AIMessage(KEPT)]
+            return update
+        body = document["body"]
+    document["body"] = body
+    previous = draft.document
+    if previous.get("body") == body:
+        return update
+    document["version"] = previous.get("version", 0) + 1
+    update["document"] = document
+    return update
+
+
 builder = StateGraph(State, input_schema=InputState, context_schema=Context)
-builder.add_node("draft", draft)
-builder.add_edge(START, "draft")
+builder.add_node("agent", RunnableLambda(agent_sync, afunc=agent_async, name="agent"))
+builder.add_node("tools", tools)
+builder.add_node("publish", publish)
+builder.add_edge(START, "agent")
+builder.add_conditional_edges("agent", route, ["tools", "publish"])
+builder.add_edge("tools", "agent")
+builder.add_edge("publish", END)
 
 graph = builder.compile(name="drafter")

@@ -1,22 +1,25 @@
 """The assistant's replies: what a turn changed in the draft, in sentences a lawyer would read.
 
-Pattern: "Drafted a mutual NDA (version 1)." or "Updated the NDA to version N.", then one sentence
-per change ("Governing law is now California; added the California Uniform Trade Secrets Act (Cal.
+The tools describe each change they make (``term_changes`` for the terms); the offline model's
+reply is a ``headline`` ("Drafted a mutual NDA (version 1)." or "Updated the NDA to version N."),
+then those sentences (one per change ("Governing law is now California; added the California Uniform Trade Secrets Act (Cal.
 Civ. Code §§ 3426–3426.11) to the citations…", "Term set to 2 years (24 months)."), then "Still
 open (placeholders in the draft): …" for anything not agreed yet.
 """
 
 from __future__ import annotations
 
+from graphs.drafter.catalog import lib
 from graphs.drafter.document import long_date, party_names, short_term
 from graphs.drafter.jurisdictions import BY_CODE
 from graphs.drafter.state import Terms
 
 HELP = (
-    "I draft non-disclosure agreements (NDAs) under the law of any US state or DC. Tell me what "
-    'you need, for example: "I need to draft an NDA", "make it one-way", "between Acme Corp and '
-    'Beta LLC", "for California jurisdiction", "add a 2-year term", "effective January 1, 2026", '
-    '"for the purpose of evaluating a merger".'
+    "I draft non-disclosure agreements (NDAs) and the other agreements of my clause library under "
+    "the law of any US state or DC. Tell me what you need, for example: \"I need to draft an "
+    'NDA", "make it one-way", "between Acme Corp and Beta LLC", "for California jurisdiction", '
+    '"add a 2-year term", "effective January 1, 2026", "add a non-solicitation clause", "remove '
+    'the residuals clause", "explain the confidentiality clause".'
 )
 
 
@@ -65,48 +68,82 @@ def _governing_law(before: str | None, after: str, defaulted: bool) -> str:
     return sentence + "."
 
 
-def describe_changes(
-    before: Terms, after: Terms, *, version: int, first: bool, defaulted_law: bool = False
-) -> str:
-    """The reply to a turn that changed the draft from ``before`` to ``after`` (now ``version``).
+def label(terms: Terms) -> str:
+    """How a reply names the document: "mutual NDA", "one-way NDA", "services agreement"."""
+    doc_type = terms.get("doc_type", "nda")
+    if doc_type == "nda":
+        return _kind(terms)
+    return lib.title_for(terms).lower() if doc_type in lib.DOC_TYPES else doc_type
 
-    ``defaulted_law`` says the governing law came from the context's default jurisdiction.
-    """
-    lines = [
-        f"Drafted a {_kind(after)} (version {version})."
-        if first
-        else f"Updated the NDA to version {version}."
-    ]
-    if not first and before.get("nda_kind") != after.get("nda_kind"):
+
+def short_label(terms: Terms) -> str:
+    """"NDA", or the document's title in lower case."""
+    return "NDA" if terms.get("doc_type", "nda") == "nda" else label(terms)
+
+
+def term_changes(before: Terms, after: Terms, *, defaulted_law: bool = False) -> list[str]:
+    """One sentence per term that changed from ``before`` to ``after`` ("Term set to 2 years
+    (24 months)."); ``defaulted_law`` says the governing law came from the context's default."""
+    lines = []
+    if (
+        before.get("nda_kind")
+        and after.get("nda_kind")
+        and before.get("nda_kind") != after.get("nda_kind")
+    ):
         lines.append(f"It is now a {_kind(after)}.")
     if party_names(before) != party_names(after) and (parties := _parties(after)):
+        lines.append(parties)
+    elif before.get("party_kinds") != after.get("party_kinds") and (parties := _parties(after)):
         lines.append(parties)
     if (code := after.get("governing_law")) and code != before.get("governing_law"):
         lines.append(_governing_law(before.get("governing_law"), code, defaulted_law))
     if (months := after.get("term_months")) and months != before.get("term_months"):
         lines.append(f"Term set to {short_term(months)}.")
+    if (months := after.get("survival_months")) and months != before.get("survival_months"):
+        lines.append(
+            f"Confidentiality obligations now survive {short_term(months)} after the agreement "
+            "ends."
+        )
     if (effective := after.get("effective_date")) and effective != before.get("effective_date"):
         lines.append(f"Effective date set to {long_date(effective)}.")
     if (purpose := after.get("purpose")) and purpose != before.get("purpose"):
         lines.append(f"Purpose set to: {purpose}.")
-    if first:
-        lines.append(
-            "It includes the Defend Trade Secrets Act immunity notice (18 U.S.C. § 1833(b))."
-        )
-    first_party, second_party = party_names(after)
-    missing = [
+    known = {"doc_type", "nda_kind", "parties", "disclosing_party", "receiving_party"}
+    known |= {"party_kinds", "governing_law", "term_months", "survival_months"}
+    known |= {"effective_date", "purpose"}
+    for key in sorted(set(after) - known):
+        if after.get(key) != before.get(key):  # type: ignore[literal-required]
+            lines.append(f"{key.replace('_', ' ').capitalize()} set to {after[key]}.")  # type: ignore[literal-required]
+    return lines
+
+
+def open_items(terms: Terms) -> list[str]:
+    """What the draft still shows as a placeholder."""
+    first_party, second_party = party_names(terms)
+    return [
         label
         for label, known in (
             ("the parties", first_party and second_party),
-            ("the governing law", after.get("governing_law")),
-            ("the term", after.get("term_months")),
-            ("the effective date", after.get("effective_date")),
+            ("the governing law", terms.get("governing_law")),
+            ("the term", terms.get("term_months")),
+            ("the effective date", terms.get("effective_date")),
         )
         if not known
     ]
-    if missing:
-        lines.append(f"Still open (placeholders in the draft): {_join(missing)}.")
-    return " ".join(lines)
+
+
+def still_open(missing: list[str]) -> str | None:
+    """The reply's closing sentence for what is still open, or None."""
+    return f"Still open (placeholders in the draft): {_join(missing)}." if missing else None
+
+
+def headline(*, version: int, changed: bool, first: bool, what: str, short: str) -> str:
+    """The reply's first sentence: what the turn did to the draft and its version."""
+    if changed and first:
+        return f"Drafted a {what} (version {version})."
+    if changed:
+        return f"Updated the {short} to version {version}."
+    return f"Nothing in the draft changed (still version {version})."
 
 
 def unchanged(version: int, *, explained: bool = False) -> str:

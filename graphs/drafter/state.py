@@ -8,7 +8,7 @@ shows in Studio carry each field's description.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -16,7 +16,7 @@ from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 import documents
-from documents.model import PartyKind
+from documents.model import Citation, PartyKind
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
 
@@ -25,14 +25,18 @@ NdaKind = Literal["mutual", "one_way"]
 
 @with_config(_DOCUMENTED)
 class Terms(TypedDict, total=False):
-    """The structured terms a document is built from; an absent key means not agreed yet."""
+    """The structured terms a document is built from; an absent key means not agreed yet.
 
-    doc_type: Literal["nda"]
-    """The kind of document (only non-disclosure agreements so far)."""
+    A document type may read extra keys of its own (the clause library's ``term_fields``, e.g.
+    a services agreement's ``fees``)."""
+
+    doc_type: str
+    """The kind of document: ``nda``, or another type of the clause library (``services``...)."""
     nda_kind: NdaKind
-    """``mutual`` (both parties disclose) or ``one_way`` (one discloses, the other receives)."""
+    """NDA only: ``mutual`` (both parties disclose) or ``one_way`` (one discloses)."""
     parties: list[str]
-    """Mutual NDA only: the parties' names (two once both are known)."""
+    """The parties' names in the order of the document's roles (a mutual NDA: Party A, Party B;
+    a services agreement: Client, Provider...)."""
     disclosing_party: str
     """One-way NDA only: the party that discloses Confidential Information."""
     receiving_party: str
@@ -48,6 +52,27 @@ class Terms(TypedDict, total=False):
     """The effective date, ISO 8601 (``YYYY-MM-DD``)."""
     purpose: str
     """What the Confidential Information may be used for, in the user's words."""
+    survival_months: int
+    """How long the confidentiality obligations survive the agreement's end, in whole months."""
+
+
+@with_config(_DOCUMENTED)
+class DocClause(TypedDict, total=False):
+    """One clause of a structured document."""
+
+    id: str
+    """Stable id within the document type (``confidentiality``, ``residuals``...)."""
+    heading: str
+    """The clause's heading, without its number."""
+    text: str
+    """Its Markdown text."""
+    citations: list[Citation]
+    """The authorities this clause relies on."""
+    custom: bool
+    """True when the text was reworded (by the agent or by hand): it is kept as is when the terms
+    change; otherwise the text is regenerated from the clause library."""
+    params: dict[str, Any]
+    """The clause's parameters (a non-solicitation's ``months`` and ``scope``)."""
 
 
 @with_config(_DOCUMENTED)
@@ -56,6 +81,11 @@ class Document(documents.Document, total=False):
 
     terms: Terms
     """A copy of the terms this version was built from."""
+    clauses: list[DocClause]
+    """The numbered clauses, in order (the signature blocks are rendered after them)."""
+    source: str
+    """A fingerprint of ``clauses`` as this version was built, to tell a hand edit of the clauses
+    from one of the body."""
 
 
 def merge_document(current: Document | None, update: Document | None) -> Document:
@@ -66,6 +96,20 @@ def merge_document(current: Document | None, update: Document | None) -> Documen
     if update is None:
         return {}
     return {**(current or {}), **update}
+
+
+@with_config(_DOCUMENTED)
+class Turn(TypedDict, total=False):
+    """The draft being changed during a run (cleared when the run's document is published)."""
+
+    clauses: list[DocClause]
+    """The clauses as the tools changed them so far."""
+    overwrite: bool
+    """The user chose to overwrite their hand edits of the body with the regenerated draft."""
+    kept: bool
+    """The user chose to keep their hand edits, so a change was not made."""
+    fallback: str
+    """Why the configured chat model was not used this turn (the offline model answered)."""
 
 
 @with_config(_DOCUMENTED)
@@ -83,5 +127,7 @@ class State(InputState, total=False):
     terms: Terms
     """The terms agreed so far, merged turn by turn; later messages override earlier ones."""
     document: Annotated[Document | None, merge_document]
-    """The current draft, rebuilt from ``terms`` on each turn that changes them, unless its body
-    was edited by hand: then the edit is kept and only the turn's changes are applied to it."""
+    """The current draft, published at the end of each run that changed it; a body edited by
+    hand keeps the edit and gets only the run's changes."""
+    turn: Turn | None
+    """Work in progress of the current run (tools write here; the publish step clears it)."""

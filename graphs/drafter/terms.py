@@ -21,6 +21,7 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
+from graphs.drafter.catalog import lib
 from graphs.drafter.jurisdictions import BY_CODE, find_jurisdictions, resolve_jurisdiction
 from graphs.drafter.numbers import WORD_NUMBERS
 from graphs.drafter.state import NdaKind, Terms
@@ -54,59 +55,41 @@ def _amount(word: str) -> float:
     return 1.0 if word in ("a", "an") else float(WORD_NUMBERS[word])
 
 
-# Requests the drafter recognises but does not carry out: each is named in the reply, and a
-# duration attached to one ("confidentiality survives 5 years", "non-solicitation for 12 months")
-# is never read as the agreement's term.
+# Requests whose durations are not the agreement's term ("confidentiality survives 5 years",
+# "non-solicitation for 12 months"): a duration attached to one is never read as the term.
 NON_COMPETE_NOTE = (
     "A non-compete is not included: an NDA protects information, while a covenant not to "
     "compete restrains trade, which is void in California (Cal. Bus. & Prof. Code § 16600) and "
     "limited by statute in many other states; it needs its own agreement and a lawyer's review."
 )
-_UNSUPPORTED: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    (
-        "non-compete",
-        re.compile(r"\bnon[\s-]?compet\w*|\bcovenant\s+not\s+to\s+compete", re.IGNORECASE),
-        NON_COMPETE_NOTE,
-    ),
-    (
-        "non-solicitation",
-        re.compile(r"\bnon[\s-]?solicit\w*|\bno[\s-](?:poach|hire)\w*", re.IGNORECASE),
-        "A non-solicitation clause is not supported yet, so the draft has none.",
-    ),
-    (
-        "survival",
-        re.compile(r"\bsurviv\w*", re.IGNORECASE),
-        "A separate survival period is not supported yet, so its duration was not used as the "
-        "term: confidentiality lasts for the agreement's term (and for trade secrets as long as "
-        "they stay secret).",
-    ),
-    (
-        "residuals",
-        re.compile(r"\bresiduals?\b", re.IGNORECASE),
-        "A residuals clause is not supported yet (the draft has none to add or remove).",
-    ),
-)
-_CLAUSE_EDIT = re.compile(
-    r"\b(?:add|remove|delete|drop|insert|include|reword|rewrite|strike)\b[^.;!?\n]{0,60}?"
-    r"\b(?:clause|section|provision)s?\b",
-    re.IGNORECASE,
-)
-CLAUSE_EDIT_NOTE = (
-    "Adding, removing or rewording clauses is not supported yet: the draft's clauses are fixed."
-)
+NON_COMPETE = re.compile(r"\bnon[\s-]?compet\w*|\bcovenant\s+not\s+to\s+compete", re.IGNORECASE)
+NON_SOLICIT = re.compile(r"\bnon[\s-]?solicit\w*|\bno[\s-](?:poach|hire)\w*", re.IGNORECASE)
+SURVIVAL = re.compile(r"\bsurviv\w*", re.IGNORECASE)
+RESIDUALS = re.compile(r"\bresiduals?\b", re.IGNORECASE)
+_OTHER_REQUESTS = (NON_COMPETE, NON_SOLICIT, SURVIVAL, RESIDUALS)
 
 
 def _keyword_starts(text: str) -> list[int]:
-    return sorted(m.start() for _, pattern, _ in _UNSUPPORTED for m in pattern.finditer(text))
+    return sorted(m.start() for pattern in _OTHER_REQUESTS for m in pattern.finditer(text))
 
 
-def find_unsupported(text: str) -> list[str]:
-    """A sentence for each request in ``text`` the drafter recognises but does not carry out
-    (a non-compete, non-solicitation, survival, residuals, other clause edits), in that order."""
-    notes = [note for _, pattern, note in _UNSUPPORTED if pattern.search(text)]
-    if not notes and _CLAUSE_EDIT.search(text):
-        notes.append(CLAUSE_EDIT_NOTE)
-    return notes
+def read_survival(text: str) -> tuple[int | None, str | None]:
+    """The survival period ``text`` asks for ("confidentiality survives 5 years", "a 3-year
+    survival period"), in whole months, as ``read_term`` reads a term: ``(months, None)``,
+    ``(None, words)`` for one that cannot be, or ``(None, None)``."""
+    if not (keyword := SURVIVAL.search(text)):
+        return None, None
+    for match in _DURATION.finditer(text):
+        near = abs(match.start() - keyword.start()) <= 60
+        if not near or _SENTENCE_END.search(text, min(match.end(), keyword.end()), max(match.start(), keyword.start())):
+            continue
+        amount = _amount(match["amount"]) + (0.5 if match["and_half"] or match["half_after"] else 0)
+        months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
+        window = text[max(0, match.start() - 12) : match.start()]
+        if _NEGATIVE.search(window) or not 1 <= months <= 1200:
+            return None, " ".join(text[match.start() : match.end()].split())
+        return months, None
+    return None, None
 
 
 _SENTENCE_END = re.compile(r"[.;!?\n](?:\s|$)")
@@ -545,28 +528,45 @@ def party_names_of(terms: Terms) -> list[str]:
     return [n for n in names if n]
 
 
+def _months(value: Any) -> int | None:
+    """``value`` when it is a whole number of months from 1 to 1200, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1200:
+        return value
+    return None
+
+
 def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     """``current`` with ``update`` applied; values that are not valid are ignored.
 
-    ``update`` is untrusted (it may come from an LLM): the governing law may be a code or a
-    name, the term must be 1–1200 months, the date ISO 8601. Naming roles without saying
-    "mutual" makes the NDA one-way. Any accepted value starts an NDA (mutual unless said
-    otherwise): it is the only document this drafter writes.
+    ``update`` is untrusted (it may come from an LLM): the document type must be one the clause
+    library drafts, the governing law may be a code or a name, the term and the survival period
+    must be 1–1200 months, the date ISO 8601, a type's own fields (``term_fields``) short text or
+    numbers. Naming roles without saying "mutual" makes an NDA one-way. Any accepted value starts
+    a document (an NDA unless another type was named).
     """
     terms: Terms = deepcopy(current)
     accepted = False
-    if update.get("doc_type") == "nda":
-        terms["doc_type"] = "nda"
+    if (doc_type := update.get("doc_type")) in lib.DOC_TYPES:
+        terms["doc_type"] = doc_type
         accepted = True
-    kind = update.get("nda_kind")
+    is_nda = terms.get("doc_type", "nda") == "nda"
+    kind = update.get("nda_kind") if is_nda else None
     roles = [_name(update.get("disclosing_party")), _name(update.get("receiving_party"))]
+    if not is_nda:
+        roles = [None, None]
     if kind not in ("mutual", "one_way") and any(roles):
         kind = "one_way"
     if kind in ("mutual", "one_way"):
         terms["nda_kind"] = kind
         accepted = True
-    terms.setdefault("nda_kind", "mutual")
+    if is_nda:
+        terms.setdefault("nda_kind", "mutual")
+    else:
+        terms.pop("nda_kind", None)
+        terms["nda_kind"] = "mutual"  # a two-party list, as a mutual NDA keeps it
     _normalise_parties(terms)
+    if not is_nda:
+        terms.pop("nda_kind", None)
     pair = update.get("parties")
     pair = [_name(p) for p in pair] if isinstance(pair, list) and len(pair) == 2 else []
     if pair and all(pair):
@@ -580,9 +580,11 @@ def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     if code := resolve_jurisdiction(update.get("governing_law")):
         terms["governing_law"] = code
         accepted = True
-    months = update.get("term_months")
-    if isinstance(months, int) and not isinstance(months, bool) and 1 <= months <= 1200:
+    if months := _months(update.get("term_months")):
         terms["term_months"] = months
+        accepted = True
+    if survival := _months(update.get("survival_months")):
+        terms["survival_months"] = survival
         accepted = True
     if isinstance(effective := update.get("effective_date"), str):
         try:
@@ -593,6 +595,15 @@ def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     if purpose := _name(update.get("purpose")):
         terms["purpose"] = purpose
         accepted = True
+    doc_type_of = lib.DOC_TYPES.get(terms.get("doc_type", "nda"))
+    for field in getattr(doc_type_of, "term_fields", {}) or {}:
+        value = update.get(field)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            terms[field] = value  # type: ignore[literal-required]
+            accepted = True
+        elif value := _name(value):
+            terms[field] = value  # type: ignore[literal-required]
+            accepted = True
     kinds = update.get("party_kinds")
     if isinstance(kinds, dict):
         kinds = {
@@ -608,7 +619,7 @@ def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
         terms.pop("party_kinds", None)
     if not accepted:
         return deepcopy(current)
-    terms["doc_type"] = "nda"
+    terms.setdefault("doc_type", "nda")
     return terms
 
 
