@@ -1,0 +1,338 @@
+"""Offline turn latency of the drafter on the issue's conversation, next to LangGraph's stock
+tool-calling agent driven by the same offline model and tools.
+
+    .venv/bin/python -m bench.drafter [--conversations 20] [--out docs/benchmarks.md]
+
+The conversation (issue 17, "Done when"): draft a mutual NDA between Acme Inc. and Jane Doe (an
+individual) -> California law -> add non-solicitation for 12 months -> remove the residuals
+clause -> make confidentiality survive 5 years. A question the agent asks is answered at once
+(its first option, or the answer in ``ANSWERS``), and a turn's time is that of all its runs:
+the message and the answers, what the user waits for, without the time they take to answer.
+
+Each conversation runs on a new thread, (a) in process: the graph compiled with an
+``InMemorySaver`` and driven with ``ainvoke``; (b) through the real `langgraph dev` (on a fresh
+database, our checkpointer, auth on) with ``runs.wait``. Ours and the stock agent take turns,
+conversation by conversation, so load on the machine falls on both alike. The stock agent is
+``langchain.agents.create_agent`` (LangGraph's prebuilt ReAct loop: model -> tools -> model),
+given the drafter's offline chat model and its tools; ``langgraph dev`` serves it from this
+module (``stock_graph``) next to ``drafter``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import storage
+
+ROOT = Path(__file__).resolve().parents[1]
+START_MARK, END_MARK = "<!-- drafter:start -->", "<!-- drafter:end -->"
+CONVERSATION = [
+    "Draft a mutual NDA between Acme Inc. and Jane Doe (an individual)",
+    "California law",
+    "Add a non-solicitation clause for 12 months",
+    "Remove the residuals clause",
+    "Make confidentiality survive 5 years",
+]
+#: How a question is answered, by the field it decides; any other takes its first option.
+ANSWERS = {"governing_law": "California", "non_solicitation_scope": "employees"}
+STOCK_GRAPH = "drafter_stock"
+
+#: A run: (thread id, input or resume value, is a resume) -> the state values after it, with
+#: ``__interrupt__`` when it stopped on a question.
+Run = Callable[[str, Any, bool], Awaitable[dict[str, Any]]]
+
+
+def answer(values: dict[str, Any]) -> Any | None:
+    """The answer to the question the run stopped on, or None when it did not stop."""
+    for pending in values.get("__interrupt__") or []:
+        value = pending.get("value") if isinstance(pending, dict) else pending.value
+        if isinstance(value, dict):
+            field_name = str(value.get("field") or "")
+            options = [str(o) for o in value.get("options") or []]
+            return ANSWERS.get(field_name) or (options[0] if options else "yes")
+        return "yes"
+    return None
+
+
+@dataclass
+class Series:
+    """What one set-up measured: milliseconds and questions per turn of the conversation."""
+
+    name: str
+    ms: list[list[float]] = field(default_factory=lambda: [[] for _ in CONVERSATION])
+    questions: list[int] = field(default_factory=lambda: [0 for _ in CONVERSATION])
+    versions: list[int] = field(default_factory=list)
+    errors: int = 0
+
+
+async def conversation(run: Run, series: Series | None) -> int:
+    """One whole conversation on a new thread; times each turn into ``series`` (None: a warm-up).
+    The document's last version."""
+    thread_id = str(uuid.uuid4())
+    values: dict[str, Any] = {}
+    for turn, message in enumerate(CONVERSATION):
+        start = time.perf_counter()
+        values = await run(thread_id, {"messages": [{"role": "user", "content": message}]}, False)
+        asked = 0
+        while (reply := answer(values)) is not None and asked < 5:
+            asked += 1
+            values = await run(thread_id, reply, True)
+        if series is not None:
+            series.ms[turn].append((time.perf_counter() - start) * 1000)
+            series.questions[turn] += asked
+    version = int(((values.get("document") or {}).get("version")) or 0)
+    if series is not None:
+        series.versions.append(version)
+    return version
+
+
+async def compare(runs: dict[str, Run], conversations: int) -> list[Series]:
+    """``conversations`` conversations of each set-up, taking turns, after one warm-up each."""
+    found = {name: Series(name) for name in runs}
+    for run in runs.values():
+        await conversation(run, None)
+    for _ in range(conversations):
+        for name, run in runs.items():
+            try:
+                await conversation(run, found[name])
+            except Exception as error:  # counted, and shown once
+                if not found[name].errors:
+                    print(f"{name}: {type(error).__name__}: {error}", file=sys.stderr)
+                found[name].errors += 1
+    return list(found.values())
+
+
+# -- the two agents ---------------------------------------------------------------------------
+
+
+def stock_agent(checkpointer: Any = None) -> Any:
+    """LangGraph's prebuilt tool-calling agent with the drafter's offline model and tools."""
+    from langchain.agents import create_agent
+
+    from graphs.drafter import agent as drafter_agent
+
+    model, tools, state = drafter_agent.offline_model(), drafter_agent.TOOLS, None
+    state = getattr(drafter_agent, "AgentState", None)
+    return create_agent(
+        model, tools, state_schema=state, checkpointer=checkpointer, name=STOCK_GRAPH
+    )
+
+
+@functools.cache
+def stock_graph() -> Any:
+    """The stock agent for `langgraph dev` (a graph factory), compiled once on first use."""
+    return stock_agent()
+
+
+def in_process_runs() -> dict[str, Run]:
+    """Ours and the stock agent, each compiled with an ``InMemorySaver``, driven with ``ainvoke``."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.types import Command
+
+    from graphs.drafter.context import Context
+    from graphs.drafter.graph import builder
+
+    def runner(graph: Any, context: Any) -> Run:
+        async def run(thread_id: str, value: Any, resume: bool) -> dict[str, Any]:
+            config = {"configurable": {"thread_id": thread_id}}
+            payload = Command(resume=value) if resume else value
+            result = await graph.ainvoke(payload, config, context=context)
+            return _plain(result)
+
+        return run
+
+    runs = {"Adlaan drafter": runner(builder.compile(checkpointer=InMemorySaver()), Context())}
+    try:
+        runs["stock ReAct agent"] = runner(stock_agent(InMemorySaver()), None)
+    except (ImportError, AttributeError) as missing:
+        print(f"stock agent not available: {missing}", file=sys.stderr)
+    return runs
+
+
+def _plain(values: Any) -> dict[str, Any]:
+    """``ainvoke``'s output as the server's JSON has it: interrupts as ``{"value": ...}``."""
+    values = dict(values or {})
+    if "__interrupt__" in values:
+        values["__interrupt__"] = [{"value": i.value} for i in values["__interrupt__"]]
+    return values
+
+
+def server_runs(client: Any, graphs: list[str]) -> dict[str, Run]:
+    """``runs.wait`` on `langgraph dev` for each graph served."""
+    names = {"drafter": "Adlaan drafter", STOCK_GRAPH: "stock ReAct agent"}
+    created: set[str] = set()
+
+    def runner(graph: str) -> Run:
+        async def run(thread_id: str, value: Any, resume: bool) -> dict[str, Any]:
+            if thread_id not in created:
+                await client.threads.create(thread_id=thread_id)
+                created.add(thread_id)
+            turn = {"command": {"resume": value}} if resume else {"input": value}
+            result = await client.runs.wait(thread_id, graph, **turn, raise_error=True)
+            return result if isinstance(result, dict) else {}
+
+        return run
+
+    return {names[g]: runner(g) for g in graphs}
+
+
+def served(url: str, workdir: Path, conversations: int) -> list[Series]:
+    """Both agents through one `langgraph dev` on ``url``'s database."""
+    import tests.server
+    from tests.server import LangGraphServer
+
+    graphs = ["drafter"]
+    try:
+        stock_agent()
+        graphs.append(STOCK_GRAPH)
+    except (ImportError, AttributeError) as missing:
+        print(f"stock agent not served: {missing}", file=sys.stderr)
+    project_config = tests.server.project_config
+
+    def with_stock(workdir: Path, **kwargs: Any) -> Path:
+        import json
+
+        path = project_config(workdir, **kwargs)
+        config = json.loads(path.read_text())
+        config["graphs"][STOCK_GRAPH] = f"{ROOT / 'bench' / 'drafter.py'}:stock_graph"
+        path.write_text(json.dumps(config, indent=2))
+        return path
+
+    if STOCK_GRAPH in graphs:
+        tests.server.project_config = with_stock
+    quiet = {"LOGIN_MAX_ATTEMPTS_PER_CLIENT": "100000", "HOOKS_ENABLED": "true"}
+    dev = LangGraphServer(url, workdir, quiet)
+    try:
+        dev.start()
+        return asyncio.run(compare(server_runs(dev.client(), graphs), conversations))
+    finally:
+        dev.stop()
+        tests.server.project_config = project_config
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def _p(ms: list[float], q: float) -> float:
+    if not ms:
+        return float("nan")
+    ordered = sorted(ms)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def _cell(series: Series | None, turn: int) -> str:
+    if series is None or not series.ms[turn]:
+        return "—"
+    ms = series.ms[turn]
+    asked = f", {series.questions[turn] / len(ms):g} q" if series.questions[turn] else ""
+    return f"{statistics.median(ms):,.1f} / {_p(ms, 0.95):,.1f}{asked}"
+
+
+def render(
+    local: list[Series], remote: list[Series], command: str, conversations: int, load: str
+) -> str:
+    def pick(found: list[Series], name: str) -> Series | None:
+        return next((s for s in found if s.name == name), None)
+
+    ours, stock = "Adlaan drafter", "stock ReAct agent"
+    lines = [
+        START_MARK,
+        "## Drafter turn (offline)",
+        "",
+        f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d} ({os.cpu_count()} cores, "
+        f"load average {load}). The issue's conversation, {conversations} times on new threads "
+        "per set-up (after one warm-up), ours and the stock agent taking turns; no LLM_MODEL: the "
+        "drafter's offline chat model. A turn's time includes answering any question it asks "
+        "(answered at once; `q` = questions per turn). p50 / p95 in milliseconds. In process: "
+        "the graph compiled with `InMemorySaver`, `ainvoke`. `langgraph dev`: `runs.wait` on the "
+        "real dev server (our checkpointer on PostgreSQL, auth, hooks on). Stock: "
+        "`langchain.agents.create_agent` with the same model and tools.",
+        "",
+        "| turn | in process: Adlaan | in process: stock | `langgraph dev`: Adlaan | "
+        "`langgraph dev`: stock |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for turn, message in enumerate(CONVERSATION):
+        cells = [
+            _cell(pick(local, ours), turn),
+            _cell(pick(local, stock), turn),
+            _cell(pick(remote, ours), turn),
+            _cell(pick(remote, stock), turn),
+        ]
+        lines.append(f"| {turn + 1}. {message} | " + " | ".join(cells) + " |")
+    notes = []
+    for where, found in (("in process", local), ("langgraph dev", remote)):
+        for series in found:
+            versions = sorted(set(series.versions))
+            notes.append(
+                f"{series.name} ({where}): last version {', '.join(map(str, versions)) or '—'}"
+                f"{f', {series.errors} errors' if series.errors else ''}"
+            )
+    lines += [
+        "",
+        "Document versions at the end of the conversation: " + "; ".join(notes) + ".",
+        "`langgraph dev`'s in-memory run queue polls every 0.5 s, so its turns take about a "
+        "second whatever the graph (docs/serving.md); the in-process columns are the graphs' own "
+        "cost.",
+        END_MARK,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    from bench.__main__ import admin_url
+    from store.migrate import migrate
+
+    parser = argparse.ArgumentParser(prog="python -m bench.drafter")
+    parser.add_argument("--conversations", type=int, default=20, help="per set-up and place")
+    parser.add_argument("--in-process-only", action="store_true", help="no server")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+
+    local = asyncio.run(compare(in_process_runs(), args.conversations))
+    remote: list[Series] = []
+    if not args.in_process_only:
+        admin = admin_url()
+        name = f"adlaan_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+        try:
+            migrate(url)
+            with tempfile.TemporaryDirectory() as tmp:
+                remote = served(url, Path(tmp).resolve(), args.conversations)
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                conn.execute(drop.format(sql.Identifier(name)))
+    load = "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
+    command = ".venv/bin/python -m bench.drafter" + (
+        f" --conversations {args.conversations}" if args.conversations != 20 else ""
+    )
+    command += " --in-process-only" if args.in_process_only else ""
+    section = render(local, remote, command, args.conversations, load)
+    print(section)
+    storage.write_section(Path(args.out), section, START_MARK, END_MARK)
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
