@@ -267,7 +267,8 @@ async def _event_stream(
             parts.put_nowait(end)
 
     reader = asyncio.create_task(read())
-    await asyncio.wait({created, reader}, return_when=asyncio.FIRST_COMPLETED)
+    waited: set[asyncio.Future[Any]] = {created, reader}
+    await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
     if not created.done():  # the stream ended without a run: nothing to stream
         created.set_exception(RuntimeError("no run was created"))
     try:
