@@ -105,12 +105,26 @@ def _scope(text: str) -> str | None:
 
 
 def _months_near(text: str, keyword: re.Match[str]) -> int | None:
+    """The duration closest to ``keyword`` ("non-solicitation for 12 months", "a 12-month
+    non-solicitation"), preferring one after it, in months; None when there is none near."""
+    found: list[tuple[int, re.Match[str]]] = []
     for match in _DURATION.finditer(text):
-        if abs(match.start() - keyword.end()) <= 40 or abs(keyword.start() - match.end()) <= 40:
-            amount = _amount(match["amount"])
-            months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
-            return months if 1 <= months <= 1200 else None
-    return None
+        if match.start() >= keyword.end():
+            distance = match.start() - keyword.end()
+        elif match.end() <= keyword.start() and not text[match.end() :].lstrip(" -").startswith(
+            "term"
+        ):
+            distance = keyword.start() - match.end() + 20
+        else:
+            continue
+        if distance <= 40:
+            found.append((distance, match))
+    if not found:
+        return None
+    match = min(found, key=lambda pair: pair[0])[1]
+    amount = _amount(match["amount"])
+    months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
+    return months if 1 <= months <= 1200 else None
 
 
 def scope_question(governing_law: str | None) -> Question:
@@ -232,7 +246,8 @@ def plan(text: str, draft: dict[str, Any]) -> tuple[list[ToolCall], str | None]:
         )
     if update:
         calls.append(_call("set_terms", **update))
-    clause_asks, clause_calls = _clause_calls(text, draft)
+    law = update.get("governing_law") or draft.get("governing_law")
+    clause_asks, clause_calls = _clause_calls(text, {**draft, "governing_law": law})
     calls = [*asks, *clause_asks, *calls, *clause_calls]
     return calls, None
 
@@ -321,6 +336,8 @@ def final_reply(messages: list[BaseMessage], draft: dict[str, Any], note: str | 
     elif draft.get("version"):
         lines.append(f"Nothing in the draft changed (still version {draft['version']}).")
     lines += said
+    if status and status.get("carried"):
+        lines.append("Your edits to the text were kept.")
     if status and status["changed"] and (open_ := still_open(status["open"])):
         lines.append(open_)
     if not said:

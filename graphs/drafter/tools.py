@@ -148,6 +148,7 @@ class Draft:
             "label": label(self.terms),
             "short": short_label(self.terms),
             "open": open_items(self.terms),
+            "carried": bool(changed and not self.overwrite and self.body_edited()),
         }
 
     def change(self, terms: Terms, clauses: list[DocClause]) -> bool:
@@ -436,10 +437,15 @@ def _section(clauses: list[DocClause], clause_id: str) -> int:
 
 def add_clause(draft: Draft, args: AddClause) -> str:
     """Add a library clause."""
+    if NON_COMPETE.search(args.clause_id.replace("_", "-")):
+        try:
+            lib.clause(draft.terms, "non_compete")
+        except KeyError:
+            raise ToolError(NON_COMPETE_NOTE) from None
+        except ValueError as error:
+            raise ToolError(f"A non-compete is not included: {error}") from None
     if not draft.exists:
         _update(draft, {"doc_type": "nda"})
-    if NON_COMPETE.search(args.clause_id.replace("_", "-")):
-        raise ToolError(NON_COMPETE_NOTE)
     clause_id = _resolve(draft, args.clause_id, present=False)
     if any(c["id"] == clause_id for c in draft.clauses):
         if args.params:

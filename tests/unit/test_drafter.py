@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-import types
 import uuid
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from graphs.drafter import Context, builder, graph
-from graphs.drafter.llm import TermsUpdate, _extractor
+from graphs.drafter.model import chat_model
 
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
 
@@ -38,7 +37,8 @@ def test_the_seed_conversation(chat):
     assert document["jurisdiction"] is None
     assert document["title"] == "Mutual Non-Disclosure Agreement"
     assert document["citations"][0]["citation"] == "18 U.S.C. § 1833(b)"
-    assert "## 9. Notice of Immunity Under the Defend Trade Secrets Act" in document["body"]
+    assert "## 10. Notice of Immunity Under the Defend Trade Secrets Act" in document["body"]
+    assert "## 4. Residuals" in document["body"]
     assert "[governing law]" in document["body"] and "[term]" in document["body"]
     reply = first["messages"][-1].content
     assert reply.startswith("Drafted a mutual NDA (version 1).")
@@ -63,7 +63,7 @@ def test_the_seed_conversation(chat):
     assert "continues for two (2) years (24 months)" in document["body"]
     assert "Term set to 2 years (24 months)." in third["messages"][-1].content
     assert document["terms"]["governing_law"] == "CA"
-    assert [m.type for m in third["messages"]] == ["human", "ai"] * 3
+    assert [m.type for m in third["messages"]] == ["human", "ai", "tool", "ai"] * 3
 
 
 def test_the_document_keeps_its_key_across_versions(chat):
@@ -180,49 +180,13 @@ def test_context_reads_llm_model_from_the_environment_only_when_not_given(monkey
     assert Context().llm_model is None
 
 
-def test_a_failing_llm_falls_back_to_the_offline_extractor(chat, monkeypatch):
+def test_a_failing_llm_falls_back_to_the_offline_model(chat, monkeypatch):
     monkeypatch.setitem(sys.modules, "langchain", None)  # as if the "llm" extra were missing
-    _extractor.cache_clear()
+    chat_model.cache_clear()
     state = chat(SEED[0], context=Context(llm_model="openai:gpt-4o-mini"))
     assert state["document"]["version"] == 1
     assert "could not be used (ModuleNotFoundError)" in state["messages"][-1].content
-    _extractor.cache_clear()
-
-
-def test_the_llm_extractor_output_is_validated(chat, monkeypatch):
-    seen = {}
-
-    class FakeModel:
-        def with_structured_output(self, schema):
-            seen["schema"] = schema
-            return self
-
-        def invoke(self, messages):
-            seen["messages"] = messages
-            return TermsUpdate(
-                doc_type="nda",
-                nda_kind="one_way",
-                parties=["Acme Corp", "Beta LLC"],
-                governing_law="Atlantis",
-                term_months=18,
-            )
-
-    chat_models = types.ModuleType("langchain.chat_models")
-    chat_models.init_chat_model = lambda model: FakeModel()
-    monkeypatch.setitem(sys.modules, "langchain", types.ModuleType("langchain"))
-    monkeypatch.setitem(sys.modules, "langchain.chat_models", chat_models)
-    _extractor.cache_clear()
-    state = chat("anything", context=Context(llm_model="fake:model"))
-    _extractor.cache_clear()
-    assert seen["schema"] is TermsUpdate
-    assert seen["messages"][-1] == ("user", "anything")
-    assert state["terms"] == {
-        "doc_type": "nda",
-        "nda_kind": "one_way",
-        "disclosing_party": "Acme Corp",
-        "receiving_party": "Beta LLC",
-        "term_months": 18,
-    }  # "Atlantis" is not a jurisdiction, so it was dropped
+    chat_model.cache_clear()
 
 
 def test_the_server_can_describe_the_graph():
@@ -233,4 +197,7 @@ def test_the_server_can_describe_the_graph():
     assert output["$defs"]["Terms"]["properties"]["term_months"]["description"]
     context = graph.get_context_jsonschema()
     assert context["properties"]["llm_model"]["description"]
+    assert context["properties"]["llm_timeout"]["description"]
+    assert context["properties"]["llm_max_retries"]["description"]
+    assert set(graph.get_graph().nodes) == {"__start__", "agent", "tools", "publish", "__end__"}
     assert graph.checkpointer is None and graph.store is None

@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from graphs.drafter.document import DTSA_NOTICE, describe_term, render, short_term
+from graphs.drafter.document import (
+    DTSA_NOTICE,
+    describe_term,
+    fingerprint,
+    realign,
+    render,
+    short_term,
+)
 from graphs.drafter.jurisdictions import BY_CODE, JURISDICTIONS
 from graphs.drafter.numbers import WORD_NUMBERS, number_words
 
@@ -14,6 +21,7 @@ HEADINGS = [
     "Definitions",
     "Obligations of the Receiving Party",
     "Exclusions",
+    "Residuals",
     "Permitted Disclosures",
     "Term and Termination",
     "Return of Materials",
@@ -135,7 +143,7 @@ def test_state_extras(code, citation):
 
 def test_california_draft_carries_its_carve_outs():
     body = render({"doc_type": "nda", "governing_law": "CA"})["body"]
-    assert "## 10. California Law Requirements" in body
+    assert "## 11. California Law Requirements" in body
     assert "information about unlawful acts in the workplace" in body
     assert "lawful profession, trade or business" in body
 
@@ -161,3 +169,28 @@ def test_number_words_round_trip():
     assert number_words(24) == "twenty-four"
     assert number_words(120) == "one hundred twenty"
     assert all(WORD_NUMBERS[number_words(n)] == n for n in range(100))
+
+
+def test_the_document_is_structured_and_its_body_is_rendered_from_its_clauses():
+    document = render({"doc_type": "nda", "nda_kind": "mutual", "governing_law": "CA"})
+    ids = [c["id"] for c in document["clauses"]]
+    assert ids[:4] == ["definitions", "confidentiality", "exclusions", "residuals"]
+    assert [c["heading"] for c in document["clauses"]] == [
+        title for _, title in headings(document["body"])
+    ][:-1], "every clause but the signatures, in order"
+    for clause in document["clauses"]:
+        assert clause["text"] in document["body"] and clause["custom"] is False
+    assert document["source"] == fingerprint(document["clauses"])
+
+
+def test_a_custom_clause_keeps_its_text_when_the_terms_change_and_others_follow():
+    terms = {"doc_type": "nda", "nda_kind": "mutual", "governing_law": "CA", "term_months": 24}
+    clauses = render(terms)["clauses"]
+    clauses[0] = {**clauses[0], "text": "Our own definitions.", "custom": True}
+    after = {**terms, "governing_law": "NY", "term_months": 36}
+    moved = realign(terms, after, clauses)
+    body = render(after, moved)["body"]
+    assert "Our own definitions." in body
+    assert "three (3) years (36 months)" in body and "State of New York" in body
+    assert "California Law Requirements" not in body, "the state's own clause follows the law"
+    assert render(after, moved)["body"] == render(after, render(after, moved)["clauses"])["body"]

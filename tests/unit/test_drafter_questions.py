@@ -3,8 +3,6 @@ in-memory checkpointer, one test per misreading of issue 17."""
 
 from __future__ import annotations
 
-import sys
-import types
 import uuid
 
 import pytest
@@ -13,7 +11,6 @@ from langgraph.types import Command
 
 from graphs.drafter import Context, builder
 from graphs.drafter.document import render
-from graphs.drafter.llm import TermsUpdate, _extractor
 
 START = "Draft a mutual NDA between Acme Inc. and Jane Doe (an individual) with a 2-year term"
 
@@ -50,35 +47,55 @@ def question(values):
     return pending.value
 
 
+def tool_calls(values):
+    """The tool calls of this run's messages (since the last human message), by name."""
+    messages = values["messages"]
+    start = max(n for n, m in enumerate(messages) if m.type == "human")
+    return [c["name"] for m in messages[start:] if m.type == "ai" for c in m.tool_calls]
+
+
 def test_a_survival_period_is_not_the_term(thread):
     thread.send(START)
     values = thread.send("Make confidentiality survive 5 years")
     assert values["terms"]["term_months"] == 24
+    assert values["terms"]["survival_months"] == 60
     assert "two (2) years (24 months)" in values["document"]["body"]
-    assert "survival period is not supported yet" in reply(values)
-    assert values["document"]["version"] == 1
+    assert "survive 5 years (60 months)" in reply(values)
+    assert values["document"]["version"] == 2
+    assert tool_calls(values) == ["set_terms"]
 
 
-def test_a_non_solicitation_period_is_not_the_term_and_is_named(thread):
-    values = thread.send(START + " and non-solicitation for 12 months")
+def test_a_non_solicitation_period_is_not_the_term_and_its_scope_is_asked(thread):
+    values = thread.send(START + " under California law and non-solicitation for 12 months")
+    asked = question(values)
+    assert asked["field"] == "non_solicitation_scope"
+    assert "16600" in asked["question"] and asked["options"] == ["employees", "customers", "both"]
+    values = thread.resume("employees only")
     assert values["terms"]["term_months"] == 24
-    assert "non-solicitation clause is not supported yet" in reply(values)
+    (clause,) = [c for c in values["document"]["clauses"] if c["id"] == "non_solicitation"]
+    assert clause["params"] == {"months": 12, "scope": "employees"}
+    assert "Non-Solicitation" in values["document"]["body"]
 
 
 def test_a_non_compete_is_not_dropped_silently(thread):
     thread.send(START + " under California law")
     values = thread.send("Add a non-compete for 2 years")
     text = reply(values)
-    assert "non-compete is not included" in text and "void in California" in text
-    assert "16600" in text
+    assert "non-compete is not included" in text and "16600" in text
     assert values["terms"]["term_months"] == 24
     assert values["document"]["version"] == 1
+    assert tool_calls(values) == ["add_clause"]
+    assert values["messages"][-2].status == "error"
 
 
-def test_other_clause_edits_are_named(thread):
+def test_an_unknown_clause_is_named_and_the_rest_is_done(thread):
     thread.send(START)
-    text = reply(thread.send("Remove the residuals clause and add an arbitration clause"))
-    assert "residuals clause is not supported yet" in text
+    values = thread.send("Remove the residuals clause and add an arbitration clause")
+    text = reply(values)
+    assert 'Removed the "Residuals" clause.' in text
+    assert "no 'arbitration' clause" in text
+    assert "residuals" not in [c["id"] for c in values["document"]["clauses"]]
+    assert values["document"]["version"] == 2
 
 
 def test_a_negative_term_is_a_question_not_its_absolute_value(thread):
@@ -89,8 +106,9 @@ def test_a_negative_term_is_a_question_not_its_absolute_value(thread):
     assert "document" not in values
     values = thread.resume("2 years")
     assert values["terms"]["term_months"] == 24
-    assert [m.type for m in values["messages"]] == ["human", "ai", "human", "ai"]
-    assert values["messages"][1].content == asked["question"]
+    assert [m.type for m in values["messages"]] == ["human", "ai", "tool", "tool", "ai", "tool", "ai"]
+    ask = values["messages"][1].tool_calls[0]
+    assert ask["name"] == "ask_user" and ask["args"]["question"] == asked["question"]
     assert values["messages"][2].content == "2 years"
     assert reply(values).startswith("Drafted a mutual NDA (version 1).")
 
@@ -203,61 +221,23 @@ def test_a_change_inside_edited_text_asks_before_overwriting(thread):
     assert overwritten["document"]["version"] == 2
 
 
-@pytest.fixture
-def model_says(monkeypatch):
-    """Make the configured chat model answer every message with the given ``TermsUpdate``."""
-    answer = {}
-
-    class FakeModel:
-        def with_structured_output(self, schema):
-            return self
-
-        def invoke(self, messages):
-            return answer["update"]
-
-    chat_models = types.ModuleType("langchain.chat_models")
-    chat_models.init_chat_model = lambda model: FakeModel()
-    monkeypatch.setitem(sys.modules, "langchain", types.ModuleType("langchain"))
-    monkeypatch.setitem(sys.modules, "langchain.chat_models", chat_models)
-    _extractor.cache_clear()
-    yield lambda **update: answer.update(update=TermsUpdate(**update))
-    _extractor.cache_clear()
-
-
-def test_a_model_s_misreadings_are_caught_too(model_says):
-    compiled = builder.compile(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": str(uuid.uuid4())}}
-    context = Context(llm_model="fake:model")
-
-    def send(text):
-        message = {"messages": [{"role": "user", "content": text}]}
-        return compiled.invoke(message, config, context=context)
-
-    model_says(doc_type="nda", term_months=24)
-    send("Draft an NDA for two years")
-    model_says(term_months=60)
-    values = send("Make confidentiality survive 5 years")
-    assert values["terms"]["term_months"] == 24
-    assert "survival period is not supported yet" in reply(values)
-    model_says(governing_law="DE")
-    assert question(send("California or Delaware law?"))["field"] == "governing_law"
-    values = compiled.invoke(Command(resume="California"), config, context=context)
-    assert values["terms"]["governing_law"] == "CA"
-
-
-def test_the_issue_s_conversation_changes_only_what_is_supported_and_says_the_rest(thread):
+def test_the_issue_s_conversation_makes_exactly_those_changes(thread):
     first = thread.send("draft a mutual NDA between Acme Inc. and Jane Doe (an individual)")
     assert "Parties: Acme Inc. and Jane Doe (an individual)." in reply(first)
     assert thread.send("California law")["document"]["version"] == 2
-    for text, said in [
-        ("add non-solicitation for 12 months", "non-solicitation clause is not supported yet"),
-        ("remove the residuals clause", "residuals clause is not supported yet"),
-        ("make confidentiality survive 5 years", "survival period is not supported yet"),
-    ]:
-        values = thread.send(text)
-        assert reply(values).startswith("Nothing in the draft changed (still version 2).")
-        assert said in reply(values) and "I draft non-disclosure" not in reply(values)
-        assert "term_months" not in values["terms"]
+    assert question(thread.send("add non-solicitation for 12 months"))["field"] == (
+        "non_solicitation_scope"
+    )
+    values = thread.resume("employees")
+    assert values["document"]["version"] == 3
+    values = thread.send("remove the residuals clause")
+    assert values["document"]["version"] == 4
+    values = thread.send("make confidentiality survive 5 years")
+    assert values["document"]["version"] == 5
+    ids = [c["id"] for c in values["document"]["clauses"]]
+    assert "residuals" not in ids and ids[-1] == "non_solicitation"
+    assert "term_months" not in values["terms"] and values["terms"]["survival_months"] == 60
+    assert values["terms"]["governing_law"] == "CA"
 
 
 @pytest.mark.parametrize(
