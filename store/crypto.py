@@ -9,6 +9,9 @@ text columns, with one key to write and older keys still read (rotation, docs/se
   so rows written before a rotation stay readable.
 - The development server's registry (``api_registry.payload``, pickled threads, runs, store
   items): ``adlaan-enc1:`` and the same cipher's bytes.
+- ``adlaan serve``'s runtime tables (``server/runtime/pg_seal.py``): a JSON column's value as
+  the JSON string ``enc1:...`` (``seal_json_text``), a store value as ``{"adlaan-enc1":
+  "enc1:..."}`` (``seal_object``).
 - The mirror's message ``content`` and document ``body``/``title``: ``enc1:`` and the base64
   of AES-SIV (deterministic: the same text under the same key gives the same value, which the
   mirror's "unchanged row" test needs; it leaks only that two values are equal). A value
@@ -220,6 +223,33 @@ def unseal_json(value: Any) -> Any:
     """A JSON column's value as read: an encrypted one decrypted and parsed."""
     if isinstance(value, str) and value.startswith(TEXT_PREFIX):
         return json.loads(unseal(value) or "null")
+    return value
+
+
+def seal_json_text(value: Any) -> Any:
+    """A JSON value as stored by a column that keeps it sealed with a key: the JSON string
+    ``enc1:...`` of its encrypted JSON text (langgraph-runtime-pg's conversation columns under
+    ``adlaan serve``); as it is without a key, or when None."""
+    if value is None or _ring is None:
+        return value
+    return _ring.encrypt_text(json.dumps(value))
+
+
+#: The key of a sealed JSON object (a LangGraph store value must stay an object).
+OBJECT_KEY = "adlaan-enc1"
+
+
+def seal_object(value: dict) -> dict:
+    """A JSON object as stored with a key: ``{"adlaan-enc1": "enc1:..."}``; as it is without."""
+    if _ring is None:
+        return value
+    return {OBJECT_KEY: _ring.encrypt_text(json.dumps(value))}
+
+
+def unseal_object(value: Any) -> Any:
+    """A stored JSON object as read (one written without a key is returned as it is)."""
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get(OBJECT_KEY), str):
+        return json.loads(unseal(value[OBJECT_KEY]) or "null")
     return value
 
 

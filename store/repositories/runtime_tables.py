@@ -10,12 +10,14 @@ tables and is left alone.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
 
+from store import crypto
 from store.db import DictConnection
 from store.models.hook_event import (
     FINISHED_RUN_STATUSES,
@@ -192,3 +194,92 @@ async def thread_count(conn: DictConnection) -> int:
         return 0
     found = await (await conn.execute("SELECT count(*) AS n FROM threads")).fetchone()
     return int(found["n"]) if found else 0
+
+
+#: The runtime's columns that hold what a conversation says, sealed with a key
+#: (``server/runtime/pg_seal.py``): table -> (its key columns, the sealed columns).
+SEALED_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "threads": (("thread_id",), ("values", "interrupts", "error")),
+    "runs": (("run_id",), ("kwargs",)),
+    "crons": (("cron_id",), ("payload",)),
+    "store": (("prefix", "key"), ("value",)),
+}
+
+
+async def reseal(
+    conn: DictConnection, rewrite: Callable[[str, Any], Any], *, batch: int = 500
+) -> int:
+    """Rewrite every sealed value of the runtime's tables (``adlaan db rotate-key``):
+    ``rewrite(table, stored JSON)`` gives the new JSON; a row changed meanwhile (a server
+    writing) is left as the server wrote it. Rows rewritten, in the caller's transaction."""
+    from psycopg import sql
+    from psycopg.types.json import Jsonb
+
+    count = 0
+    for table, (keys, columns) in SEALED_COLUMNS.items():
+        if not await _exists(conn, table):
+            continue
+        key_list = sql.SQL(", ").join(map(sql.Identifier, keys))
+        select = sql.SQL(
+            "SELECT {keys}, {columns} FROM {table} WHERE ({keys}) > ({after}) "
+            "ORDER BY {keys} LIMIT {limit}"
+        )
+        first = sql.SQL("SELECT {keys}, {columns} FROM {table} ORDER BY {keys} LIMIT {limit}")
+        update = sql.SQL("UPDATE {table} SET {sets} WHERE {match}").format(
+            table=sql.Identifier(table),
+            sets=sql.SQL(", ").join(
+                sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(f"new_{c}"))
+                for c in columns
+            ),
+            match=sql.SQL(" AND ").join(
+                [
+                    *(
+                        sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(f"key_{k}"))
+                        for k in keys
+                    ),
+                    *(
+                        sql.SQL("{} IS NOT DISTINCT FROM {}::jsonb").format(
+                            sql.Identifier(c), sql.Placeholder(f"old_{c}")
+                        )
+                        for c in columns
+                    ),
+                ]
+            ),
+        )
+        after: tuple | None = None
+        while True:
+            parts = {
+                "keys": key_list,
+                "columns": sql.SQL(", ").join(map(sql.Identifier, columns)),
+                "table": sql.Identifier(table),
+                "limit": sql.Literal(batch),
+            }
+            if after is None:
+                query = first.format(**parts)
+            else:
+                query = select.format(**parts, after=sql.SQL(", ").join(map(sql.Literal, after)))
+            rows = await (await conn.execute(query)).fetchall()
+            if not rows:
+                break
+            for row in rows:
+                params: dict[str, Any] = {f"key_{k}": row[k] for k in keys}
+                changed = False
+                for c in columns:
+                    old = row[c]
+                    new = rewrite(table, old)
+                    changed |= new != old
+                    params[f"old_{c}"] = None if old is None else Jsonb(old)
+                    params[f"new_{c}"] = None if new is None else Jsonb(new)
+                if changed:
+                    count += (await conn.execute(update, params)).rowcount
+            after = tuple(rows[-1][k] for k in keys)
+    return count
+
+
+def resealed(table: str, value: Any) -> Any:
+    """``value`` of a sealed column of ``table`` under the current key (what ``reseal``
+    rewrites with during ``adlaan db rotate-key``): decrypted with any key of the ring,
+    plaintext written before a key was set included, and encrypted again."""
+    if table == "store":
+        return crypto.seal_object(crypto.unseal_object(value))
+    return crypto.seal_json_text(crypto.unseal_json(value))
