@@ -6,6 +6,7 @@ production server: langgraph-runtime-pg on PostgreSQL and Redis (``server/runtim
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,6 +59,7 @@ class ServeServer(LangGraphServer):
         *,
         workers: int = 1,
         user=None,
+        config: dict | None = None,
     ):
         # not LangGraphServer.__init__: it makes a user, and the database may be empty until
         # the server has migrated it (the fixture makes the users then)
@@ -67,10 +69,16 @@ class ServeServer(LangGraphServer):
         self.log_path = workdir / "server.log"
         self.redis = redis
         self.workers = workers
+        #: top-level langgraph.json keys set over the project's (e.g. ``webhooks``)
+        self.config_overrides = config or {}
 
     def launch(self) -> None:
         """Start the process without waiting for it to answer (``wait_ready`` does)."""
         config = project_config(self.workdir)
+        if self.config_overrides:
+            config.write_text(
+                json.dumps({**json.loads(config.read_text()), **self.config_overrides}, indent=2)
+            )
         env = {
             **os.environ,
             **Settings(**_aliases(self.extra_env)).server_environment("127.0.0.1"),

@@ -19,6 +19,10 @@ the edition is ``pg``; ``serve()`` before uvicorn starts):
    so an owner-stamping handler like ``server/auth.py`` stamps the row its filters match.
 9. ``queue._shutdown_workers`` drains: on SIGTERM the runs this process is running get
    ``LG_SHUTDOWN_GRACE_SECONDS`` to finish before they are cancelled (and re-run by another).
+10. ``checkpoint.setup_checkpointer`` opens nothing when langgraph.json names a custom
+   checkpointer (ours): the runtime's own ``AsyncPostgresSaver`` pool (one idle connection a
+   process, ``setup()`` on our checkpoint tables at each start) is then never used, since the
+   runtime's ops ask langgraph-api for the checkpointer (``ops._get_checkpointer``).
 
 Patches 3-5 of the study (migrations racing, the runtime's ``alembic_version``) are not carried:
 ``migrate()`` runs the runtime's migrations once, under an advisory lock, in a version table of
@@ -103,6 +107,7 @@ def _runtime(module: str) -> Any:
 def _targets() -> dict[str, tuple[Any, str, Any]]:
     """``name -> (owner, attribute, the function as found)`` for every patch target."""
     ops, queue, store = _runtime("ops"), _runtime("queue"), _runtime("store")
+    checkpoint = _runtime("checkpoint")
 
     def static(cls: type, name: str) -> Any:
         return inspect.getattr_static(cls, name).__func__
@@ -120,6 +125,11 @@ def _targets() -> dict[str, tuple[Any, str, Any]]:
         "ops._apply_cron_updates": (ops, "_apply_cron_updates", ops._apply_cron_updates),
         "store.Store": (store, "Store", store.Store),
         "queue._shutdown_workers": (queue, "_shutdown_workers", queue._shutdown_workers),
+        "checkpoint.setup_checkpointer": (
+            checkpoint,
+            "setup_checkpointer",
+            checkpoint.setup_checkpointer,
+        ),
     }
 
 
@@ -133,6 +143,7 @@ KNOWN_SOURCES: dict[str, str] = {
     "ops._apply_cron_updates": "d4da2cf929715532",
     "store.Store": "059518849b1d337b",
     "queue._shutdown_workers": "49041e585d69ac72",
+    "checkpoint.setup_checkpointer": "caa125df0613616e",
 }
 
 
@@ -335,6 +346,27 @@ def _wrap_shutdown_workers(op: Callable) -> Callable:
     return shutdown_workers
 
 
+# -- 10. no idle saver pool under a custom checkpointer --------------------------------------
+def custom_checkpointer() -> bool:
+    """Whether langgraph.json names a custom checkpointer (langgraph-api's own test of it)."""
+    from langgraph_api import config
+
+    return bool(getattr(config, "USE_CUSTOM_CHECKPOINTER", False))
+
+
+def _wrap_setup_checkpointer(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def setup_checkpointer() -> Any:
+        if custom_checkpointer():
+            # the runtime's Checkpointer() raises if anything asks for it: loud, not a silent
+            # second saver writing where ours does not read
+            logger.debug("custom checkpointer: the runtime's own saver pool is not opened")
+            return None
+        return await op()
+
+    return setup_checkpointer
+
+
 # -- install ---------------------------------------------------------------------------------
 _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "ops.Runs.put": _wrap_runs_put,
@@ -345,6 +377,7 @@ _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "ops._apply_cron_updates": _wrap_apply_cron_updates,
     "store.Store": _wrap_store,
     "queue._shutdown_workers": _wrap_shutdown_workers,
+    "checkpoint.setup_checkpointer": _wrap_setup_checkpointer,
 }
 _STATIC = {"ops.Runs.put", "ops.Runs.cancel", "ops.Crons.put", "ops.Crons.update"}
 _installed = False

@@ -3,7 +3,9 @@
 They start together (the migrations do not race); a run created through one is joined,
 streamed, read and cancelled through the other; users stay isolated and the mirror writes
 messages and run events as on `langgraph dev`; an administrator assigns threads; the retention
-sweep bounds the runtime's finished runs; a SIGTERMed process finishes its run before it
+sweep bounds the runtime's finished runs; what Studio calls (assistants, graph, schemas, state,
+history, update_state, a stream that stops at a question, its resume), rollback and webhooks
+work across the two; a SIGTERMed process finishes its run before it
 exits; a SIGKILLed process's run is taken over by the other within 30 s with the default
 settings (docs/serving.md).
 """
@@ -37,6 +39,9 @@ pytestmark = [
 ]
 #: The longest a dead process's run may wait for another (issue 14), with default settings.
 TAKEOVER_SECONDS = 30
+#: langgraph-api refuses loopback webhook URLs unless langgraph.json allows them; the test's
+#: receiver listens on 127.0.0.1
+LOOPBACK_WEBHOOKS = {"webhooks": {"url": {"disable_loopback": False, "require_https": False}}}
 
 
 def user(text):
@@ -48,8 +53,12 @@ def service(admin_url, tmp_path_factory):
     """Two `adlaan serve` processes started at the same moment on an empty database."""
     with _database(admin_url, "adlaan_serve") as url:
         env = {"LOGIN_MAX_ATTEMPTS_PER_CLIENT": "100000"}
-        a = ServeServer(url, tmp_path_factory.mktemp("serve_a"), REDIS, env)
-        b = ServeServer(url, tmp_path_factory.mktemp("serve_b"), REDIS, env)
+        a = ServeServer(
+            url, tmp_path_factory.mktemp("serve_a"), REDIS, env, config=LOOPBACK_WEBHOOKS
+        )
+        b = ServeServer(
+            url, tmp_path_factory.mktemp("serve_b"), REDIS, env, config=LOOPBACK_WEBHOOKS
+        )
         try:
             a.launch()
             b.launch()
@@ -224,6 +233,17 @@ async def test_users_are_isolated_and_crons_belong_to_their_creator(service):
     await alice.client(a.url).crons.delete(cron_id)
 
 
+def mirrored_messages(url, thread_id) -> list[str]:
+    """The mirror's messages of ``thread_id``, in order."""
+    found = rows(
+        url,
+        "SELECT m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.thread_id = %s ORDER BY m.position",
+        thread_id,
+    )
+    return [content for (content,) in found]
+
+
 async def test_the_chat_route_s_turn_is_mirrored_and_listed_on_the_other_process(service):
     a, b = service
     async with httpx.AsyncClient(headers=a.headers, timeout=30) as http:
@@ -232,15 +252,7 @@ async def test_the_chat_route_s_turn_is_mirrored_and_listed_on_the_other_process
         thread_id = chat.json()["thread_id"]
         wait_for_mirror(a.database_url)
         listed = await http.get(f"{b.url}/api/v1/conversations")
-    contents = [
-        r[0]
-        for r in rows(
-            a.database_url,
-            "SELECT m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-            "WHERE c.thread_id = %s ORDER BY m.position",
-            thread_id,
-        )
-    ]
+    contents = mirrored_messages(a.database_url, thread_id)
     assert contents and contents[0] == "I need to draft an NDA"
     assert thread_id in listed.text
 
@@ -361,6 +373,166 @@ async def test_the_sweep_bounds_the_runtime_s_finished_runs_and_retry_counters(s
     }
     assert [r["run_id"] for r in await client.runs.list(thread_id)] == [recent["run_id"]]
     assert (await client.threads.get_state(thread_id))["values"]["messages"]
+
+
+# -- what Studio calls, rollback and webhooks, across the two processes ----------------------
+TWO_LAWS = (
+    "Draft an NDA between Acme Inc. and Jane Doe (an individual) under California or Delaware law"
+)
+
+
+async def test_studio_s_calls_work_across_the_two_processes(service):
+    a, b = service
+    on_a, on_b = a.client(), b.client()
+    # the graph picker and its drawing: assistants search, graph, schemas
+    (assistant,) = [x for x in await on_b.assistants.search() if x["graph_id"] == "drafter"]
+    drawing = await on_a.assistants.get_graph(assistant["assistant_id"], xray=True)
+    assert {"nodes", "edges"} <= set(drawing) and drawing["nodes"]
+    schemas = await on_b.assistants.get_schemas(assistant["assistant_id"])
+    assert "messages" in schemas["state_schema"]["properties"]
+    assert schemas["context_schema"]["properties"], schemas["context_schema"]
+
+    # a streamed run through B stops at the drafter's question ...
+    thread_id = (await on_a.threads.create())["thread_id"]
+    parts = [
+        part
+        async for part in on_b.runs.stream(
+            thread_id, "drafter", input=user(TWO_LAWS), stream_mode=["values", "updates"]
+        )
+    ]
+    asked = [
+        p.data["__interrupt__"] for p in parts if p.event == "updates" and "__interrupt__" in p.data
+    ]
+    assert asked and asked[0][0]["value"]["field"] == "governing_law", [p.event for p in parts]
+    # ... which A shows as Studio reads it: the thread interrupted, the question in the state
+    assert (await on_a.threads.get(thread_id))["status"] == "interrupted"
+    state = await on_a.threads.get_state(thread_id)
+    assert state["next"] and state["tasks"][0]["interrupts"][0]["value"]["field"] == "governing_law"
+    before = await on_b.threads.get_history(thread_id, limit=100)
+    assert before[0]["checkpoint"]["checkpoint_id"] == state["checkpoint"]["checkpoint_id"]
+
+    # the answer, streamed through A (Studio's resume: a run with a Command)
+    resumed = [
+        part
+        async for part in on_a.runs.stream(
+            thread_id, "drafter", command={"resume": "Delaware"}, stream_mode="values"
+        )
+    ]
+    assert resumed[-1].event == "values"
+    assert resumed[-1].data["terms"]["governing_law"] == "DE"
+    assert (await on_b.threads.get(thread_id))["status"] == "idle"
+
+    # editing the state (Studio's "edit node output") through B, read back through A
+    edited = await on_b.threads.update_state(
+        thread_id, {"messages": [{"role": "user", "content": "a note from Studio"}]}
+    )
+    assert edited["checkpoint"]["checkpoint_id"]
+    after = await on_a.threads.get_state(thread_id)
+    assert after["values"]["messages"][-1]["content"] == "a note from Studio"
+    assert after["checkpoint"]["checkpoint_id"] == edited["checkpoint"]["checkpoint_id"]
+    history = await on_a.threads.get_history(thread_id, limit=100)
+    assert len(history) > len(before)
+
+
+async def test_rollback_deletes_the_interrupted_run_across_processes(service):
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    first = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    wait_status(a.database_url, first["run_id"], {"running"}, 10)
+    second = await b.client().runs.create(
+        thread_id, "slow", input=user("again"), multitask_strategy="rollback"
+    )
+    await b.client().runs.join(thread_id, second["run_id"])
+    assert (await a.client().runs.get(thread_id, second["run_id"]))["status"] == "success"
+    # the rolled-back run and what it wrote are gone, through either process
+    deadline = time.monotonic() + 10
+    while run_status(a.database_url, first["run_id"]) is not None:
+        assert time.monotonic() < deadline, run_status(a.database_url, first["run_id"])
+        time.sleep(0.1)
+    runs = [r["run_id"] for r in await a.client().runs.list(thread_id)]
+    assert runs == [second["run_id"]]
+    texts = [
+        m["content"] for m in (await a.client().threads.get_state(thread_id))["values"]["messages"]
+    ]
+    assert texts == ["again", "first step done", "second step done"], texts
+    # interrupted, then deleted: one event, "interrupted" (langgraph dev writes none)
+    assert [e["status"] for e in run_events(a.database_url, first["run_id"])] == ["interrupted"]
+
+
+async def _rolled_back(service) -> tuple[str, list[str]]:
+    """A thread whose first (running) run was rolled back by a second; its state's texts."""
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    first = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    wait_status(a.database_url, first["run_id"], {"running"}, 10)
+    second = await b.client().runs.create(
+        thread_id, "slow", input=user("again"), multitask_strategy="rollback"
+    )
+    await b.client().runs.join(thread_id, second["run_id"])
+    state = await a.client().threads.get_state(thread_id)
+    return thread_id, [m["content"] for m in state["values"]["messages"]]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the mirror keeps the messages of a rolled-back run (its checkpoints are deleted, "
+    "its mirrored messages are not): hooks/builtin/mirror.py, reported in issue 14's notes",
+)
+async def test_the_mirror_forgets_a_rolled_back_run(service):
+    a, _ = service
+    thread_id, texts = await _rolled_back(service)
+    assert texts == ["again", "first step done", "second step done"]
+    wait_for_mirror(a.database_url)
+    assert mirrored_messages(a.database_url, thread_id) == texts
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A local HTTP server recording the JSON bodies POSTed to it."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            received.append({"path": self.path, "body": json.loads(body or b"{}")})
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_run_s_webhook_is_called_when_it_ends(service, webhook_receiver):
+    a, b = service
+    url, received = webhook_receiver
+    thread_id = (await a.client().threads.create())["thread_id"]
+    run = await a.client().runs.create(
+        thread_id, "drafter", input=user("I need to draft an NDA"), webhook=f"{url}/done"
+    )
+    await b.client().runs.join(thread_id, run["run_id"])
+    deadline = time.monotonic() + 15
+    while not received:
+        assert time.monotonic() < deadline, "no webhook call"
+        time.sleep(0.1)
+    time.sleep(0.5)  # a second call would be a bug: wait for one
+    (call,) = received
+    assert call["path"] == "/done"
+    assert call["body"]["run_id"] == run["run_id"]
+    assert call["body"]["thread_id"] == thread_id
+    assert call["body"]["status"] == "success"
 
 
 def _process(server):

@@ -195,3 +195,29 @@ def test_the_worker_still_ends_a_run_by_updating_its_status():
     source = inspect.getsource(pg._runtime("ops").Threads.set_joint_status)
     assert "run.status = run_status" in source
     assert "session.delete(run)" in source
+
+
+# -- 10. no idle saver pool under a custom checkpointer ---------------------------------------
+def test_the_runtime_s_ops_ask_langgraph_api_for_a_custom_checkpointer():
+    # what makes the runtime's own saver unused when langgraph.json names ours (patch 10)
+    source = inspect.getsource(pg._runtime("ops")._get_checkpointer)
+    assert "USE_CUSTOM_CHECKPOINTER" in source and "get_checkpointer()" in source
+    # ... and start_pool finds setup_checkpointer on its module at each call (so the patch holds)
+    start_pool = inspect.getsource(pg._runtime("database").start_pool)
+    assert "from langgraph_runtime_pg.checkpoint import setup_checkpointer" in start_pool
+
+
+def test_setup_checkpointer_opens_nothing_under_a_custom_checkpointer(installed, monkeypatch):
+    owner, attribute, found = installed["checkpoint.setup_checkpointer"]
+    calls = []
+
+    async def original():
+        calls.append(1)
+        return "saver"
+
+    wrapper = pg._wrap_setup_checkpointer(original)
+    monkeypatch.setattr(pg, "custom_checkpointer", lambda: True)
+    assert asyncio.run(wrapper()) is None and calls == []
+    monkeypatch.setattr(pg, "custom_checkpointer", lambda: False)
+    assert asyncio.run(wrapper()) == "saver" and calls == [1]
+    assert getattr(owner, attribute).__adlaan_wrapped__ is found.__adlaan_wrapped__
