@@ -333,7 +333,9 @@ def final_reply(messages: list[BaseMessage], draft: dict[str, Any], note: str | 
                 short=status["short"],
             )
         )
-    elif draft.get("version"):
+    elif draft.get("version") and not (
+        results and all(m.name == "explain_clause" for m in results)
+    ):
         lines.append(f"Nothing in the draft changed (still version {draft['version']}).")
     lines += said
     if status and status.get("carried"):

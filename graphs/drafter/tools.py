@@ -547,7 +547,7 @@ def explain_clause(draft: Draft, args: ClauseRef) -> str:
     if clause.get("custom"):
         return f'The "{clause["heading"]}" clause has your own wording: {clause["text"]}'
     try:
-        return str(lib.explain(draft.terms, clause_id))
+        return f'The "{clause["heading"]}" clause: {lib.explain(draft.terms, clause_id)}'
     except (KeyError, ValueError) as error:
         raise ToolError(f"No explanation for {clause_id!r}: {error}") from None
 
