@@ -37,6 +37,8 @@ from store.migrate import migrate
 from tests.server import LangGraphServer
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The server's dispatcher's (server/hooks.py)
+CONCURRENCY = 4
 POLL = 0.005
 TURNS = (
     "I need to draft an NDA",
@@ -152,7 +154,8 @@ class Drain:
     events: int = 0
     seconds: float = 0.0
     load: float = 0.0  # building the event: the checkpoint read and decoded, the thread's head
-    write: float = 0.0  # the mirror's transaction
+    write: float = 0.0  # the mirror's transactions
+    batches: int = 0  # how many (one per batch of events)
 
 
 async def drain(url: str) -> Drain:
@@ -164,10 +167,10 @@ async def drain(url: str) -> Drain:
     timing = Drain()
 
     class Timed(Dispatcher):
-        async def event(self, row, *, cache=True):
+        async def event(self, row, **kwargs):
             start = time.perf_counter()
             try:
-                return await super().event(row, cache=cache)
+                return await super().event(row, **kwargs)
             finally:
                 timing.load += time.perf_counter() - start
 
@@ -178,11 +181,26 @@ async def drain(url: str) -> Drain:
             finally:
                 timing.write += time.perf_counter() - start
 
+        def _together(self, plugin_name):
+            method = super()._together(plugin_name)
+            if method is None:
+                return None
+
+            async def timed(events):
+                start = time.perf_counter()
+                try:
+                    return await method(events=events)
+                finally:
+                    timing.write += time.perf_counter() - start
+                    timing.batches += 1
+
+            return timed
+
     pool = make_async_pool(url, max_size=4)
     await pool.open(wait=True)
     try:
         pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])
-        dispatcher = Timed(pool, pm)
+        dispatcher = Timed(pool, pm, concurrency=CONCURRENCY)
         await dispatcher.ensure_cursors()
         start = time.perf_counter()
         timing.events = await dispatcher.drain()

@@ -73,6 +73,10 @@ def classify(error: BaseException) -> Literal["permanent", "transient", "unavail
     return "transient"
 
 
+#: ``Dispatcher.event``'s default: read the thread's head with the checkpoint.
+_READ_HEAD = object()
+
+
 def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, str) and value:
         return datetime.fromisoformat(value)
@@ -123,8 +127,12 @@ class Dispatcher:
                     await result
 
     # -- events -----------------------------------------------------------------------
-    async def event(self, row: dict[str, Any], *, cache: bool = True) -> Any:
-        """The event object for an outbox row (checkpoint events carry the state's values)."""
+    async def event(
+        self, row: dict[str, Any], *, cache: bool = True, head: Any = _READ_HEAD
+    ) -> Any:
+        """The event object for an outbox row (checkpoint events carry the state's values).
+        ``head``: the thread's head checkpoint id, when the caller reads it (once for all of a
+        thread's events of a batch); else it is read with the checkpoint."""
         if cache and (cached := self._events.get(row["id"])) is not None:
             return cached
         if row["kind"] == "run":
@@ -148,9 +156,12 @@ class Dispatcher:
                 }
             }
             # the checkpoint and the thread's head, read at once (two round trips overlap)
-            found, head = await asyncio.gather(
-                self.saver.aget_tuple(config), self._head_id(row["thread_id"])
-            )
+            if head is _READ_HEAD:
+                found, head_id = await asyncio.gather(
+                    self.saver.aget_tuple(config), self._head_id(row["thread_id"])
+                )
+            else:
+                found, head_id = await self.saver.aget_tuple(config), head
             metadata: dict[str, Any] = dict(found.metadata) if found else {}
             event = CheckpointEvent(
                 event_id=row["id"],
@@ -166,7 +177,7 @@ class Dispatcher:
                 actor=_actor(metadata, "langgraph_auth_user_id"),
                 metadata=metadata,
                 values=dict(found.checkpoint["channel_values"]) if found else {},
-                is_head=head == row["checkpoint_id"],
+                is_head=head_id == row["checkpoint_id"],
             )
         if not cache:
             return event
@@ -307,6 +318,55 @@ class Dispatcher:
             await outbox.advance(conn, plugin_name, position)
             return taken
 
+    def _together(self, plugin_name: str) -> Any:
+        """The plugin's ``after_events(events)``, if it takes a batch at once (docs/hooks.md,
+        "Batches")."""
+        plugin = self.pm.get_plugin(plugin_name)
+        method = getattr(plugin, "after_events", None)
+        return method if inspect.iscoroutinefunction(method) else None
+
+    async def _deliver_together(
+        self, plugin_name: str, chains: dict[str, list[dict[str, Any]]], fresh: int | None
+    ) -> bool:
+        """Deliver every event of ``chains`` (by thread, each in order) in one call to a plugin
+        that takes batches: True when it took them all. Its events are built ``concurrency`` at
+        a time, each thread's head read once. When the batch fails (the plugin writes nothing
+        then), False: the caller delivers the events one by one, which finds and handles the
+        failing one exactly as without batches."""
+        together = self._together(plugin_name)
+        if together is None or not chains:
+            return False
+        if fresh is not None:
+            self._events.pop(fresh, None)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def head(thread_id: str) -> str | None:
+            async with gate:
+                return await self._head_id(thread_id)
+
+        async def build(row: dict[str, Any], heads: dict[str, str | None]) -> Any:
+            async with gate:
+                return await self.event(row, head=heads.get(row["thread_id"]))
+
+        rows = sorted((row for chain in chains.values() for row in chain), key=lambda r: r["id"])
+        try:
+            # each thread's head once (not per event), then the events
+            wanted = [
+                thread_id
+                for thread_id, chain in chains.items()
+                if any(row["kind"] != "run" and row["id"] not in self._events for row in chain)
+            ]
+            found = await asyncio.gather(*(head(thread_id) for thread_id in wanted))
+            heads = dict(zip(wanted, found, strict=True))
+            events = await asyncio.gather(*(build(row, heads) for row in rows))
+            await together(events=events)
+        except Exception as error:  # redelivered one by one, which classifies and records it
+            logger.debug("hook %s: a batch of %s failed (%s)", plugin_name, len(rows), error)
+            return False
+        for row in rows:
+            hook_metrics.delivered(plugin_name, row["created_at"])
+        return True
+
     def _parks(self, error: Exception) -> bool:
         """Whether ``_failed`` parks the thread of an event failing with ``error`` for the first
         time (its later events are then held back)."""
@@ -324,6 +384,8 @@ class Dispatcher:
         for row in rows:
             if row["thread_id"] not in held:
                 chains.setdefault(row["thread_id"], []).append(row)
+        if await self._deliver_together(plugin_name, chains, fresh):
+            return []
         failures: list[tuple[dict[str, Any], Exception]] = []
         gate = asyncio.Semaphore(self.concurrency)
 

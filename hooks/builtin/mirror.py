@@ -14,6 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +37,11 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 #: Taken first by every transaction that writes a thread's mirror rows, and by the registry's
 #: deletion of those rows (server/registry.py): the two never interleave.
 LOCK_THREAD_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('adlaan.thread:' || %s, 0))"
+#: The same lock on several threads, taken in the order given (the subquery fixes it).
+LOCK_THREADS_SQL = """
+SELECT pg_advisory_xact_lock(hashtextextended('adlaan.thread:' || t.id, 0))
+FROM (SELECT id FROM unnest(%s::text[]) WITH ORDINALITY u(id, n) ORDER BY n OFFSET 0) t
+"""
 
 
 #: The widest value each document column takes (store/models/document.py).
@@ -61,14 +69,14 @@ def valid_document(event: CheckpointEvent) -> dict[str, Any] | None:
         raise PermanentError(f"{where}.version must be a positive integer, got {_kind(version)}")
     if not 1 <= version <= _MAX_VERSION:
         raise PermanentError(f"{where}.version must be 1 to {_MAX_VERSION}, got {version}")
-    for field, width in _DOCUMENT_TEXT.items():
-        value = document.get(field)
+    for name, width in _DOCUMENT_TEXT.items():
+        value = document.get(name)
         if value is None:
             continue
         if not isinstance(value, str):
-            raise PermanentError(f"{where}.{field} must be a string, got {_kind(value)}")
+            raise PermanentError(f"{where}.{name} must be a string, got {_kind(value)}")
         if len(value) > width:
-            raise PermanentError(f"{where}.{field} is longer than {width} characters")
+            raise PermanentError(f"{where}.{name} is longer than {width} characters")
     citations = document.get("citations")
     if citations is not None and not isinstance(citations, list):
         raise PermanentError(f"{where}.citations must be a list, got {_kind(citations)}")
@@ -105,6 +113,21 @@ async def _actor_of(conn, event: CheckpointEvent | RunEvent) -> str | None:
     return found if isinstance(found, str) else None
 
 
+@dataclass
+class _Thread:
+    """What one thread's checkpoint events of a batch write, gathered in their order."""
+
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    #: ``(checkpoint_id, message row)`` in order; the repository keeps each message's first
+    #: checkpoint and last content
+    messages: list[tuple[str, messages_repo.Message]] = field(default_factory=list)
+    #: the message ids of the last head checkpoint, if any was the head
+    current: list[str] | None = None
+    documents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
 class Mirror:
     """Writes the relational mirror through ``pool``."""
 
@@ -113,93 +136,123 @@ class Mirror:
 
     @hookimpl
     async def after_checkpoint(self, event: CheckpointEvent) -> None:
-        if (
-            not event.metadata
-        ):  # the checkpoint is gone (thread deleted or pruned): nothing to mirror
+        await self.after_events([event])
+
+    @hookimpl
+    async def after_run(self, event: RunEvent) -> None:
+        await self.after_events([event])
+
+    async def after_events(self, events: Sequence[CheckpointEvent | RunEvent]) -> None:
+        """Mirror several events (of several threads, each thread's in order) in one
+        transaction, with one statement per table for all of them: what the dispatcher calls
+        with a batch (docs/hooks.md, "Batches"). The result is the same as delivering them one
+        by one in order; if any is refused, nothing is written."""
+        checkpoints = [e for e in events if isinstance(e, CheckpointEvent) and e.metadata]
+        # a checkpoint that is gone (thread deleted or pruned) has no metadata: nothing to mirror;
+        # a bad document is refused before any write, so the batch is redelivered one by one
+        # and only that event is dead-lettered
+        documents_of = {id(e): valid_document(e) for e in checkpoints}
+        threads: dict[str, _Thread] = {}
+        replaced: dict[int, list[str]] = {}
+        for e in checkpoints:
+            thread = threads.setdefault(e.thread_id, _Thread())
+            replaced[id(e)] = self._gather(thread, e, documents_of[id(e)])
+        if not threads and not any(isinstance(e, RunEvent) for e in events):
             return
-        document = valid_document(event)  # before any write: a bad one is dead-lettered whole
-        messages = [m for m in event.values.get("messages") or [] if getattr(m, "id", None)]
-        title = next(
-            (
-                _content_text(m.content)[:TITLE_LENGTH]
-                for m in messages
-                if getattr(m, "type", "") == "human"
-            ),
-            None,
-        )
-        metadata = {
-            k: event.metadata[k]
-            for k in ("graph_id", "assistant_id")  # never owner or user_id: a caller sets those
-            if k in event.metadata
-        }
         # pipelined: statements whose results are not read go out together, in one round trip
         async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
-            await conn.execute(LOCK_THREAD_SQL, (event.thread_id,))
-            # a deleted thread (a stateless run's, say): a late event must not write it back
-            if await tombstones.is_deleted(conn, event.thread_id):
-                return
-            conversation = await conversations.upsert_seen(
-                conn,
-                event.thread_id,
-                # a title cut from the first message would be its plaintext: none with a key
-                title=clean_text(title)[0] if title and crypto.keyring() is None else None,
-                metadata=_clean_json(metadata),
-                at=event.created_at or datetime.now(UTC),
-            )
-            replaced, rows = [], []
-            for message in messages:
-                content, changed = clean_text(_content_text(message.content))
-                if changed:
-                    replaced.append(message.id)
-                tool_calls = getattr(message, "tool_calls", None) or None
-                rows.append(
-                    (
-                        message.id,
-                        _role(message),
-                        getattr(message, "type", "unknown"),
-                        content,
-                        Jsonb(_clean_json(tool_calls)) if tool_calls else None,
-                    )
-                )
-            await messages_repo.upsert_many(conn, conversation, event.checkpoint_id, rows)
-            if event.is_head:
-                await messages_repo.set_current(conn, conversation, [m.id for m in messages])
-            if document is not None:
-                body = clean_text(str(document.get("body", "")))[0]
-                citations = _clean_json(document.get("citations") or [])
-                digest = hashlib.sha256(
-                    (body + json.dumps(citations, sort_keys=True)).encode()
-                ).hexdigest()
-                await documents.add_version(
+            if threads:
+                # in one order, so that two batches (two dispatchers) never wait on each other
+                await conn.execute(LOCK_THREADS_SQL, (sorted(threads),))
+            conversation_of: dict[str, uuid.UUID] = {}
+            for thread_id in sorted(threads):
+                # a deleted thread (a stateless run's, say): a late event must not write it back
+                if await tombstones.is_deleted(conn, thread_id):
+                    continue
+                thread = threads[thread_id]
+                conversation_of[thread_id] = await conversations.upsert_seen(
                     conn,
-                    conversation,
-                    key=document.get("key", "document"),
-                    version=document["version"],
-                    type=document.get("type", "document"),
-                    jurisdiction=document.get("jurisdiction"),
-                    title=clean_text(str(document.get("title", "")))[0][:500],
-                    body=body,
-                    citations=citations,
-                    content_hash=digest,
-                    checkpoint_id=event.checkpoint_id,
+                    thread_id,
+                    # a title cut from the first message would be its plaintext: none with a key
+                    title=thread.title if crypto.keyring() is None else None,
+                    metadata=_clean_json(thread.metadata),
+                    at=thread.at or datetime.now(UTC),
                 )
-            await self._audit_checkpoint(conn, event)
-            if replaced:
-                await conn.execute(
-                    AUDIT_SQL,
-                    (
-                        "mirror",
-                        "message.sanitized",
-                        event.thread_id,
-                        Jsonb(
-                            {
-                                "message_ids": replaced,
-                                "reason": "NUL or lone surrogate replaced by U+FFFD",
-                            }
-                        ),
-                        f"sanitized:{event.thread_id}:{event.checkpoint_id}",
-                    ),
-                )
+            live = {t: threads[t] for t in conversation_of}
+            await messages_repo.upsert_batch(
+                conn,
+                [
+                    (conversation_of[t], checkpoint_id, row)
+                    for t, thread in live.items()
+                    for checkpoint_id, row in thread.messages
+                ],
+            )
+            await messages_repo.set_current_batch(
+                conn,
+                {
+                    conversation_of[t]: thread.current
+                    for t, thread in live.items()
+                    if thread.current is not None
+                },
+            )
+            await documents.add_versions(
+                conn,
+                [
+                    _version(conversation_of[t], checkpoint_id, document)
+                    for t, thread in live.items()
+                    for checkpoint_id, document in thread.documents
+                ],
+            )
+            for e in events:  # audit entries in event order
+                if isinstance(e, RunEvent):
+                    await self._audit_run(conn, e)
+                elif e.metadata and e.thread_id in conversation_of:
+                    await self._audit_checkpoint(conn, e)
+                    if replaced[id(e)]:
+                        await self._audit_sanitized(conn, e, replaced[id(e)])
+
+    @staticmethod
+    def _gather(
+        thread: _Thread, event: CheckpointEvent, document: dict[str, Any] | None
+    ) -> list[str]:
+        """Add what ``event`` writes to its thread's part of a batch; returns the ids of its
+        messages whose text had to be cleaned (``clean_text``)."""
+        replaced: list[str] = []
+        messages = [m for m in event.values.get("messages") or [] if getattr(m, "id", None)]
+        if thread.title is None:
+            title = next(
+                (
+                    _content_text(m.content)[:TITLE_LENGTH]
+                    for m in messages
+                    if getattr(m, "type", "") == "human"
+                ),
+                None,
+            )
+            thread.title = clean_text(title)[0] if title else None
+        # never owner or user_id: a caller sets those
+        thread.metadata.update(
+            {k: event.metadata[k] for k in ("graph_id", "assistant_id") if k in event.metadata}
+        )
+        at = event.created_at or datetime.now(UTC)
+        thread.at = at if thread.at is None else max(thread.at, at)
+        for message in messages:
+            content, changed = clean_text(_content_text(message.content))
+            if changed:
+                replaced.append(message.id)
+            tool_calls = getattr(message, "tool_calls", None) or None
+            row = (
+                message.id,
+                _role(message),
+                getattr(message, "type", "unknown"),
+                content,
+                Jsonb(_clean_json(tool_calls)) if tool_calls else None,
+            )
+            thread.messages.append((event.checkpoint_id, row))
+        if event.is_head:
+            thread.current = [m.id for m in messages]
+        if document is not None:
+            thread.documents.append((event.checkpoint_id, document))
+        return replaced
 
     async def _audit_checkpoint(self, conn, event: CheckpointEvent) -> None:
         forked = False
@@ -224,22 +277,51 @@ class Mirror:
         actor = await _actor_of(conn, event)
         await conn.execute(AUDIT_SQL, (actor, action, event.thread_id, Jsonb(details), key))
 
-    @hookimpl
-    async def after_run(self, event: RunEvent) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                AUDIT_SQL,
-                (
-                    await _actor_of(conn, event),
-                    "run.finished",
-                    event.thread_id,
-                    Jsonb(
-                        {
-                            "run_id": event.run_id,
-                            "status": event.status,
-                            "assistant_id": event.assistant_id,
-                        }
-                    ),
-                    f"run.finished:{event.run_id}",
-                ),
-            )
+    async def _audit_sanitized(self, conn, event: CheckpointEvent, replaced: list[str]) -> None:
+        details = {"message_ids": replaced, "reason": "NUL or lone surrogate replaced by U+FFFD"}
+        await conn.execute(
+            AUDIT_SQL,
+            (
+                "mirror",
+                "message.sanitized",
+                event.thread_id,
+                Jsonb(details),
+                f"sanitized:{event.thread_id}:{event.checkpoint_id}",
+            ),
+        )
+
+    async def _audit_run(self, conn, event: RunEvent) -> None:
+        details = {
+            "run_id": event.run_id,
+            "status": event.status,
+            "assistant_id": event.assistant_id,
+        }
+        await conn.execute(
+            AUDIT_SQL,
+            (
+                await _actor_of(conn, event),
+                "run.finished",
+                event.thread_id,
+                Jsonb(details),
+                f"run.finished:{event.run_id}",
+            ),
+        )
+
+
+def _version(conversation_id: uuid.UUID, checkpoint_id: str, document: dict[str, Any]):
+    """The row of a checkpoint's document (``valid_document``)."""
+    body = clean_text(str(document.get("body", "")))[0]
+    citations = _clean_json(document.get("citations") or [])
+    digest = hashlib.sha256((body + json.dumps(citations, sort_keys=True)).encode()).hexdigest()
+    return documents.Version(
+        conversation_id,
+        key=document.get("key", "document"),
+        version=document["version"],
+        type=document.get("type", "document"),
+        jurisdiction=document.get("jurisdiction"),
+        title=clean_text(str(document.get("title", "")))[0][:500],
+        body=body,
+        citations=citations,
+        content_hash=digest,
+        checkpoint_id=checkpoint_id,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +19,54 @@ TITLE_LIMIT = 500
 INSERT_SQL = """
 INSERT INTO documents (conversation_id, document_key, version, type, jurisdiction, title, body,
                        citations, content_hash, checkpoint_id)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%(conversations)s::uuid[], %(keys)s::text[], %(versions)s::int[],
+                     %(types)s::text[], %(jurisdictions)s::text[], %(titles)s::text[],
+                     %(bodies)s::text[], %(citations)s::jsonb[], %(hashes)s::text[],
+                     %(checkpoints)s::text[])
 ON CONFLICT (conversation_id, document_key, version, content_hash) DO NOTHING
 """
+
+
+@dataclass(frozen=True)
+class Version:
+    """A document version as a checkpoint holds it (``add_versions`` seals title and body)."""
+
+    conversation_id: uuid.UUID
+    key: str
+    version: int
+    type: str
+    jurisdiction: str | None
+    title: str
+    body: str
+    citations: list[Any]
+    content_hash: str
+    checkpoint_id: str
+
+
+async def add_versions(conn: DictConnection, versions: list[Version]) -> None:
+    """Record versions, in one statement (replaying the same content is a no-op; of one
+    content given twice, the first checkpoint's is kept)."""
+    first: dict[tuple[uuid.UUID, str, int, str], Version] = {}
+    for v in versions:
+        first.setdefault((v.conversation_id, v.key, v.version, v.content_hash), v)
+    if not first:
+        return
+    rows = list(first.values())
+    await conn.execute(
+        INSERT_SQL,
+        {
+            "conversations": [v.conversation_id for v in rows],
+            "keys": [v.key for v in rows],
+            "versions": [v.version for v in rows],
+            "types": [v.type for v in rows],
+            "jurisdictions": [v.jurisdiction for v in rows],
+            "titles": [crypto.seal_within(v.title, TITLE_LIMIT) for v in rows],
+            "bodies": [crypto.seal(v.body) for v in rows],
+            "citations": [Jsonb(v.citations) for v in rows],
+            "hashes": [v.content_hash for v in rows],
+            "checkpoints": [v.checkpoint_id for v in rows],
+        },
+    )
 
 
 async def add_version(
@@ -38,20 +84,22 @@ async def add_version(
     checkpoint_id: str,
 ) -> None:
     """Record a version (replaying the same content is a no-op)."""
-    await conn.execute(
-        INSERT_SQL,
-        (
-            conversation_id,
-            key,
-            version,
-            type,
-            jurisdiction,
-            crypto.seal_within(title, TITLE_LIMIT),
-            crypto.seal(body),
-            Jsonb(citations),
-            content_hash,
-            checkpoint_id,
-        ),
+    await add_versions(
+        conn,
+        [
+            Version(
+                conversation_id,
+                key,
+                version,
+                type,
+                jurisdiction,
+                title,
+                body,
+                citations,
+                content_hash,
+                checkpoint_id,
+            )
+        ],
     )
 
 

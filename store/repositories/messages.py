@@ -74,17 +74,19 @@ async def search_messages(
     return await cur.fetchall()
 
 
-#: Messages of a checkpoint: inserted, or updated when they changed. A state repeats every
-#: earlier message, so the unchanged ones are left alone: no new row version, no ``tsvector``
-#: recomputed, no index entry, in one statement for them all.
+#: Messages of checkpoints of one or more conversations: inserted (with the checkpoint each
+#: first appeared at), or updated when they changed. A state repeats every earlier message, so
+#: the unchanged ones are left alone: no new row version, no ``tsvector`` recomputed, no index
+#: entry, in one statement for every conversation of a batch.
 UPSERT_SQL = """
 INSERT INTO messages (conversation_id, message_id, role, type, content, tool_calls, checkpoint_id)
-SELECT %(conversation)s, v.message_id, v.role, v.type, v.content, v.tool_calls, %(checkpoint)s
-FROM unnest(%(ids)s::text[], %(roles)s::text[], %(types)s::text[], %(contents)s::text[],
-            %(tool_calls)s::jsonb[]) AS v(message_id, role, type, content, tool_calls)
+SELECT v.conversation_id, v.message_id, v.role, v.type, v.content, v.tool_calls, v.checkpoint_id
+FROM unnest(%(conversations)s::uuid[], %(ids)s::text[], %(roles)s::text[], %(types)s::text[],
+            %(contents)s::text[], %(tool_calls)s::jsonb[], %(checkpoints)s::text[])
+     AS v(conversation_id, message_id, role, type, content, tool_calls, checkpoint_id)
 WHERE NOT EXISTS (
     SELECT 1 FROM messages m
-    WHERE m.conversation_id = %(conversation)s AND m.message_id = v.message_id
+    WHERE m.conversation_id = v.conversation_id AND m.message_id = v.message_id
       AND m.role = v.role AND m.type = v.type AND m.content = v.content
       AND m.tool_calls IS NOT DISTINCT FROM v.tool_calls
 )
@@ -92,51 +94,89 @@ ON CONFLICT (conversation_id, message_id) DO UPDATE SET
     role = EXCLUDED.role, type = EXCLUDED.type, content = EXCLUDED.content,
     tool_calls = EXCLUDED.tool_calls
 """
-#: After a head checkpoint: exactly its messages are current, in its order (rows already so
-#: are not rewritten).
+#: After head checkpoints: in each of ``heads`` (conversations), exactly the messages listed
+#: for it are current, at the positions given (rows already so are not rewritten).
 CURRENT_SQL = """
+WITH wanted AS (
+    SELECT * FROM unnest(%(conversations)s::uuid[], %(ids)s::text[], %(positions)s::int[])
+        AS w(conversation_id, message_id, position)
+), n AS (
+    SELECT m.id, w.message_id IS NOT NULL AS is_current, w.position
+    FROM messages m
+    LEFT JOIN wanted w ON w.conversation_id = m.conversation_id AND w.message_id = m.message_id
+    WHERE m.conversation_id = ANY(%(heads)s::uuid[])
+      AND (m.is_current OR (m.conversation_id, m.message_id) IN (
+          SELECT conversation_id, message_id FROM wanted))
+)
 UPDATE messages SET is_current = n.is_current, position = n.position
-FROM (
-    SELECT id, message_id = ANY(%(ids)s::text[]) AS is_current,
-           array_position(%(ids)s::text[], message_id::text) - 1 AS position
-    FROM messages
-    WHERE conversation_id = %(conversation)s
-      AND (is_current OR message_id = ANY(%(ids)s::text[]))
-) n
+FROM n
 WHERE messages.id = n.id
   AND (messages.is_current, messages.position) IS DISTINCT FROM (n.is_current, n.position)
 """
 
+#: A message as the mirror stores it: ``(message_id, role, type, content, tool_calls)``
+#: (``tool_calls`` a ``Jsonb`` or None).
+Message = tuple[str, str, str, str, Any]
 
-async def upsert_many(
-    conn: DictConnection,
-    conversation_id: uuid.UUID,
-    checkpoint_id: str,
-    messages: list[tuple[str, str, str, str, Any]],
-) -> None:
-    """Store a checkpoint's messages, ``(message_id, role, type, content, tool_calls)`` each
-    (``tool_calls`` a ``Jsonb`` or None), with ``UPSERT_SQL``; a message id given twice keeps
-    its last."""
-    latest = {message[0]: message for message in messages}
+
+async def upsert_batch(conn: DictConnection, rows: list[tuple[uuid.UUID, str, Message]]) -> None:
+    """Store messages of several checkpoints, ``(conversation_id, checkpoint_id, message)``
+    each, with ``UPSERT_SQL``: a message given more than once keeps its last content and the
+    checkpoint of its first (where it first appeared)."""
+    latest: dict[tuple[uuid.UUID, str], list[Any]] = {}
+    for conversation_id, checkpoint_id, message in rows:
+        key = (conversation_id, message[0])
+        first = latest[key][1] if key in latest else checkpoint_id
+        latest[key] = [conversation_id, first, *message]
     if not latest:
         return
     columns = list(zip(*latest.values(), strict=True))
     await conn.execute(
         UPSERT_SQL,
         {
-            "conversation": conversation_id,
-            "checkpoint": checkpoint_id,
-            "ids": list(columns[0]),
-            "roles": list(columns[1]),
-            "types": list(columns[2]),
-            "contents": [crypto.seal(text) for text in columns[3]],
-            "tool_calls": [crypto.seal_json(calls) for calls in columns[4]],
+            "conversations": list(columns[0]),
+            "checkpoints": list(columns[1]),
+            "ids": list(columns[2]),
+            "roles": list(columns[3]),
+            "types": list(columns[4]),
+            "contents": [crypto.seal(text) for text in columns[5]],
+            "tool_calls": [crypto.seal_json(calls) for calls in columns[6]],
         },
     )
 
 
+async def upsert_many(
+    conn: DictConnection, conversation_id: uuid.UUID, checkpoint_id: str, messages: list[Message]
+) -> None:
+    """Store one checkpoint's messages (``upsert_batch``); a message id given twice keeps its
+    last."""
+    await upsert_batch(conn, [(conversation_id, checkpoint_id, m) for m in messages])
+
+
+async def set_current_batch(conn: DictConnection, heads: dict[uuid.UUID, list[str]]) -> None:
+    """For each conversation of ``heads``, its head checkpoint's message ids in order: exactly
+    those are current, at their positions (an id listed twice keeps its first)."""
+    if not heads:
+        return
+    conversations: list[uuid.UUID] = []
+    ids: list[str] = []
+    positions: list[int] = []
+    for conversation_id, message_ids in heads.items():
+        seen: set[str] = set()
+        for position, message_id in enumerate(message_ids):
+            if message_id not in seen:
+                seen.add(message_id)
+                conversations.append(conversation_id)
+                ids.append(message_id)
+                positions.append(position)
+    await conn.execute(
+        CURRENT_SQL,
+        {"conversations": conversations, "ids": ids, "positions": positions, "heads": list(heads)},
+    )
+
+
 async def set_current(conn: DictConnection, conversation_id: uuid.UUID, ids: list[str]) -> None:
-    await conn.execute(CURRENT_SQL, {"ids": ids, "conversation": conversation_id})
+    await set_current_batch(conn, {conversation_id: ids})
 
 
 async def of_conversation(

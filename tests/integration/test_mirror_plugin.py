@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
 
 from hooks import PermanentError
@@ -296,3 +296,139 @@ async def test_a_document_that_cannot_be_stored_is_refused_before_anything_is_wr
         "documents": [],
         "audit": [],
     }
+
+
+def current_rows(held: dict) -> list[tuple]:
+    """``mirrored``'s messages in their position order."""
+    return sorted(held["messages"], key=lambda m: m[4])
+
+
+def tool_turn(thread_id: str) -> list[CheckpointEvent | RunEvent]:
+    """A tool-calling turn as the drafter makes it: the input, an AI message with tool calls
+    and no text, the tool's answer, the reply with the document, the run's end."""
+    h1 = HumanMessage("Draft an NDA", id="h1")
+    call = AIMessage(
+        "",
+        id="a1",
+        tool_calls=[{"name": "set_terms", "args": {"term_months": 24}, "id": "call-1"}],
+    )
+    answer = ToolMessage("terms set", tool_call_id="call-1", id="t1")
+    reply = AIMessage("Here is your draft", id="a2")
+    document = {"key": "nda", "version": 1, "type": "nda", "title": "NDA", "body": "# NDA"}
+    fields = {"thread_id": thread_id, "is_head": False}
+    return [
+        event(
+            messages=[h1],
+            source="input",
+            run_id=f"run-{thread_id}",
+            metadata={"source": "input"},
+            checkpoint_id="c1",
+            event_id=1,
+            **fields,
+        ),
+        event(messages=[h1, call], checkpoint_id="c2", event_id=2, **fields),
+        event(messages=[h1, call, answer], checkpoint_id="c3", event_id=3, **fields),
+        event(
+            messages=None,
+            values={"messages": [h1, call, answer, reply], "document": document},
+            checkpoint_id="c4",
+            event_id=4,
+            **(fields | {"is_head": True}),
+        ),
+        RunEvent(
+            event_id=5,
+            thread_id=thread_id,
+            run_id=f"run-{thread_id}",
+            status="success",
+            assistant_id=None,
+            actor=None,
+            created_at=datetime.now(UTC),
+        ),
+    ]
+
+
+async def test_a_batch_writes_what_delivering_its_events_one_by_one_writes(mirror, database_url):
+    """Tool calls and tool messages included: several threads' turns interleaved in one
+    ``after_events`` call leave exactly the rows the same events delivered one at a time do."""
+    alone, batched = str(uuid.uuid4()), [str(uuid.uuid4()) for _ in range(3)]
+    for e in tool_turn(alone):
+        if isinstance(e, RunEvent):
+            await mirror.after_run(event=e)
+        else:
+            await mirror.after_checkpoint(event=e)
+    turns = [tool_turn(thread_id) for thread_id in batched]
+    await mirror.after_events([e for step in zip(*turns, strict=True) for e in step])
+
+    expected = mirrored(database_url, alone)
+    assert [m[:5] for m in expected["messages"]] == [
+        ("a1", "assistant", "", True, 1),
+        ("a2", "assistant", "Here is your draft", True, 3),
+        ("h1", "user", "Draft an NDA", True, 0),
+        ("t1", "tool", "terms set", True, 2),
+    ]
+    assert [m[5] for m in expected["messages"]] == ["c2", "c4", "c1", "c3"], "first seen"
+    assert [a[1] for a in expected["audit"]] == ["run.started", "run.finished"]
+    assert len(expected["documents"]) == 1
+    calls = query(
+        database_url,
+        "SELECT m.tool_calls FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.thread_id = %s AND m.message_id = 'a1'",
+        alone,
+    )
+    assert calls[0][0][0]["name"] == "set_terms"
+    for thread_id in batched:
+        got = mirrored(database_url, thread_id)
+        for audit in got["audit"]:
+            audit[2]["run_id"] = audit[2]["run_id"].replace(thread_id, alone)
+        assert got == expected
+
+
+async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(pool, database_url):
+    """The dispatcher hands the mirror a batch of several threads' events; one thread's
+    document cannot be stored: the batch is redelivered one by one, that thread's events with
+    the document are dead-lettered, every other event is mirrored."""
+
+    class State(MessagesState):
+        document: dict
+
+    builder = StateGraph(State)
+    builder.add_node(
+        "reply",
+        lambda s: {
+            "messages": [AIMessage("drafted")],
+            "document": {"key": "nda", "version": s["document"]["version"], "body": "# NDA"},
+        },
+    )
+    builder.add_edge(START, "reply")
+    graph = builder.compile(checkpointer=PostgresCheckpointer(pool))
+    batches: list[int] = []
+
+    class Counting(Mirror):
+        async def after_events(self, events):
+            batches.append(len(events))
+            await super().after_events(events)
+
+    dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", Counting(pool))]))
+    await dispatcher.ensure_cursors()
+    good, bad = [str(uuid.uuid4()) for _ in range(3)], str(uuid.uuid4())
+    for thread_id in [*good[:2], bad, good[2]]:
+        version = "x" if thread_id == bad else 1
+        await graph.ainvoke(
+            {"messages": [HumanMessage("hi", id="h1")], "document": {"version": version}},
+            {"configurable": {"thread_id": thread_id}},
+        )
+    await dispatcher.drain()
+
+    assert max(batches) > 3, "several threads' events in one call"
+    for thread_id in good:
+        got = mirrored(database_url, thread_id)
+        assert [(m[1], m[3]) for m in current_rows(got)] == [("user", True), ("assistant", True)]
+        assert ("nda", 1) in [d[:2] for d in got["documents"]]
+    letters = query(
+        database_url,
+        "SELECT e.thread_id, l.error FROM hook_dead_letters l "
+        "JOIN hook_events e ON e.id = l.event_id ORDER BY l.id",
+    )
+    assert letters, "the bad document is dead-lettered"
+    assert {thread_id for thread_id, _ in letters} == {bad}
+    assert all("document.version must be a positive integer" in error for _, error in letters)
