@@ -33,6 +33,7 @@ from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from server import metrics
+from server.ratelimit import Exceeded, RateLimiter, client_key, user_key
 from server.settings import Settings
 from store.accounts import Principal
 from store.repositories import audit
@@ -132,9 +133,27 @@ def is_loopback(host: str | None) -> bool:
 class Refused(Exception):
     """A request the gate answers itself."""
 
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, headers or {}
+        #: the JSON answered, when more than ``{"detail": ...}``
+        self.body = body
+
+
+class RateLimited(Refused):
+    """429: the caller has made more requests in the window than its limit allows."""
+
+    def __init__(self, exceeded: Exceeded) -> None:
+        super().__init__(
+            429, exceeded.detail, {"Retry-After": str(exceeded.retry_after)}, exceeded.body()
+        )
+        self.exceeded = exceeded
 
 
 @dataclass
@@ -150,9 +169,13 @@ class Gate:
     #: the principal Studio's header stands for when STUDIO_TRUST_LOCAL is on
     studio: Callable[[], Principal | None] = lambda: None
 
+    #: the request rate limit (server/ratelimit.py); None: built from the settings
+    limiter: RateLimiter | None = None
+
     def __post_init__(self) -> None:
         self._denied_minute = 0
         self._denied_keys: set[str] = set()
+        self._limiter = self.limiter or RateLimiter(self.settings())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -176,7 +199,9 @@ class Gate:
             await self.app(scope, receive, tracking_send)
         except Refused as refusal:
             if not started:
-                await _answer(scope, send, refusal.status, refusal.detail, refusal.headers)
+                await _answer(
+                    scope, send, refusal.status, refusal.detail, refusal.headers, refusal.body
+                )
         # adlaan serve's runtime reaches PostgreSQL through SQLAlchemy (asyncpg): its failures too.
         except (
             psycopg.OperationalError,
@@ -206,23 +231,33 @@ class Gate:
         method = scope.get("method", "GET")
         path = scope["path"]
         access = access_of(method, path)
-        if access == "blocked":
-            raise Refused(404, "Not Found")
         # (CORS preflights never get here: the CORS middleware outside answers them.)
         headers = dict(scope.get("headers") or [])
         settings = self.settings()
+        limiter = self._limiter
+        counted = limiter.active and not limiter.exempt(method, path)
         principal: Principal | None = None
         token = bearer_token(headers)
+        if token is None:
+            if access not in ("public", "blocked"):
+                principal = self._studio(scope, headers, settings)
+            if counted:  # before any other work for a caller without a credential
+                await self._count(scope, principal)
+        # an address over its limit: refused before its credential is looked up
+        elif counted and (exceeded := limiter.refused_already("client", client_key(scope))):
+            await self._rate_limited(scope, None, exceeded)
+        if access == "blocked":
+            raise Refused(404, "Not Found")
         if token is not None:
             principal = await self.resolve(token)
+            if counted:  # the user's count; a dead credential counts for its address
+                await self._count(scope, principal)
             if principal is None and access != "public":
                 await self._deny(scope, "invalid, expired or revoked credentials")
                 raise Refused(401, "invalid, expired or revoked credentials")
-        elif access != "public":
-            principal = self._studio(scope, headers, settings)
-            if principal is None:
-                await self._deny(scope, "no credentials")
-                raise Refused(401, AUTH_REQUIRED)
+        elif access != "public" and principal is None:
+            await self._deny(scope, "no credentials")
+            raise Refused(401, AUTH_REQUIRED)
         if access == "admin" and not (principal and principal.is_admin):
             metrics.auth_denied("not an administrator")
             raise Refused(403, "this route is for administrators")
@@ -244,6 +279,33 @@ class Gate:
             return replay(body, receive)
         return _counting(receive, limit)
 
+    async def _count(self, scope: Scope, principal: Principal | None) -> None:
+        """Count the request for its user, or for its client address without one (429 past
+        the limit)."""
+        if principal is not None:
+            exceeded = await self._limiter.count("user", user_key(principal.user_id))
+        else:
+            exceeded = await self._limiter.count("client", client_key(scope))
+        if exceeded is not None:
+            await self._rate_limited(scope, principal, exceeded)
+
+    async def _rate_limited(
+        self, scope: Scope, principal: Principal | None, exceeded: Exceeded
+    ) -> None:
+        """Refuse with 429, audited once per key, process and minute (``access.rate_limited``)."""
+        key = user_key(principal.user_id) if principal else client_key(scope)
+        await self._audit_once(
+            f"access.rate_limited:{key}",
+            principal.user_id if principal else None,
+            "access.rate_limited",
+            scope,
+            limit=exceeded.limit,
+            window_seconds=exceeded.window_seconds,
+            scope=exceeded.scope,
+            key=key,
+        )
+        raise RateLimited(exceeded)
+
     def _studio(
         self, scope: Scope, headers: dict[bytes, bytes], settings: Settings
     ) -> Principal | None:
@@ -262,10 +324,20 @@ class Gate:
         and minute, and at most DENIED_AUDIT_PER_MINUTE entries a minute in all."""
         metrics.auth_denied(reason)
         client = (scope.get("client") or ("unknown",))[0]
+        await self._audit_once(
+            f"auth.denied:{client}:{reason}", None, "auth.denied", scope, reason=reason
+        )
+
+    async def _audit_once(
+        self, what: str, actor: str | None, action: str, request: Scope, **details: Any
+    ) -> None:
+        """One audit entry per ``what`` and minute, and at most DENIED_AUDIT_PER_MINUTE such
+        entries a minute in all (refusals of every kind together)."""
+        client = (request.get("client") or ("unknown",))[0]
         minute = int(time.time() // 60)
         if minute != self._denied_minute:
             self._denied_minute, self._denied_keys = minute, set()
-        key = f"auth.denied:{client}:{reason}:{minute}"[:300]
+        key = f"{what}:{minute}"[:300]
         if key in self._denied_keys:
             return
         if len(self._denied_keys) >= DENIED_AUDIT_PER_MINUTE:
@@ -281,15 +353,15 @@ class Gate:
             async with pool.connection() as conn:
                 await audit.record(
                     conn,
-                    None,
-                    "auth.denied",
-                    scope.get("path", "")[:255],
+                    actor,
+                    action,
+                    request.get("path", "")[:255],
                     dedupe_key=key,
-                    method=scope.get("method", "GET"),
-                    reason=reason,
+                    method=request.get("method", "GET"),
                     client=client,
+                    **details,
                 )
-        except Exception:  # auditing must not turn a 401 into a 500
+        except Exception:  # auditing must not turn a refusal into a 500
             logger.exception("could not audit a denied request")
 
 
@@ -340,13 +412,18 @@ def _counting(receive: Receive, limit: int) -> Receive:
 
 
 async def _answer(
-    scope: Scope, send: Send, status: int, detail: str, headers: dict[str, str] | None = None
+    scope: Scope,
+    send: Send,
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
 ) -> None:
     if scope["type"] == "websocket":
         # before the handshake is accepted, a close is answered as HTTP 403 by the server
         await send({"type": "websocket.close", "code": 4000 + status, "reason": detail[:120]})
         return
-    payload = json.dumps({"detail": detail}).encode()
+    payload = json.dumps(body or {"detail": detail}).encode()
     raw_headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),

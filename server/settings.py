@@ -194,6 +194,36 @@ class Settings(BaseSettings):
         alias="JSON_MAX_DEPTH",
         description="Deepest nesting of arrays and objects a JSON body may have (400 beyond).",
     )
+    rate_limit_per_user: int = Field(
+        default=600,
+        ge=0,
+        alias="RATE_LIMIT_PER_USER",
+        description="Requests one user (every credential of theirs together) may make within "
+        "RATE_LIMIT_WINDOW_SECONDS, on any route but the health probes, before 429 with "
+        "Retry-After; 0 turns the limit off.",
+    )
+    rate_limit_per_client: int = Field(
+        default=120,
+        ge=0,
+        alias="RATE_LIMIT_PER_CLIENT",
+        description="Requests without a live credential (logging in, or refused ones) one client "
+        "address may make within RATE_LIMIT_WINDOW_SECONDS, counted before any authentication "
+        "work; 0 turns the limit off.",
+    )
+    rate_limit_window_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=86400,
+        alias="RATE_LIMIT_WINDOW_SECONDS",
+        description="Length of a rate-limit window, from a key's first request in it.",
+    )
+    rate_limit_backend: Literal["auto", "memory", "redis"] = Field(
+        default="auto",
+        alias="RATE_LIMIT_BACKEND",
+        description="Where requests are counted: 'redis' shares the counts between server "
+        "processes (REDIS_URI of `adlaan serve`'s runtime, else REDIS_URL); 'memory' counts in "
+        "each process; 'auto' is redis under `adlaan serve`, memory on the development server.",
+    )
     cors_allow_origins: str = Field(
         default="",
         alias="CORS_ALLOW_ORIGINS",
