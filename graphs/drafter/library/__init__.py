@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from documents.model import Citation
-from graphs.drafter.library import nda
+from graphs.drafter.library import consulting, nda, services
 from graphs.drafter.library.base import (
     DocType,
     Kind,
@@ -45,7 +45,9 @@ __all__ = [
     "title_for",
 ]
 
-KINDS: dict[str, Kind] = {kind.doc_type.key: kind for kind in (nda.KIND,)}
+KINDS: dict[str, Kind] = {
+    kind.doc_type.key: kind for kind in (nda.KIND, services.KIND, consulting.KIND)
+}
 DOC_TYPES: dict[str, DocType] = {key: kind.doc_type for key, kind in KINDS.items()}
 
 
@@ -115,10 +117,10 @@ def clause(
     built = builder(terms, params or {})
     if built is None:
         found = jurisdiction(terms)
-        law = f"{found.name} law" if found else "no governing law yet"
+        law = f"{found.name} law" if found else "no governing law agreed yet"
         raise ValueError(
-            f"clause {clause_id!r} does not apply under {law}: it holds what particular "
-            "jurisdictions require, and this one requires nothing there"
+            f"clause {clause_id!r} does not apply to these terms ({law}): it holds what "
+            "particular governing laws or parties call for, and these terms call for none"
         )
     return built
 

@@ -164,6 +164,37 @@ def non_compete(terms: TermsLike, params: Params) -> LibraryClause:
     raise ValueError(non_compete_refusal(code_of(terms)))
 
 
+NON_SOLICITATION_SYNONYMS = (
+    "non-solicitation",
+    "non solicitation",
+    "nonsolicitation",
+    "non-solicit",
+    "non solicit",
+    "nonsolicit",
+    "no-poach",
+    "no poach",
+    "no-hire",
+    "no hire",
+    "solicitation",
+    "solicit",
+)
+GOVERNING_LAW_SYNONYMS = (
+    "governing law",
+    "choice of law",
+    "applicable law",
+    "jurisdiction",
+    "venue",
+    "forum",
+)
+DTSA_SYNONYMS = (
+    "dtsa",
+    "defend trade secrets act",
+    "immunity notice",
+    "whistleblower immunity",
+    "notice of immunity",
+)
+STATE_LAW_SYNONYMS = ("state law requirements", "law requirements", "state law", "state-specific")
+
 #: How users name the clause the library refuses, so the agent can ask for it and get the reason.
 NON_COMPETE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "non_compete": (
