@@ -336,6 +336,14 @@ def test_titles_roles_and_parties():
     assert '**Jane Doe** (an individual) (the "Consultant")' in preamble
 
 
+def test_washington_customer_covenant_stays_a_non_solicitation_agreement():
+    text = library.clause(
+        complete("consulting", "WA"), "non_solicitation", {"months": 12, "scope": "customers"}
+    )["text"]
+    assert "solicit any person who is a current customer of the Company" in text
+    assert "does not restrict accepting or transacting business" in text
+
+
 def test_citations_federal_first_each_once():
     for doc_type in TYPES:
         cited = library.citations(complete(doc_type, "CA"))

@@ -91,8 +91,10 @@ WASH_49_62 = Authority(
     "Washington noncompetition covenant statute",
     "Wash. Rev. Code ch. 49.62",
     "Washington's limits on noncompetition covenants (earnings thresholds, disclosure, Washington "
-    "forum) exclude non-solicitation agreements as RCW 49.62.010 defines them; a broader "
-    "restraint would be a noncompetition covenant subject to the chapter.",
+    "forum) exclude non-solicitation agreements as RCW 49.62.010 defines them: since June 6, "
+    "2024 a customer covenant qualifies only for current customers, and one that bars accepting "
+    "or transacting business with a customer is a noncompetition covenant; the clause is drawn "
+    "within that definition.",
 )
 ILL_FREEDOM_TO_WORK = Authority(
     "Illinois Freedom to Work Act",
@@ -262,9 +264,16 @@ def non_solicitation(terms: TermsLike, params: Params, sides: Sides) -> LibraryC
             f"learned, in connection with {context}"
         )
     if scope in ("customers", "both"):
+        # Washington treats a covenant reaching former or prospective customers, or barring
+        # acceptance of their business, as a noncompetition covenant (RCW 49.62.010, 2024).
+        who = (
+            f"any person who is a current customer of {owner}"
+            if code == "WA"
+            else f"any customer or client of {owner}"
+        )
         items.append(
-            f"solicit any customer or client of {owner} with whom it dealt, or of whom it "
-            f"learned, in connection with {context}, to end or reduce its business with {owner}"
+            f"solicit {who} with whom it dealt, or of whom it learned, in connection with "
+            f"{context}, to end or reduce its business with {owner}"
         )
     covenant = f"(a) {items[0]}; or (b) {items[1]}" if len(items) == 2 else items[0]
     uses = f"use Confidential Information of {owner} to " if code == "CA" else ""
@@ -304,6 +313,11 @@ def non_solicitation(terms: TermsLike, params: Params, sides: Sides) -> LibraryC
     elif code == "MA":
         citations.append(MASS_24L)
     elif code == "WA":
+        if scope != "employees":
+            text += (
+                " This clause does not restrict accepting or transacting business with any "
+                "customer who is not solicited."
+            )
         citations.append(WASH_49_62)
     elif code == "IL":
         citations.append(ILL_FREEDOM_TO_WORK)
