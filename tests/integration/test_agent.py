@@ -25,7 +25,8 @@ async def test_run_continues_a_thread_across_agents_and_history_lists_it(databas
     assert third.document["version"] == 3 and third.thread_id == thread_id
     history = await again.aget_history(thread_id, limit=10)
     await again.aclose()
-    assert len(history) == 9  # per turn: the input, the start, the draft node
+    # per turn: the input, the start, then agent, tools, agent and publish
+    assert len(history) == 18
     assert [m.content for m in history[0]["messages"] if m.type == "human"] == SEED
     assert history[0]["document"]["version"] == 3
     assert history[-1]["checkpoint_id"] < history[0]["checkpoint_id"]

@@ -39,7 +39,8 @@ async def test_three_turn_conversation_continues_on_one_thread(client):
     thread = await client.threads.create(metadata={"client": "alice"})
     state = await converse(client, thread["thread_id"])
     values = state["values"]
-    assert [m["type"] for m in values["messages"]] == ["human", "ai"] * 3
+    assert [m["type"] for m in values["messages"]] == ["human", "ai", "tool", "ai"] * 3
+    assert values["messages"][1]["tool_calls"][0]["name"] == "create_document"
     assert values["document"]["version"] == 3
     assert values["document"]["terms"]["governing_law"] == "CA"
     assert values["document"]["terms"]["term_months"] == 24
@@ -59,7 +60,7 @@ async def test_history_and_state_at_an_old_checkpoint(client):
     old = await client.threads.get_state(thread_id, checkpoint_id=first_turn)
     assert old["values"]["document"]["version"] == 1
     assert old["values"]["document"]["terms"].get("governing_law") is None
-    assert len(old["values"]["messages"]) == 2
+    assert len(old["values"]["messages"]) == 4  # the message, a tool call, its result, the reply
 
 
 async def test_branch_from_turn_one_keeps_the_original_branch(client):
@@ -132,7 +133,7 @@ async def test_streaming_values_updates_and_message_tuples(client):
         seen.setdefault(part.event.split("|")[0], []).append(part.data)
     assert {"values", "updates", "messages"} <= set(seen), seen.keys()
     assert seen["values"][-1]["document"]["version"] == 1
-    assert any("draft" in update for update in seen["updates"])
+    assert [next(iter(u)) for u in seen["updates"]] == ["agent", "tools", "agent", "publish"]
     chunks = [data[0] for data in seen["messages"] if isinstance(data, list)]
     assert any(chunk.get("type", "").startswith("ai") and chunk.get("content") for chunk in chunks)
 
@@ -202,10 +203,10 @@ async def test_a_question_is_answered_with_a_command_resume(client):
     values = (await client.threads.get_state(thread_id))["values"]
     assert values["terms"]["governing_law"] == "DE"
     assert values["document"]["parties"][1] == {"name": "Jane Doe", "kind": "individual"}
-    assert [m["content"] for m in values["messages"][1:3]] == [
-        pending["value"]["question"],
-        "Delaware",
-    ]
+    ask = values["messages"][1]["tool_calls"][0]
+    assert ask["name"] == "ask_user" and ask["args"]["question"] == pending["value"]["question"]
+    answer = next(m for m in values["messages"] if m.get("name") == "ask_user")
+    assert answer["type"] == "tool" and answer["content"] == "Delaware"
     assert (await client.threads.get(thread_id))["status"] == "idle"
 
 
