@@ -19,6 +19,8 @@ import httpx
 import psycopg
 import pytest
 
+from server.ratelimit import MemoryCounter, RateLimiter, RedisCounter, client_key
+from server.settings import Settings
 from tests.accounts import PASSWORD, make_user
 from tests.conftest import _database
 from tests.serve import ServeServer, redis_url, skip_reason
@@ -39,6 +41,61 @@ LIMITS = {
     "HOOKS_ENABLED": "false",
 }
 _hosts = (f"127.0.21.{n}" for n in itertools.count(2))
+
+
+# --- the limiter and its counters, without a server ----------------------------------------
+
+
+def test_a_client_is_its_address_and_an_ipv6_client_its_64():
+    assert client_key({"client": ("192.0.2.7", 5000)}) == "client:192.0.2.7"
+    assert client_key({"client": ("::ffff:192.0.2.7", 1)}) == "client:192.0.2.7"
+    assert client_key({"client": ("2001:db8:1:2:aaaa::1", 1)}) == "client:2001:db8:1:2::/64"
+    assert client_key({"client": ("2001:db8:1:2:bbbb::9", 1)}) == "client:2001:db8:1:2::/64"
+    assert client_key({"client": ("2001:db8:1:3::1", 1)}) == "client:2001:db8:1:3::/64"
+    assert client_key({}) == "client:unknown"
+
+
+async def test_memory_counts_per_key_in_windows_from_the_first_request():
+    counter = MemoryCounter()
+    assert [(await counter.hit("a", 1))[0] for _ in range(3)] == [1, 2, 3]
+    assert (await counter.hit("b", 1))[0] == 1
+    count, left = await counter.hit("a", 1)
+    assert count == 4 and 0 < left <= 1
+    await asyncio.sleep(left + 0.05)
+    assert (await counter.hit("a", 1))[0] == 1, "a new window"
+
+
+async def test_the_limiter_refuses_past_the_limit_until_the_window_ends():
+    settings = Settings(RATE_LIMIT_PER_USER=3, RATE_LIMIT_PER_CLIENT=0, RATE_LIMIT_WINDOW_SECONDS=1)
+    limiter = RateLimiter(settings, MemoryCounter())
+    assert [await limiter.count("user", "user:u") for _ in range(3)] == [None] * 3
+    refused = await limiter.count("user", "user:u")
+    assert refused is not None and (refused.limit, refused.retry_after) == (3, 1)
+    assert limiter.refused_already("user", "user:u") == refused
+    assert await limiter.count("client", "client:x") is None, "0 is off"
+    assert limiter.exempt("GET", "/ok") and limiter.exempt("HEAD", "/adlaan/health")
+    assert not limiter.exempt("POST", "/ok") and not limiter.exempt("GET", "/info")
+    await asyncio.sleep(1.05)
+    assert limiter.refused_already("user", "user:u") is None
+    assert await limiter.count("user", "user:u") is None
+
+
+async def test_redis_counts_once_per_round_trip_and_an_unreachable_redis_refuses_nobody():
+    if reason := skip_reason(REDIS):
+        pytest.skip(reason)
+    counter = RedisCounter(REDIS)
+    key = f"test:{uuid.uuid4().hex}"
+    assert [(await counter.hit(key, 5))[0] for _ in range(3)] == [1, 2, 3]
+    _, left = await counter.hit(key, 5)
+    assert 4 < left <= 5
+    down = RateLimiter(
+        Settings(RATE_LIMIT_PER_USER=1, RATE_LIMIT_WINDOW_SECONDS=5),
+        RedisCounter("redis://127.0.0.1:1/0"),
+    )
+    assert [await down.count("user", "user:u") for _ in range(3)] == [None] * 3
+
+
+# --- the development server --------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
