@@ -269,6 +269,7 @@ class Registry:
         on) are made owner-only: they hold conversation text."""
         if _registry is self:  # the server's own registry: its process and its files
             await asyncio.to_thread(runtime_files.protect)
+            open_sealed_files(store)
         report = RestoreReport()
         async with self.pool.connection() as conn:
             rows = await (await conn.execute(registry_rows.ALL_SQL)).fetchall()
@@ -577,9 +578,66 @@ async def _run_ended(store: dict, run_id: Any, status: str) -> None:
     await _installed().execute(statements)
 
 
+#: Base names of the runtime's files: its threads, runs, assistants and crons; its store's items.
+OPS_FILE, STORE_FILE = ".langgraph_ops.pckl", "store.pckl"
+#: What the runtime's state file lists, and the field naming each entry.
+_STATE_IDS = {
+    "threads": ("thread_id",),
+    "runs": ("run_id",),
+    "assistants": ("assistant_id",),
+    "assistant_versions": ("assistant_id", "version"),
+    "crons": ("cron_id",),
+}
+
+
+def open_sealed_files(store: dict) -> None:
+    """With a key, the runtime's files are sealed (``store.crypto.seal_pickles``). A file read
+    before the process knew its key (the store's items, read at import) is opened now: its
+    objects join what the runtime holds, as if it had loaded them itself; a file no configured
+    key opens is left as it is, never overwritten, and the registry restores what it holds."""
+    opened, failed = crypto.open_pending()
+    if failed:
+        logger.error(
+            "the development server's files %s are encrypted with a key that is not configured "
+            "(ADLAAN_ENCRYPTION_KEY / ADLAAN_ENCRYPTION_OLD_KEYS): left as they are; threads, "
+            "assistants, crons and store items come from the registry in PostgreSQL",
+            ", ".join(sorted(failed)),
+        )
+    if (state := opened.get(OPS_FILE)) is not None:
+        _merge_state(store, state)
+    if (items := opened.get(STORE_FILE)) is not None:
+        held = {(namespace, key) for namespace, key, _ in runtime_store_items()}
+        found = [
+            (namespace, key, item)
+            for namespace, by_key in items.items()
+            for key, item in by_key.items()
+            if (namespace, key) not in held
+        ]
+        replace_store_items([*runtime_store_items(), *found])
+
+
+def _merge_state(store: dict, state: dict) -> None:
+    """The runtime's state read late: each object the runtime lacks joins it (the system's
+    assistants excepted: the server made them afresh); a run that was running is pending again,
+    as the runtime makes one it loads itself."""
+    for kind, fields in _STATE_IDS.items():
+        held = {tuple(str(o[f]) for f in fields) for o in store.get(kind) or []}
+        for obj in state.get(kind) or []:
+            if tuple(str(obj[f]) for f in fields) in held:
+                continue
+            if kind == "assistants" and (obj.get("metadata") or {}).get("created_by") == "system":
+                continue
+            if kind == "runs" and obj.get("status") == "running":
+                obj.update(status="pending", updated_at=datetime.now(UTC))
+            store.setdefault(kind, []).append(obj)
+
+
 def install(registry: Registry) -> None:
-    """Route the runtime's changes to ``registry`` (``server.runtime`` wraps its ops, once)."""
+    """Route the runtime's changes to ``registry`` (``server.runtime`` wraps its ops, once);
+    with a key, the runtime's files are written sealed from now on."""
     global _registry
+    if crypto.keyring() is not None:
+        crypto.seal_pickles()
     install_write_through(
         Listeners(
             thread_created=_after_thread_created,

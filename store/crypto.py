@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -261,3 +262,81 @@ def seal_within(text: str, limit: int) -> str:
         text = text[: len(text) * 3 // 4]
         sealed = seal(text) or ""
     return sealed
+
+
+# -- the development server's pickles -------------------------------------------------------
+# langgraph-runtime-inmem keeps its state in ``PersistentDict``s (langgraph-checkpoint) that it
+# pickles to ``.langgraph_api/*.pckl``. With a key, ``seal_pickles`` makes each file a pickle of
+# one ``SealedPickle``: the encrypted pickle of the dict. The stock loader unpickles it by calling
+# ``open_sealed_pickle``, which decrypts it when a key is configured; a file read before the
+# process has its key (the store's, at import) or that no configured key decrypts is kept
+# ``pending``: it loads empty, and is never overwritten, until ``open_pending`` decrypts it.
+
+_pending: dict[str, bytes] = {}
+
+
+class SealedPickle:
+    """What a ``PersistentDict`` pickles with a key: its file name and its sealed content."""
+
+    def __init__(self, filename: str, sealed: bytes) -> None:
+        self.filename, self.sealed = os.path.basename(filename), sealed
+
+    def __reduce__(self) -> tuple[Any, tuple[str, bytes]]:
+        return open_sealed_pickle, (self.filename, self.sealed)
+
+
+def open_sealed_pickle(filename: str, sealed: bytes) -> dict:
+    """The content of a sealed runtime file (called by ``pickle.load``; ``filename`` is its
+    base name); ``{}`` while it cannot be decrypted yet (it is then ``pending``)."""
+    import pickle
+
+    seal_pickles()  # from now on this process writes its files sealed (or leaves them be)
+    if _ring is not None:
+        try:
+            return pickle.loads(unseal_bytes(sealed))  # noqa: S301 (the runtime's own format)
+        except DecryptError:
+            pass
+    _pending[filename] = sealed
+    return {}
+
+
+def open_pending() -> tuple[dict[str, dict], list[str]]:
+    """The files read before their key was known, decrypted now (by file name), and the names
+    of those no configured key decrypts (still pending: never overwritten)."""
+    import pickle
+
+    opened, failed = {}, []
+    for filename, sealed in list(_pending.items()):
+        try:
+            opened[filename] = pickle.loads(unseal_bytes(sealed))  # noqa: S301
+        except DecryptError:
+            failed.append(filename)
+            continue
+        del _pending[filename]
+    return opened, failed
+
+
+def _sealing_dump(dump: Any) -> Any:
+    def sealed_dump(self: Any, fileobj: Any) -> None:
+        import pickle
+
+        name = os.path.basename(self.filename)
+        if name in _pending:  # not opened: its content stays as it was
+            pickle.dump(SealedPickle(name, _pending[name]), fileobj, 2)
+        elif _ring is None:
+            dump(self, fileobj)
+        else:
+            plain = pickle.dumps(dict(self), protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(SealedPickle(self.filename, seal_bytes(plain)), fileobj, 2)
+
+    sealed_dump.__adlaan_wrapped__ = dump  # type: ignore[attr-defined]
+    return sealed_dump
+
+
+def seal_pickles() -> None:
+    """Make every ``PersistentDict`` of the process write its file sealed while a key is
+    configured (once; one the process could not open is left as it is)."""
+    from langgraph.checkpoint.memory import PersistentDict
+
+    if getattr(PersistentDict.dump, "__adlaan_wrapped__", None) is None:
+        PersistentDict.dump = _sealing_dump(PersistentDict.dump)  # type: ignore[method-assign]

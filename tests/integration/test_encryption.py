@@ -167,6 +167,20 @@ async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, da
     assert {"thread", "store_item"} <= {kind for kind, _ in payloads}, payloads
     assert all(bytes(p).startswith(crypto.BYTES_PREFIX) for _, p in payloads)
 
+    # the development server's own files (its pickles, written at SIGTERM) hold no plaintext
+    # either, and are read back: its finished runs are only there (the registry drops them)
+    runs = [r["run_id"] for r in await client.runs.list(thread_id)]
+    encrypted.stop()
+    files = runtime_files(encrypted.workdir)
+    assert {f.name for f in files} >= {".langgraph_ops.pckl", "store.pckl"}, files
+    assert plaintext_files(files, (SENTENCE, WORD, "quasar-pickle")) == []
+    assert all(f.read_bytes().find(crypto.BYTES_PREFIX) > 0 for f in files if f.suffix == ".pckl")
+    encrypted.start()
+    client = encrypted.client()
+    assert [r["run_id"] for r in await client.runs.list(thread_id)] == runs
+    item = await client.store.get_item([encrypted.user.id, "notes"], "recipe")
+    assert item["value"]["text"] == f"{WORD} brine for the pickles"
+
     # rotation: a new key, the old one only read; afterwards the new key alone reads everything
     encrypted.stop()
     new = new_key()
@@ -185,6 +199,36 @@ async def test_no_plaintext_at_rest_and_the_api_reads_it_decrypted(encrypted, da
     item = await encrypted.client().store.get_item([encrypted.user.id, "notes"], "recipe")
     assert item["value"]["text"] == f"{WORD} brine for the pickles"
     assert plaintext_columns(database_url, (SENTENCE, WORD)) == []
+    # the pickles were sealed with the old key, which this start does not have: they are left
+    # as they are (never overwritten), it says so, and the registry restored the rest (above)
+    assert "encrypted with a key that is not configured" in encrypted.log()
+    encrypted.stop()
+    assert plaintext_files(runtime_files(encrypted.workdir), (SENTENCE, WORD)) == []
+
+
+def runtime_files(workdir: Path) -> list[Path]:
+    """Every file the development server keeps in its runtime directory."""
+    return sorted(p for p in (workdir / ".langgraph_api").resolve().rglob("*") if p.is_file())
+
+
+def plaintext_files(files: list[Path], needles: tuple[str, ...]) -> list[str]:
+    """The files that hold any of ``needles`` as UTF-8 bytes (as written or lower case)."""
+    return [
+        f.name
+        for f in files
+        if any(
+            n.encode() in f.read_bytes() or n.lower().encode() in f.read_bytes() for n in needles
+        )
+    ]
+
+
+def test_the_file_scan_finds_plaintext(tmp_path):
+    """The file scanner itself can fail: a pickle holding the word is reported."""
+    import pickle
+
+    (tmp_path / ".langgraph_api").mkdir()
+    (tmp_path / ".langgraph_api" / "store.pckl").write_bytes(pickle.dumps({"k": SENTENCE}))
+    assert plaintext_files(runtime_files(tmp_path), (WORD,)) == ["store.pckl"]
 
 
 def test_a_bad_key_is_a_clear_configuration_error():
@@ -194,3 +238,43 @@ def test_a_bad_key_is_a_clear_configuration_error():
         messages = [error["msg"] for error in raised.value.errors()]  # type: ignore[attr-defined]
         assert bad not in str(messages), "what `adlaan` shows never repeats the key"
     assert Settings().keyring() is None and crypto.saver_kwargs(None) == {}
+
+
+def test_runtime_files_are_sealed_read_back_and_never_overwritten_unread(tmp_path):
+    """A ``PersistentDict`` (the dev runtime's files) with a key: a whole pickle of ciphertext
+    that the stock loader opens with the key; another key leaves it pending (loaded empty, never
+    overwritten) until a key that opens it is configured."""
+    import pickle
+
+    from langgraph.checkpoint.memory import PersistentDict
+
+    previous = crypto.keyring()
+    path = str(tmp_path / "probe.pckl")
+    ring = crypto.Keyring(os.urandom(32))
+    try:
+        crypto.configure(ring)
+        crypto.seal_pickles()
+        written = PersistentDict(dict, filename=path)
+        written["thread"] = {"text": SENTENCE}
+        written.sync()
+        stored = Path(path).read_bytes()
+        assert WORD.encode() not in stored and crypto.BYTES_PREFIX in stored
+        assert pickle.loads(stored) == {"thread": {"text": SENTENCE}}  # noqa: S301
+
+        crypto.configure(crypto.Keyring(os.urandom(32)))  # another key: cannot open it
+        other = PersistentDict(dict, filename=path)
+        other.load()
+        assert dict(other) == {}
+        other["new"] = 1
+        other.sync()
+        assert Path(path).read_bytes() == stored, "a file it could not open is left as it was"
+
+        crypto.configure(crypto.Keyring(os.urandom(32), [ring.current]))  # the old key, read
+        opened, failed = crypto.open_pending()
+        assert opened == {"probe.pckl": {"thread": {"text": SENTENCE}}} and failed == []
+        other.update(opened["probe.pckl"])
+        other.sync()
+        assert Path(path).read_bytes() != stored and WORD.encode() not in Path(path).read_bytes()
+    finally:
+        crypto._pending.pop("probe.pckl", None)
+        crypto.configure(previous)
