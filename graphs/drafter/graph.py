@@ -18,10 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
-from langchain_core.messages import SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime, get_runtime
@@ -78,7 +77,7 @@ def _prepare(state: State, context: Context) -> tuple[dict[str, Any], dict[str, 
     messages = state.get("messages", [])
     start = bool(messages) and isinstance(messages[-1], HumanMessage)
     turn: dict[str, Any] = {} if start else dict(state.get("turn") or {})
-    draft = Draft.of({**state, "turn": turn or None}, context)
+    draft = Draft.of(cast(State, {**state, "turn": turn or None}), context)
     rounds = sum(isinstance(m, AIMessage) for m in _since_human(messages))
     use_model = bool(context.llm_model) and "fallback" not in turn and rounds < MAX_ROUNDS
     return turn, summary(draft), use_model

@@ -31,6 +31,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
 
 from graphs.drafter.catalog import lib
 from graphs.drafter.jurisdictions import resolve_jurisdiction
@@ -169,9 +170,9 @@ def _clause_calls(text: str, draft: dict[str, Any]) -> tuple[list[ToolCall], lis
         if NON_COMPETE.search(what) or NON_SOLICIT.search(what):
             continue
         calls.append(_call("add_clause", clause_id=what))
-    if match := _REWORD.search(text):
-        new_text = match["text"].strip().strip("\"'“”")
-        calls.append(_call("reword_clause", clause_id=match["what"].strip(), text=new_text))
+    if reword := _REWORD.search(text):
+        new_text = reword["text"].strip().strip("\"'“”")
+        calls.append(_call("reword_clause", clause_id=reword["what"].strip(), text=new_text))
     for match in _MOVE.finditer(text):
         target, where = match["target"].strip(), match["where"].lower()
         if where == "to":
@@ -227,9 +228,9 @@ def plan(text: str, draft: dict[str, Any]) -> tuple[list[ToolCall], str | None]:
     kinds = update.pop("party_kinds", {})
     roles = [update.pop("disclosing_party", None), update.pop("receiving_party", None)]
     pair = update.pop("parties", None)
-    if any(roles) and not kind and (draft.get("nda_kind") != "one_way" or not current):
-        if not (doc_type and find_kind(text)):
-            kind = "one_way"
+    one_way_now = current and draft.get("nda_kind") == "one_way"
+    if any(roles) and not kind and not one_way_now and not (doc_type and find_kind(text)):
+        kind = "one_way"
     if kind:
         calls.append(_call("set_terms", nda_kind=kind))
     names = roles if any(roles) else (pair or [None, None])
@@ -379,14 +380,14 @@ class OfflineChatModel(BaseChatModel):
     governing law, clause ids) as the LLM's system prompt does; ``note`` is added to the final
     reply (why the configured model was not used)."""
 
-    draft: dict[str, Any] = {}
+    draft: dict[str, Any] = Field(default_factory=dict)
     note: str | None = None
 
     @property
     def _llm_type(self) -> str:
         return "adlaan-offline"
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflineChatModel:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflineChatModel:
         """The tools are the drafter's own, which this model knows: itself."""
         return self
 

@@ -16,7 +16,7 @@ from graphs.drafter.state import Terms
 
 HELP = (
     "I draft non-disclosure agreements (NDAs) and the other agreements of my clause library under "
-    "the law of any US state or DC. Tell me what you need, for example: \"I need to draft an "
+    'the law of any US state or DC. Tell me what you need, for example: "I need to draft an '
     'NDA", "make it one-way", "between Acme Corp and Beta LLC", "for California jurisdiction", '
     '"add a 2-year term", "effective January 1, 2026", "add a non-solicitation clause", "remove '
     'the residuals clause", "explain the confidentiality clause".'
@@ -77,7 +77,7 @@ def label(terms: Terms) -> str:
 
 
 def short_label(terms: Terms) -> str:
-    """"NDA", or the document's title in lower case."""
+    """ "NDA", or the document's title in lower case."""
     return "NDA" if terms.get("doc_type", "nda") == "nda" else label(terms)
 
 
@@ -91,9 +91,9 @@ def term_changes(before: Terms, after: Terms, *, defaulted_law: bool = False) ->
         and before.get("nda_kind") != after.get("nda_kind")
     ):
         lines.append(f"It is now a {_kind(after)}.")
-    if party_names(before) != party_names(after) and (parties := _parties(after)):
-        lines.append(parties)
-    elif before.get("party_kinds") != after.get("party_kinds") and (parties := _parties(after)):
+    if (party_names(before) != party_names(after) and (parties := _parties(after))) or (
+        before.get("party_kinds") != after.get("party_kinds") and (parties := _parties(after))
+    ):
         lines.append(parties)
     if (code := after.get("governing_law")) and code != before.get("governing_law"):
         lines.append(_governing_law(before.get("governing_law"), code, defaulted_law))
@@ -112,7 +112,7 @@ def term_changes(before: Terms, after: Terms, *, defaulted_law: bool = False) ->
     known |= {"party_kinds", "governing_law", "term_months", "survival_months"}
     known |= {"effective_date", "purpose"}
     for key in sorted(set(after) - known):
-        if after.get(key) != before.get(key):  # type: ignore[literal-required]
+        if after.get(key) != before.get(key):
             lines.append(f"{key.replace('_', ' ').capitalize()} set to {after[key]}.")  # type: ignore[literal-required]
     return lines
 

@@ -16,7 +16,7 @@ from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict
 
 import documents
-from documents.model import Citation, PartyKind
+from documents.model import PartyKind
 
 _DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
 
@@ -66,7 +66,7 @@ class DocClause(TypedDict, total=False):
     """The clause's heading, without its number."""
     text: str
     """Its Markdown text."""
-    citations: list[Citation]
+    citations: list[documents.Citation]
     """The authorities this clause relies on."""
     custom: bool
     """True when the text was reworded (by the agent or by hand): it is kept as is when the terms

@@ -81,7 +81,9 @@ def read_survival(text: str) -> tuple[int | None, str | None]:
         return None, None
     for match in _DURATION.finditer(text):
         near = abs(match.start() - keyword.start()) <= 60
-        if not near or _SENTENCE_END.search(text, min(match.end(), keyword.end()), max(match.start(), keyword.start())):
+        if not near or _SENTENCE_END.search(
+            text, min(match.end(), keyword.end()), max(match.start(), keyword.start())
+        ):
             continue
         amount = _amount(match["amount"]) + (0.5 if match["and_half"] or match["half_after"] else 0)
         months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
@@ -547,7 +549,7 @@ def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     terms: Terms = deepcopy(current)
     accepted = False
     if (doc_type := update.get("doc_type")) in lib.DOC_TYPES:
-        terms["doc_type"] = doc_type
+        terms["doc_type"] = str(doc_type)
         accepted = True
     is_nda = terms.get("doc_type", "nda") == "nda"
     kind = update.get("nda_kind") if is_nda else None
@@ -598,10 +600,9 @@ def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     doc_type_of = lib.DOC_TYPES.get(terms.get("doc_type", "nda"))
     for field in getattr(doc_type_of, "term_fields", {}) or {}:
         value = update.get(field)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-            terms[field] = value  # type: ignore[literal-required]
-            accepted = True
-        elif value := _name(value):
+        if (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0) or (
+            value := _name(value)
+        ):
             terms[field] = value  # type: ignore[literal-required]
             accepted = True
     kinds = update.get("party_kinds")

@@ -31,7 +31,6 @@ from graphs.drafter.document import (
     fingerprint,
     library_clause,
     realign,
-    regenerate,
     render,
 )
 from graphs.drafter.edits import carry_over
@@ -326,7 +325,7 @@ def create_document(draft: Draft, args: CreateDocument) -> str:
     before = draft.terms
     if draft.exists and before.get("doc_type") == doc_type:
         if args.nda_kind and args.nda_kind != before.get("nda_kind"):
-            return set_terms(draft, SetTerms(nda_kind=args.nda_kind))
+            return set_terms(draft, SetTerms.model_validate({"nda_kind": args.nda_kind}))
         return f"The draft already is a {label(before)}; nothing was started."
     keep = {k: v for k, v in before.items() if k in ("governing_law", "effective_date")}
     terms, defaulted = _ensure(
@@ -512,8 +511,7 @@ def move_clause(draft: Draft, args: MoveClause) -> str:
         at = args.position - 1
     else:
         raise ToolError(
-            f"Say where: after or before a clause id, or a position from 1 to "
-            f"{len(draft.clauses)}."
+            f"Say where: after or before a clause id, or a position from 1 to {len(draft.clauses)}."
         )
     clauses.insert(at, moving)
     if not draft.change(draft.terms, clauses):
@@ -613,7 +611,10 @@ def run_tool(draft: Draft, call: Mapping[str, Any]) -> ToolMessage:
             f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in error.errors()
         )
         return ToolMessage(
-            f"Bad arguments for {name}: {problems}.", tool_call_id=call_id, name=name, status="error"
+            f"Bad arguments for {name}: {problems}.",
+            tool_call_id=call_id,
+            name=name,
+            status="error",
         )
     except ToolError as error:
         return ToolMessage(str(error), tool_call_id=call_id, name=name, status="error")

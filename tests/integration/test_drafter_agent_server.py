@@ -75,9 +75,7 @@ def tracked(docx: bytes) -> tuple[str, str]:
     """The text of a Word file's tracked insertions and of its tracked deletions."""
     body = open_docx(io.BytesIO(docx)).element.body
     inserted = "".join(t.text or "" for ins in body.iter(qn("w:ins")) for t in ins.iter(qn("w:t")))
-    deleted = "".join(
-        t.text or "" for d in body.iter(qn("w:del")) for t in d.iter(qn("w:delText"))
-    )
+    deleted = "".join(t.text or "" for d in body.iter(qn("w:del")) for t in d.iter(qn("w:delText")))
     return inserted, deleted
 
 
@@ -114,11 +112,11 @@ async def test_the_issue_s_conversation_makes_exactly_those_changes(client):
     await client.runs.wait(thread_id, "drafter", input=user("remove the residuals clause"))
     v4 = await document(client, thread_id)
     assert v4["version"] == 4 and v4["terms"] == v3["terms"]
-    assert [c["id"] for c in v4["clauses"]] == [c["id"] for c in v3["clauses"] if c["id"] != "residuals"]
+    assert [c["id"] for c in v4["clauses"]] == [
+        c["id"] for c in v3["clauses"] if c["id"] != "residuals"
+    ]
 
-    await client.runs.wait(
-        thread_id, "drafter", input=user("make confidentiality survive 5 years")
-    )
+    await client.runs.wait(thread_id, "drafter", input=user("make confidentiality survive 5 years"))
     v5 = await document(client, thread_id)
     assert v5["version"] == 5 and v5["terms"] == {**v4["terms"], "survival_months": 60}
     assert "term_months" not in v5["terms"]
@@ -134,7 +132,9 @@ async def test_the_issue_s_conversation_makes_exactly_those_changes(client):
 async def test_fork_through_a_tool_call_and_a_question(client):
     thread_id = (await client.threads.create())["thread_id"]
     await client.runs.wait(
-        thread_id, "drafter", input=user("Draft an NDA between Acme Inc. and Beta LLC under Delaware law")
+        thread_id,
+        "drafter",
+        input=user("Draft an NDA between Acme Inc. and Beta LLC under Delaware law"),
     )
     await client.runs.wait(thread_id, "drafter", input=user("add non-solicitation for 12 months"))
     await client.runs.wait(thread_id, "drafter", command={"resume": "employees"})
@@ -150,7 +150,10 @@ async def test_fork_through_a_tool_call_and_a_question(client):
         and any(c["name"] == "ask_user" for c in h["values"]["messages"][-1]["tool_calls"])
     )
     replayed = await client.runs.wait(
-        thread_id, "drafter", input=None, checkpoint_id=before_question["checkpoint"]["checkpoint_id"]
+        thread_id,
+        "drafter",
+        input=None,
+        checkpoint_id=before_question["checkpoint"]["checkpoint_id"],
     )
     assert replayed["__interrupt__"][0]["value"]["field"] == "non_solicitation_scope"
     await client.runs.wait(thread_id, "drafter", command={"resume": "both"})

@@ -9,7 +9,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from graphs.drafter import Context, builder
+from graphs.drafter import builder
 from graphs.drafter.document import render
 
 START = "Draft a mutual NDA between Acme Inc. and Jane Doe (an individual) with a 2-year term"
@@ -106,7 +106,15 @@ def test_a_negative_term_is_a_question_not_its_absolute_value(thread):
     assert "document" not in values
     values = thread.resume("2 years")
     assert values["terms"]["term_months"] == 24
-    assert [m.type for m in values["messages"]] == ["human", "ai", "tool", "tool", "ai", "tool", "ai"]
+    assert [m.type for m in values["messages"]] == [
+        "human",
+        "ai",
+        "tool",
+        "tool",
+        "ai",
+        "tool",
+        "ai",
+    ]
     ask = values["messages"][1].tool_calls[0]
     assert ask["name"] == "ask_user" and ask["args"]["question"] == asked["question"]
     assert values["messages"][2].content == "2 years"
