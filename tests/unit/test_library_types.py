@@ -13,7 +13,7 @@ from graphs.drafter.jurisdictions import BY_CODE
 from graphs.drafter.library import states
 
 PLACEHOLDER = re.compile(r"\[[^\]]*\]")
-TYPES = ["nda", "services", "consulting"]
+TYPES = ["nda", "services", "consulting", "offer_letter"]
 #: A jurisdiction with no law of its own in the library: the baseline the others are compared to.
 BASELINE = "KY"
 
@@ -33,6 +33,12 @@ def complete(doc_type: str, code: str | None = "CA", **more) -> dict:
         "deliverables": "a written market analysis and a launch plan",
         "fees": "USD 12,000 per month",
         "compensation": "USD 200 per hour",
+        "position": "Senior Product Manager",
+        "manager": "the Chief Executive Officer",
+        "start_date": "2026-03-02",
+        "salary": "USD 150,000 per year",
+        "work_location": "the Company's principal office",
+        "offer_expires": "2026-02-15",
         "addresses": {
             "Acme Inc.": "1 Main Street, San Francisco, CA 94105",
             "Jane Doe": "2 Oak Avenue, Oakland, CA 94607",
@@ -73,6 +79,10 @@ def test_complete_terms_leave_no_placeholder(doc_type, code):
         ("nda", {"[term]", "[governing law]", "[Effective Date]"}),
         ("services", {"[services]", "[deliverables]", "[fees]", "[term]", "[governing law]"}),
         ("consulting", {"[services]", "[compensation]", "[term]", "[governing law]"}),
+        (
+            "offer_letter",
+            {"[position]", "[manager]", "[start date]", "[salary]", "[work location]"},
+        ),
     ],
 )
 def test_missing_terms_become_placeholders(doc_type, expected):
@@ -342,6 +352,53 @@ def test_washington_customer_covenant_stays_a_non_solicitation_agreement():
     )["text"]
     assert "solicit any person who is a current customer of the Company" in text
     assert "does not restrict accepting or transacting business" in text
+
+
+def test_offer_letter():
+    california = complete("offer_letter", "CA")
+    ids = [c["id"] for c in library.default_clauses(california)]
+    assert ids == [
+        "position",
+        "compensation",
+        "benefits",
+        "at_will",
+        "conditions",
+        "confidentiality",
+        "invention_notice",
+        "pay_notice",
+        "governing_law",
+        "dtsa_notice",
+        "state_law",
+        "general",
+    ]
+    notice = library.clause(california, "invention_notice")["text"]
+    assert notice.startswith("Any agreement requiring you to assign inventions to the Company")
+    assert "written notification that California Labor Code section 2872 requires" in notice
+    assert "2810.5" in library.clause(california, "pay_notice")["text"]
+    assert "195(1)" in library.clause(complete("offer_letter", "NY"), "pay_notice")["text"]
+    assert "pay_notice" not in [
+        c["id"] for c in library.default_clauses(complete("offer_letter", "TX"))
+    ]
+    montana = library.clause(complete("offer_letter", "MT"), "at_will")
+    assert montana["heading"] == "Probationary Period"
+    assert montana["citations"][0]["citation"] == "Mont. Code Ann. §§ 39-2-901 to 39-2-915"
+    assert library.clause(complete("offer_letter", "TX"), "at_will")["heading"] == (
+        "At-Will Employment"
+    )
+    # Texas law for a California employee: California law and forum stay available (Lab. Code § 925).
+    texas = library.clause(
+        complete("offer_letter", "TX", work_location="San Francisco, California"), "governing_law"
+    )
+    assert "reside and work in California" in texas["text"]
+    assert texas["citations"][0]["citation"] == "Cal. Lab. Code § 925"
+    in_texas = complete("offer_letter", "TX", work_location="Austin, Texas")
+    assert library.clause(in_texas, "governing_law")["citations"] == []
+    illinois = library.clause(complete("offer_letter", "IL"), "non_solicitation", {"months": 12})
+    assert "with whom you had contact" in illinois["text"]
+    assert "fourteen (14) calendar days" in illinois["text"]
+    assert library.find_doc_type("please draft an offer letter for Jane") == "offer_letter"
+    assert library.find_clause_id("offer_letter", "the at-will clause") == "at_will"
+    assert library.roles({"doc_type": "offer_letter"}) == ("Company", "Candidate")
 
 
 def test_citations_federal_first_each_once():

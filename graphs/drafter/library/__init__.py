@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from documents.model import Citation
-from graphs.drafter.library import consulting, nda, services
+from graphs.drafter.library import consulting, nda, offer_letter, services
 from graphs.drafter.library.base import (
     DocType,
     Kind,
@@ -46,7 +46,8 @@ __all__ = [
 ]
 
 KINDS: dict[str, Kind] = {
-    kind.doc_type.key: kind for kind in (nda.KIND, services.KIND, consulting.KIND)
+    kind.doc_type.key: kind
+    for kind in (nda.KIND, services.KIND, consulting.KIND, offer_letter.KIND)
 }
 DOC_TYPES: dict[str, DocType] = {key: kind.doc_type for key, kind in KINDS.items()}
 

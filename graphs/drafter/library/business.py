@@ -39,6 +39,12 @@ class Roles:
     performer_key: str
     work: str
     """What the performer provides: "the Services"."""
+    own: str = ""
+    """The performer's possessive ("the Consultant's", "your"); default: performer + "'s"."""
+
+    def __post_init__(self) -> None:
+        if not self.own:
+            object.__setattr__(self, "own", f"{self.performer}'s")
 
     @property
     def Payer(self) -> str:
@@ -146,9 +152,12 @@ def ownership(
     return make(clause_id, heading, text, cited)
 
 
-def invention_notice(terms: TermsLike, params: Params, roles: Roles) -> LibraryClause | None:
+def invention_notice(
+    terms: TermsLike, params: Params, roles: Roles, *, employee: bool = False
+) -> LibraryClause | None:
     """The employee-invention carve-out under the governing law, where a statute limits
-    invention assignment (None elsewhere)."""
+    invention assignment (None elsewhere): for an employee as the statute requires, for a
+    contractor in case it is found to be an employee."""
     check_params("invention_notice", params, ())
     code = code_of(terms)
     if code not in states.INVENTIONS:
@@ -157,23 +166,33 @@ def invention_notice(terms: TermsLike, params: Params, roles: Roles) -> LibraryC
     found = jurisdiction(terms)
     state = found.name if found else code
     performer = roles.performer
+    opening = (
+        f"Any agreement requiring {performer} to assign inventions to {roles.payer}"
+        if employee
+        else f"To the extent {performer} is or is found to be an employee of {roles.payer}, the "
+        "assignment in the clause headed Work Product and Inventions"
+    )
     text = (
-        f"To the extent {performer} is or is found to be an employee of {roles.payer}, the "
-        "assignment in the clause headed Work Product and Inventions does not apply to an "
-        f"invention that {performer} developed entirely on {performer}'s own time without using "
-        f"{roles.payer}'s equipment, supplies, "
-        "facilities or trade secret information, except an invention that (a) relates, at the "
-        f"time of conception or reduction to practice, to {roles.payer}'s business or its "
-        "actual or demonstrably anticipated research or development; or (b) results from any "
-        f"work performed by {performer} for {roles.payer}."
+        f"{opening} does not apply to an invention that {performer} developed entirely on "
+        f"{roles.own} own time without using {roles.payer}'s equipment, supplies, facilities or "
+        "trade secret information, except an invention that (a) relates, at the time of "
+        f"conception or reduction to practice, to {roles.payer}'s business or its actual or "
+        "demonstrably anticipated research or development; or (b) results from any work "
+        f"performed by {performer} for {roles.payer}."
     )
     if notice:
         text += f" This clause is the written notification that {notice} requires."
+    cited = [
+        authority
+        if employee
+        else Authority(
+            authority.authority,
+            authority.citation,
+            f"{authority.reason} {states.CONSULTANT_NOTICE}",
+        )
+    ]
     return make(
-        "invention_notice",
-        f"Notice of Employee Invention Rights Under {state} Law",
-        text,
-        [authority],
+        "invention_notice", f"Notice of Employee Invention Rights Under {state} Law", text, cited
     )
 
 

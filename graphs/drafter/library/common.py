@@ -223,6 +223,10 @@ class Sides:
     """Whose people are protected: "the other Party", "the Company"."""
     context: str
     """What put the bound party in contact with them: "the Purpose", "the Services"."""
+    during: str = "the term of this Agreement"
+    """The period the covenant runs in before its tail ("your employment")."""
+    who: str = "it"
+    """The bound party as a pronoun inside the covenant ("it", "you")."""
 
 
 def non_solicitation(terms: TermsLike, params: Params, sides: Sides) -> LibraryClause:
@@ -260,8 +264,8 @@ def non_solicitation(terms: TermsLike, params: Params, sides: Sides) -> LibraryC
     if scope in ("employees", "both"):
         items.append(
             f"solicit for employment or engagement, or encourage to leave {owner}, any employee "
-            f"or individual contractor of {owner} with whom it had contact, or of whom it "
-            f"learned, in connection with {context}"
+            f"or individual contractor of {owner} with whom {sides.who} had contact, or of whom "
+            f"{sides.who} learned, in connection with {context}"
         )
     if scope in ("customers", "both"):
         # Washington treats a covenant reaching former or prospective customers, or barring
@@ -272,13 +276,13 @@ def non_solicitation(terms: TermsLike, params: Params, sides: Sides) -> LibraryC
             else f"any customer or client of {owner}"
         )
         items.append(
-            f"solicit {who} with whom it dealt, or of whom it learned, in connection with "
-            f"{context}, to end or reduce its business with {owner}"
+            f"solicit {who} with whom {sides.who} dealt, or of whom {sides.who} learned, in "
+            f"connection with {context}, to end or reduce its business with {owner}"
         )
     covenant = f"(a) {items[0]}; or (b) {items[1]}" if len(items) == 2 else items[0]
     uses = f"use Confidential Information of {owner} to " if code == "CA" else ""
     text = (
-        f"During the term of this Agreement and for {period} after it ends, {sides.bound}, "
+        f"During {sides.during} and for {period} after it ends, {sides.bound}, "
         f"directly or indirectly, {uses}{covenant}."
     )
     if scope in ("employees", "both"):

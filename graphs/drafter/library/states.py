@@ -81,9 +81,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "entirely on the employee's own time without the employer's equipment, supplies, "
             "facilities or trade secrets, unless they relate to the employer's business or "
             "research or result from the employee's work (§ 2870), and the employer must give "
-            "written notice of that limit (§ 2872). The Consultant is engaged as a contractor, "
-            "but under California's ABC test (Cal. Lab. Code § 2775) a consultant can be found "
-            "to be an employee, so the notice is given to keep the assignment enforceable then.",
+            "written notice of that limit (§ 2872).",
         ),
         "California Labor Code section 2872",
     ),
@@ -92,8 +90,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "Delaware employee inventions statute",
             "Del. Code Ann. tit. 19, § 805",
             "Limits employee invention-assignment provisions in the same way (own time, no "
-            "employer resources, unrelated to the employer's business or work); included in case "
-            "the Consultant is found to be an employee.",
+            "employer resources, unrelated to the employer's business or work).",
         ),
         None,
     ),
@@ -103,8 +100,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "765 ILCS 1060/2",
             "Limits employee invention-assignment provisions to inventions made with the "
             "employer's resources, related to its business or resulting from the employee's "
-            "work, and requires written notice of the limit when the agreement is made; included "
-            "in case the Consultant is found to be an employee.",
+            "work, and requires written notice of the limit when the agreement is made.",
         ),
         "Section 2 of the Illinois Employee Patent Act (765 ILCS 1060/2)",
     ),
@@ -113,8 +109,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "Kansas employee inventions statute",
             "Kan. Stat. Ann. § 44-130",
             "Limits employee invention-assignment provisions (own time, no employer resources, "
-            "unrelated to the employer's business or work); included in case the Consultant is "
-            "found to be an employee.",
+            "unrelated to the employer's business or work).",
         ),
         None,
     ),
@@ -123,8 +118,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "Minnesota employee inventions statute",
             "Minn. Stat. § 181.78",
             "Limits employee invention-assignment provisions and requires written notice of the "
-            "limit when the agreement is made; included in case the Consultant is found to be an "
-            "employee.",
+            "limit when the agreement is made.",
         ),
         "Minnesota Statutes section 181.78",
     ),
@@ -134,8 +128,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "N.C. Gen. Stat. § 66-57.1",
             "Makes employee invention-assignment provisions unenforceable for inventions "
             "developed on the employee's own time without the employer's resources and unrelated "
-            "to its business or the employee's work; included in case the Consultant is found to "
-            "be an employee.",
+            "to its business or the employee's work.",
         ),
         None,
     ),
@@ -145,8 +138,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "N.J. Stat. Ann. § 34:1B-265",
             "Makes employee invention-assignment provisions unenforceable for inventions "
             "developed on the employee's own time without the employer's resources and unrelated "
-            "to its business or the employee's work; included in case the Consultant is found to "
-            "be an employee.",
+            "to its business or the employee's work.",
         ),
         None,
     ),
@@ -157,8 +149,7 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "Since 2023, makes employee invention-assignment provisions unenforceable for "
             "inventions developed entirely on the employee's own time without the employer's "
             "equipment, supplies, facilities or trade secrets, unless related to the employer's "
-            "business or research or resulting from the employee's work; included in case the "
-            "Consultant is found to be an employee.",
+            "business or research or resulting from the employee's work.",
         ),
         None,
     ),
@@ -167,12 +158,18 @@ INVENTIONS: dict[str, tuple[Authority, str | None]] = {
             "Washington employee inventions statute",
             "Wash. Rev. Code § 49.44.140",
             "Limits employee invention-assignment provisions and requires written notice of the "
-            "limit when the agreement is made; included in case the Consultant is found to be an "
-            "employee.",
+            "limit when the agreement is made.",
         ),
         "RCW 49.44.140",
     ),
 }
+
+#: Why a consulting agreement carries the notice, added to the statute's reason.
+CONSULTANT_NOTICE = (
+    "The Consultant is engaged as a contractor, but a consultant can be found to be an employee "
+    "(in California under the ABC test of Cal. Lab. Code § 2775), so the clause is included to "
+    "keep the assignment enforceable then."
+)
 
 # --- worker classification: the ABC tests -----------------------------------------------------
 
