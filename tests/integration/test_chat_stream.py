@@ -4,12 +4,15 @@ over the SDK, on the real `langgraph dev` serving the drafter."""
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 import pytest
 
 from server.routes.chat import _failure, _text, _token
 from tests.accounts import make_user
+from tests.conftest import _database
+from tests.serve import ServeServer, redis_url, skip_reason
 
 pytestmark = pytest.mark.integration
 
@@ -204,6 +207,35 @@ async def test_the_sdk_streams_one_reply_as_several_ai_chunks(server, account):
         if part.event == "messages" and (token := _token(part.data)):
             chunks.setdefault(token["message_id"], []).append(token["text"])
     assert chunks and max(len(texts) for texts in chunks.values()) > 1, chunks
+
+
+@pytest.fixture(scope="module")
+def served(admin_url, template_database, tmp_path_factory):
+    """`adlaan serve` (the production runtime: runs on PostgreSQL, streams through Redis) on a
+    database of its own."""
+    redis = redis_url(int(os.environ.get("TEST_REDIS_DB", "9")))
+    if reason := skip_reason(redis):
+        pytest.skip(reason)
+    with _database(admin_url, "adlaan_serve_sse", template_database) as url:
+        env = {"LOGIN_MAX_ATTEMPTS_PER_CLIENT": "100000"}
+        srv = ServeServer(url, tmp_path_factory.mktemp("serve"), redis, env)
+        srv.start()
+        srv.user = make_user(url)
+        try:
+            yield srv
+        finally:
+            srv.stop()
+
+
+async def test_adlaan_serve_streams_the_turn_too(served):
+    async with httpx.AsyncClient(base_url=served.url, headers=served.headers, timeout=60) as http:
+        events = await chat(http, FIRST)
+        kinds = [event for event, _ in events]
+        assert kinds[0] == "run" and kinds[-1] == "done" and kinds.count("token") > 1, kinds
+        done = named(events, "done")[0]
+        assert done["document"]["version"] == 1
+        again = await chat(http, "Make it governed by California law", done["thread_id"])
+        assert named(again, "done")[0]["document"]["version"] == 2
 
 
 def test_tokens_are_ai_text_only():
