@@ -5,6 +5,7 @@ authority, lookups read realistic phrases, and errors say what is wrong."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -416,3 +417,24 @@ def test_freelance_statutes_are_cited_where_the_clause_names_them():
         assert [a.citation for a in states.FREELANCE[code]] == [
             c["citation"] for c in clause["citations"]
         ]
+
+
+def test_docs_list_every_clause_and_authority():
+    """docs/clauses.md names every clause id and every authority a clause cites (other than the
+    trade-secret acts, which jurisdictions.py lists)."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "clauses.md").read_text()
+    for doc_type in TYPES:
+        assert f"`{doc_type}`" in docs
+        for clause_id in library.clause_ids(doc_type):
+            assert f"| `{clause_id}` |" in docs, (doc_type, clause_id)
+    missing = set()
+    for code in BY_CODE:
+        for doc_type in TYPES:
+            for clause in everything(complete(doc_type, code)):
+                missing |= {
+                    c["citation"]
+                    for c in clause["citations"]
+                    if c["citation"] != BY_CODE[code].trade_secret.citation
+                    and c["citation"] not in docs
+                }
+    assert not missing

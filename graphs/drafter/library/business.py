@@ -260,7 +260,17 @@ def governing_law(terms: TermsLike, params: Params, *, personal: bool) -> Librar
     check_params("governing_law", params, ())
     code = code_of(terms)
     cited = [states.CHOICE_OF_LAW[code]] if code in states.CHOICE_OF_LAW and not personal else []
-    return make("governing_law", "Governing Law", governing_law_text(terms), cited)
+    return make(
+        "governing_law", "Governing Law", governing_law_text(terms), cited + uncarved(terms)
+    )
+
+
+def uncarved(terms: TermsLike) -> list[Authority]:
+    """The governing law's authorities (jurisdictions.py) that add no sentence of their own, cited
+    by the governing-law clause as the NDA does (Georgia's Restrictive Covenants Act, RCW
+    49.44.210)."""
+    found = jurisdiction(terms)
+    return [a for a in found.extras if not a.clause] if found else []
 
 
 def state_law(terms: TermsLike, params: Params) -> LibraryClause | None:

@@ -297,7 +297,7 @@ def governing_law(terms: TermsLike, params: Params) -> LibraryClause:
                 "claims outside California or to give up California law's protection.",
             )
         )
-    return make("governing_law", "Governing Law", text, cited)
+    return make("governing_law", "Governing Law", text, cited + business.uncarved(terms))
 
 
 def general(terms: TermsLike, params: Params) -> LibraryClause:
