@@ -23,7 +23,7 @@ async def test_run_continues_a_thread_across_agents_and_history_lists_it(databas
     again = Agent(database_url=database_url)  # a new process would do the same
     third = await again.arun(SEED[2], thread_id=thread_id)
     assert third.document["version"] == 3 and third.thread_id == thread_id
-    history = await again.aget_history(thread_id, limit=10)
+    history = await again.aget_history(thread_id, limit=20)
     await again.aclose()
     # per turn: the input, the start, then agent, tools, agent and publish
     assert len(history) == 18

@@ -135,7 +135,9 @@ async def test_streaming_values_updates_and_message_tuples(client):
     assert seen["values"][-1]["document"]["version"] == 1
     assert [next(iter(u)) for u in seen["updates"]] == ["agent", "tools", "agent", "publish"]
     chunks = [data[0] for data in seen["messages"] if isinstance(data, list)]
-    assert any(chunk.get("type", "").startswith("ai") and chunk.get("content") for chunk in chunks)
+    tokens = [c["content"] for c in chunks if c.get("type") == "AIMessageChunk" and c["content"]]
+    assert len(tokens) > 10, "the reply streams token by token"
+    assert "".join(tokens).startswith("Drafted a mutual NDA (version 1).")
 
 
 async def test_bad_input_gets_a_4xx_and_writes_nothing(client, server):
