@@ -623,7 +623,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         self._written: OrderedDict[tuple, list[_Written]] = OrderedDict()
         self._written_lock = threading.Lock()
         #: values are encrypted: none may stay inline in the checkpoint's JSONB
-        self._no_inline = isinstance(cast(CompressedSerde, self.serde).inner, EncryptedSerializer)
+        self._no_inline = isinstance(self.serde.inner, EncryptedSerializer)
 
     def with_allowlist(self, extra_allowlist):
         """The stock clone with a derived msgpack allowlist, applied to the serializer inside
@@ -810,7 +810,8 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         keys = [(thread, ns, channel, version) for channel, version in new_versions.items()]
         # A run saves a step's writes while its checkpoint is still being saved.
         self._cache.put(("c", thread, ns, checkpoint["id"]), dict(checkpoint["channel_versions"]))
-        stored, blob_versions, sealed = checkpoint, new_versions, []
+        stored, blob_versions = checkpoint, new_versions
+        sealed: list[tuple] = []
         if self._no_inline:
             stored, blob_versions, sealed = self._without_inline(
                 thread, ns, checkpoint, new_versions
