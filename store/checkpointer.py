@@ -699,7 +699,8 @@ class PostgresCheckpointer(AsyncPostgresSaver):
 
     def _dump_blobs(self, thread_id, checkpoint_ns, values, versions):
         thread = str(thread_id)
-        values = {k: v.value if type(v) is _Primitive else v for k, v in values.items()}
+        if self._no_inline:
+            values = {k: v.value if type(v) is _Primitive else v for k, v in values.items()}
         return [
             (
                 thread_id,
