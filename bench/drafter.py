@@ -365,9 +365,14 @@ def render(
     lines += [
         "",
         "Document versions at the end of the conversation: " + "; ".join(notes) + f"; {same}.",
-        "`langgraph dev`'s in-memory run queue polls every 0.5 s, so its turns take about a "
-        "second whatever the graph (docs/serving.md); the in-process columns are the graphs' own "
-        "cost.",
+        "Both agents run the same offline model, tools and publish step, so the in-process "
+        "difference is the graph machinery: the drafter's three plain nodes (agent, tools run "
+        "one after the other on one working draft, publish) against `create_agent`'s model "
+        "node with its middleware, a `ToolNode` that injects the state into each tool and "
+        "merges one `Command` per call, and an after-agent node. `langgraph dev`'s in-memory "
+        "run queue polls every 0.5 s, so a run there takes about a second whatever the graph "
+        "(a turn with a question is two runs; docs/serving.md): its columns show the server, "
+        "the in-process ones the graphs' own cost.",
         END_MARK,
         "",
     ]
