@@ -157,6 +157,8 @@ class RedisCounter:
 def client_key(scope: dict[str, Any]) -> str:
     """The key of a request's client address (an IPv6 address's /64)."""
     host = (scope.get("client") or ("unknown",))[0] or "unknown"
+    if ":" not in host:  # IPv4 as uvicorn gives it (dotted quad), or a name
+        return f"client:{host[:100]}"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
