@@ -438,3 +438,11 @@ def test_docs_list_every_clause_and_authority():
                     and c["citation"] not in docs
                 }
     assert not missing
+
+
+@pytest.mark.parametrize("code", ["CA", "MT", "NY"])
+@pytest.mark.parametrize("doc_type", TYPES)
+def test_a_clause_is_found_by_its_heading(doc_type, code):
+    for clause in everything(complete(doc_type, code)):
+        assert library.find_clause_id(doc_type, clause["heading"]) == clause["id"]
+        assert library.find_clause_id(doc_type, f"the {clause['heading']} clause") == clause["id"]
