@@ -53,7 +53,7 @@ CAL_16600 = Authority(
     "Cal. Bus. & Prof. Code § 16600",
     "California voids every contract that restrains anyone from engaging in a lawful "
     "profession, trade or business, which reaches customer non-solicitation covenants (Edwards "
-    "v. Arthur Andersen LLP, 44 Cal. 4th 937 (2008)) and, on the better-reasoned recent view, "
+    "v. Arthur Andersen LLP, 44 Cal. 4th 937 (2008)) and, as courts increasingly hold, "
     "employee non-solicitation covenants (AMN Healthcare, Inc. v. Aya Healthcare Services, Inc., "
     "28 Cal. App. 5th 923 (2018)); the covenant here is therefore limited to solicitation that "
     "uses Confidential Information.",

@@ -29,8 +29,8 @@ FREELANCE: dict[str, tuple[Authority, ...]] = {
             "New York City Freelance Isn't Free Act",
             "N.Y.C. Admin. Code §§ 20-927 to 20-936",
             "New York City imposes the same written-contract (§ 20-928) and timely-payment "
-            "(§ 20-929) duties for freelance work of $800 or more, enforced by the City; it "
-            "applies where the work has a New York City connection.",
+            "(§ 20-929) duties for freelance work of $800 or more, enforced by the City's "
+            "Department of Consumer and Worker Protection and in the courts.",
         ),
     ),
     "IL": (
