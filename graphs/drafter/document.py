@@ -21,8 +21,9 @@ from typing import Any
 
 from documents.markdown import signature_block, write
 from documents.model import Citation, Clause, PartyKind, citation_key, party_kind
-from graphs.drafter.catalog import lib
-from graphs.drafter.fallback import DTSA_NOTICE, describe_term
+from graphs.drafter import library as lib
+from graphs.drafter.library.base import describe_term
+from graphs.drafter.library.common import DTSA_NOTICE
 from graphs.drafter.state import DocClause, Document, Terms
 
 __all__ = [
@@ -52,10 +53,7 @@ def long_date(iso: str) -> str:
 def party_names(terms: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The two parties' names in the order of the document's roles (the discloser first for a
     one-way NDA), None where not known."""
-    if terms.get("doc_type", "nda") == "nda" and terms.get("nda_kind") == "one_way":
-        return terms.get("disclosing_party"), terms.get("receiving_party")
-    first, second = [*terms.get("parties", []), None, None][:2]
-    return first, second
+    return lib.party_names(terms)
 
 
 def kind_of(terms: Mapping[str, Any], name: str) -> PartyKind:
@@ -148,9 +146,7 @@ def render(terms: Terms, clauses: list[DocClause] | None = None) -> Document:
     title = lib.title_for(terms)
     first, second = (
         name or placeholder
-        for name, placeholder in zip(
-            party_names(terms), (f"[{r}]" for r in lib.roles(terms)), strict=True
-        )
+        for name, placeholder in zip(party_names(terms), lib.placeholders(terms), strict=True)
     )
     signatures = "\n\n".join(
         signature_block(name, kind_of(terms, name)) for name in (first, second)

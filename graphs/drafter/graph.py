@@ -26,7 +26,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime, get_runtime
 from langgraph.types import interrupt
 
-from graphs.drafter.catalog import lib
+from graphs.drafter import library as lib
 from graphs.drafter.context import Context
 from graphs.drafter.document import render
 from graphs.drafter.model import chat_model

@@ -33,7 +33,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from graphs.drafter.catalog import lib
+from graphs.drafter import library as lib
 from graphs.drafter.jurisdictions import resolve_jurisdiction
 from graphs.drafter.reply import HELP, headline, not_supported, still_open
 from graphs.drafter.terms import (
@@ -322,6 +322,9 @@ def final_reply(messages: list[BaseMessage], draft: dict[str, Any], note: str | 
             if field in _UNREADABLE and answered_value(field, answer) is None:
                 said.append(_UNREADABLE[field])
             continue
+        first = status and status["first"]
+        if message.name == "create_document" and first and message.content.startswith("Started"):
+            continue  # the headline says it: "Drafted a ... (version 1)."
         if isinstance(message.content, str) and message.content:
             said.append(message.content)
     if status:
@@ -343,7 +346,7 @@ def final_reply(messages: list[BaseMessage], draft: dict[str, Any], note: str | 
         lines.append("Your edits to the text were kept.")
     if status and status["changed"] and (open_ := still_open(status["open"])):
         lines.append(open_)
-    if not said:
+    if not said and not (status and status["changed"]):
         lines.append(HELP)
     if note:
         lines.append(note)

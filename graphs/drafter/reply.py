@@ -9,7 +9,7 @@ open (placeholders in the draft): …" for anything not agreed yet.
 
 from __future__ import annotations
 
-from graphs.drafter.catalog import lib
+from graphs.drafter import library as lib
 from graphs.drafter.document import long_date, party_names, short_term
 from graphs.drafter.jurisdictions import BY_CODE
 from graphs.drafter.state import Terms
@@ -156,7 +156,12 @@ def unchanged(version: int, *, explained: bool = False) -> str:
 def not_supported(document: str) -> str:
     """The reply to a request for a kind of document the drafter does not write."""
     article = "an" if document[0] in "aeiou" else "a"
-    return (
-        f"I can't draft {article} {document} yet, only non-disclosure agreements; nothing was "
-        f"changed. {HELP}"
+    kinds = _join(
+        [
+            "non-disclosure agreements (mutual and one-way)"
+            if key == "nda"
+            else f"{doc.title.lower()}s"
+            for key, doc in lib.DOC_TYPES.items()
+        ]
     )
+    return f"I can't draft {article} {document} yet, only {kinds}; nothing was changed. {HELP}"

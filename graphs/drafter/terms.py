@@ -21,7 +21,7 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from graphs.drafter.catalog import lib
+from graphs.drafter import library as lib
 from graphs.drafter.jurisdictions import BY_CODE, find_jurisdictions, resolve_jurisdiction
 from graphs.drafter.numbers import WORD_NUMBERS
 from graphs.drafter.state import NdaKind, Terms
@@ -600,9 +600,12 @@ def merge_terms(current: Terms, update: dict[str, Any]) -> Terms:
     doc_type_of = lib.DOC_TYPES.get(terms.get("doc_type", "nda"))
     for field in getattr(doc_type_of, "term_fields", {}) or {}:
         value = update.get(field)
-        if (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0) or (
-            value := _name(value)
-        ):
+        if isinstance(value, dict):  # addresses: {party name: address}
+            value = {_name(k): _name(v) for k, v in value.items()}
+            value = value if value and all(value) and all(value.values()) else None
+        elif not (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+            value = _name(value)
+        if value:
             terms[field] = value  # type: ignore[literal-required]
             accepted = True
     kinds = update.get("party_kinds")

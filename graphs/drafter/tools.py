@@ -24,12 +24,13 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
-from graphs.drafter.catalog import lib
+from graphs.drafter import library as lib
 from graphs.drafter.context import Context
 from graphs.drafter.document import (
     default_clauses,
     fingerprint,
     library_clause,
+    party_names,
     realign,
     render,
 )
@@ -228,8 +229,10 @@ class SetTerms(BaseModel):
     nda_kind: Literal["mutual", "one_way"] | None = Field(
         None, description="For an NDA: mutual or one_way."
     )
-    fields: dict[str, str | int | float] | None = Field(
-        None, description="The document type's own terms (its term_fields), by name."
+    fields: dict[str, str | int | float | dict[str, str]] | None = Field(
+        None,
+        description="The document type's own terms (its term_fields), by name: text, a number, "
+        "or for addresses {party name: address}.",
     )
 
 
@@ -327,7 +330,13 @@ def create_document(draft: Draft, args: CreateDocument) -> str:
         if args.nda_kind and args.nda_kind != before.get("nda_kind"):
             return set_terms(draft, SetTerms.model_validate({"nda_kind": args.nda_kind}))
         return f"The draft already is a {label(before)}; nothing was started."
-    keep = {k: v for k, v in before.items() if k in ("governing_law", "effective_date")}
+    keep: dict[str, Any] = {
+        k: v
+        for k, v in before.items()
+        if k in ("governing_law", "effective_date", "parties", "party_kinds")
+    }
+    if before.get("nda_kind") == "one_way":
+        keep["parties"] = [n for n in party_names(before) if n]
     terms, defaulted = _ensure(
         Draft(terms={}, clauses=[], document={}, context=draft.context), doc_type
     )
@@ -337,7 +346,7 @@ def create_document(draft: Draft, args: CreateDocument) -> str:
     lines = []
     if before.get("doc_type"):
         lines.append(f"Started a new {label(terms)} in place of the {label(before)}.")
-    lines += term_changes({}, terms, defaulted_law=defaulted)
+    lines += term_changes(before if before.get("doc_type") else {}, terms, defaulted_law=defaulted)
     return " ".join([*lines, *_dtsa(terms)]) or f"Started a {label(terms)}."
 
 
@@ -385,6 +394,9 @@ def set_terms(draft: Draft, args: SetTerms) -> str:
     """Change the terms."""
     update = args.model_dump(exclude_none=True)
     fields = update.pop("fields", None) or {}
+    for key in ("survival_months",):  # a core term some types also list as their own
+        if key in fields:
+            update.setdefault(key, fields.pop(key))
     wanted = set(getattr(lib.DOC_TYPES.get(draft.terms.get("doc_type", "nda")), "term_fields", {}))
     if unknown := sorted(set(fields) - wanted):
         raise ToolError(

@@ -293,3 +293,22 @@ def test_a_clause_edited_by_hand_is_kept_as_custom(thread):
     assert "three (3) years (36 months)" in body
     assert values["document"]["clauses"][0]["custom"] is True
     assert values["document"]["version"] == 2
+
+
+def test_other_document_types_of_the_library(thread):
+    values = thread.send(
+        "Draft a consulting agreement between Acme Inc. and Jane Doe (an individual) "
+        "under California law"
+    )
+    document = values["document"]
+    assert document["type"] == "consulting" and document["title"] == "Consulting Agreement"
+    assert '**Acme Inc.** (the "Company")' in document["body"]
+    assert values["messages"][-1].content.startswith("Drafted a consulting agreement (version 1).")
+    assert "invention_notice" in [c["id"] for c in document["clauses"]], "Cal. Lab. Code § 2870"
+    values = thread.send("Now draft a lease")
+    assert values["messages"][-1].content.startswith("I can't draft a lease yet, only ")
+    assert "consulting agreements" in values["messages"][-1].content
+    values = thread.send("Make it a services agreement instead")
+    assert values["terms"]["doc_type"] == "services"
+    assert values["terms"]["parties"] == ["Acme Inc.", "Jane Doe"], "the parties carry over"
+    assert values["document"]["version"] == 2
