@@ -323,7 +323,7 @@ def final_reply(messages: list[BaseMessage], draft: dict[str, Any], note: str | 
                 said.append(_UNREADABLE[field])
             continue
         first = status and status["first"]
-        if message.name == "create_document" and first and message.content.startswith("Started"):
+        if message.name == "create_document" and first and str(message.content).startswith("St"):
             continue  # the headline says it: "Drafted a ... (version 1)."
         if isinstance(message.content, str) and message.content:
             said.append(message.content)
