@@ -355,11 +355,12 @@ def _update(draft: Draft, update: dict[str, Any]) -> str:
     start, defaulted = _ensure(draft)
     after = merge_terms(start, update)
     if after == draft.terms:
-        raise ToolError(
-            "None of these values could be used (an unknown jurisdiction, a term outside 1 "
-            "month to 100 years, a date that is not YYYY-MM-DD, or nothing new); the draft "
-            "is unchanged."
-        )
+        if not merge_terms({}, update):
+            raise ToolError(
+                "None of these values could be used (an unknown jurisdiction, a term outside 1 "
+                "month to 100 years, a date that is not YYYY-MM-DD); the draft is unchanged."
+            )
+        return "The draft already says so; nothing changed."
     if not draft.change(after, _clauses_for(draft, before, after)):
         return KEPT
     lines = term_changes(before if not first else {}, after, defaulted_law=defaulted)
