@@ -447,15 +447,19 @@ class Dispatcher:
         return ok, failed
 
     async def drain(self) -> int:
-        """Deliver until every plugin is caught up (or backing off)."""
-        total = 0
-        while True:
-            delivered = 0
-            for name in self.plugin_names():
-                delivered += await self.deliver(name)
-            total += delivered
-            if not delivered:
-                return total
+        """Deliver until every plugin is caught up (or backing off). A plugin whose batch was
+        not full has nothing more to take now (events committed later wake the dispatcher), so
+        it is not asked again: no round of cursor transactions that finds nothing."""
+        total, names = 0, self.plugin_names()
+        while names:
+            full = []
+            for name in names:
+                taken = await self.deliver(name)
+                total += taken
+                if taken >= self.batch_size:
+                    full.append(name)
+            names = full
+        return total
 
     async def run(self, url: str, stop: asyncio.Event, poll: float = 1.0) -> None:
         """Deliver forever: woken by ``NOTIFY``, and every ``poll`` seconds in case one was missed
@@ -471,6 +475,9 @@ class Dispatcher:
                     while not stop.is_set():
                         await self.drain()
                         async for _ in conn.notifies(timeout=poll, stop_after=1):
+                            pass
+                        # the notifications already here (a checkpoint each) wake one drain
+                        async for _ in conn.notifies(timeout=0):
                             pass
             except asyncio.CancelledError:
                 raise
