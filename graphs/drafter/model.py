@@ -27,7 +27,12 @@ def is_factory(spec: str) -> bool:
 def _provider_model(spec: str, timeout: float, max_retries: int) -> Any:
     from langchain.chat_models import init_chat_model  # the optional "llm" extra
 
-    return init_chat_model(spec, timeout=timeout, max_retries=max_retries)
+    try:
+        return init_chat_model(spec, timeout=timeout, max_retries=max_retries)
+    except (TypeError, ValueError):
+        # A provider whose model takes neither setting (the agent's own deadline still bounds
+        # each call).
+        return init_chat_model(spec)
 
 
 def chat_model(spec: str, *, timeout: float, max_retries: int) -> BaseChatModel:
