@@ -37,13 +37,13 @@ from graphs.drafter import library as lib
 from graphs.drafter.jurisdictions import resolve_jurisdiction
 from graphs.drafter.reply import HELP, headline, not_supported, still_open
 from graphs.drafter.terms import (
-    _DURATION,
     NON_COMPETE,
     NON_SOLICIT,
     Question,
-    _amount,
+    duration_near,
     find_kind,
     find_questions,
+    months_of,
     other_document,
     read_survival,
     read_term,
@@ -106,26 +106,11 @@ def _scope(text: str) -> str | None:
 
 
 def _months_near(text: str, keyword: re.Match[str]) -> int | None:
-    """The duration closest to ``keyword`` ("non-solicitation for 12 months", "a 12-month
-    non-solicitation"), preferring one after it, in months; None when there is none near."""
-    found: list[tuple[int, re.Match[str]]] = []
-    for match in _DURATION.finditer(text):
-        if match.start() >= keyword.end():
-            distance = match.start() - keyword.end()
-        elif match.end() <= keyword.start() and not text[match.end() :].lstrip(" -").startswith(
-            "term"
-        ):
-            distance = keyword.start() - match.end() + 20
-        else:
-            continue
-        if distance <= 40:
-            found.append((distance, match))
-    if not found:
-        return None
-    match = min(found, key=lambda pair: pair[0])[1]
-    amount = _amount(match["amount"])
-    months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
-    return months if 1 <= months <= 1200 else None
+    """The duration of ``keyword``'s request in months, None when none is near or it is not a
+    valid one."""
+    match = duration_near(text, keyword)
+    months = months_of(match) if match else None
+    return months if months and 1 <= months <= 1200 else None
 
 
 def scope_question(governing_law: str | None) -> Question:

@@ -73,25 +73,46 @@ def _keyword_starts(text: str) -> list[int]:
     return sorted(m.start() for pattern in _OTHER_REQUESTS for m in pattern.finditer(text))
 
 
+def duration_near(text: str, keyword: re.Match[str]) -> re.Match[str] | None:
+    """The duration that measures ``keyword``'s request ("survives for 5 years", "a 12-month
+    non-solicitation"): the closest one in its sentence, one after it preferred, never one that
+    is the term ("a 2-year term")."""
+    found: list[tuple[int, re.Match[str]]] = []
+    for match in _DURATION.finditer(text):
+        if match.start() >= keyword.end():
+            distance, between = match.start() - keyword.end(), (keyword.end(), match.start())
+        elif match.end() <= keyword.start():
+            if _TERM_WORD.match(text[match.end() :].lstrip(" -")):
+                continue
+            distance, between = keyword.start() - match.end() + 20, (match.end(), keyword.start())
+        else:
+            continue
+        if distance <= 60 and not _SENTENCE_END.search(text, *between):
+            found.append((distance, match))
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def months_of(match: re.Match[str]) -> int:
+    """A duration match in whole months (negative when a minus sign precedes it)."""
+    amount = _amount(match["amount"]) + (0.5 if match["and_half"] or match["half_after"] else 0)
+    months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
+    window = match.string[max(0, match.start() - 12) : match.start()]
+    return -max(months, 1) if _NEGATIVE.search(window) else months
+
+
 def read_survival(text: str) -> tuple[int | None, str | None]:
     """The survival period ``text`` asks for ("confidentiality survives 5 years", "a 3-year
     survival period"), in whole months, as ``read_term`` reads a term: ``(months, None)``,
     ``(None, words)`` for one that cannot be, or ``(None, None)``."""
-    if not (keyword := SURVIVAL.search(text)):
+    if not (keyword := SURVIVAL.search(text)) or not (match := duration_near(text, keyword)):
         return None, None
-    for match in _DURATION.finditer(text):
-        near = abs(match.start() - keyword.start()) <= 60
-        if not near or _SENTENCE_END.search(
-            text, min(match.end(), keyword.end()), max(match.start(), keyword.start())
-        ):
-            continue
-        amount = _amount(match["amount"]) + (0.5 if match["and_half"] or match["half_after"] else 0)
-        months = round(amount * 12 if match["unit"].lower().startswith("y") else amount)
-        window = text[max(0, match.start() - 12) : match.start()]
-        if _NEGATIVE.search(window) or not 1 <= months <= 1200:
-            return None, " ".join(text[match.start() : match.end()].split())
+    months = months_of(match)
+    if 1 <= months <= 1200:
         return months, None
-    return None, None
+    start = match.start()
+    if months < 0 and (negative := _NEGATIVE.search(text[max(0, start - 12) : start])):
+        start = max(0, start - 12) + negative.start()
+    return None, " ".join(text[start : match.end()].split())
 
 
 _SENTENCE_END = re.compile(r"[.;!?\n](?:\s|$)")

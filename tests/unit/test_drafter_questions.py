@@ -259,3 +259,18 @@ def test_an_individual_named_with_a_role(thread, text):
     values = thread.send("Draft a one-way NDA. " + text)
     assert values["terms"]["disclosing_party"] == "Jane Doe"
     assert values["document"]["parties"][0] == {"name": "Jane Doe", "kind": "individual"}
+
+
+def test_a_term_and_a_survival_period_in_one_message_are_both_read(thread):
+    values = thread.send(
+        "Draft an NDA with a 2-year term, confidentiality surviving 3 years after it ends"
+    )
+    assert values["terms"]["term_months"] == 24 and values["terms"]["survival_months"] == 36
+
+
+def test_a_survival_period_that_cannot_be_one_is_a_question(thread):
+    thread.send(START)
+    asked = question(thread.send("confidentiality survives -2 years"))
+    assert asked["field"] == "survival_months" and '"-2 years"' in asked["question"]
+    values = thread.resume("4 years")
+    assert values["terms"]["survival_months"] == 48 and values["terms"]["term_months"] == 24
