@@ -203,13 +203,13 @@ class Mirror:
                     for checkpoint_id, document in thread.documents
                 ],
             )
-            for e in events:  # audit entries in event order
-                if isinstance(e, RunEvent):
-                    await self._audit_run(conn, e)
-                elif e.metadata and e.thread_id in conversation_of:
-                    await self._audit_checkpoint(conn, e)
-                    if replaced[id(e)]:
-                        await self._audit_sanitized(conn, e, replaced[id(e)])
+            for each in events:  # audit entries in event order
+                if isinstance(each, RunEvent):
+                    await self._audit_run(conn, each)
+                elif each.metadata and each.thread_id in conversation_of:
+                    await self._audit_checkpoint(conn, each)
+                    if replaced[id(each)]:
+                        await self._audit_sanitized(conn, each, replaced[id(each)])
 
     @staticmethod
     def _gather(
