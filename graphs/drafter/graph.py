@@ -84,8 +84,18 @@ def _prepare(state: State, context: Context) -> tuple[dict[str, Any], dict[str, 
 
 
 def _prompt(draft: dict[str, Any], messages: list[AnyMessage]) -> list[BaseMessage]:
-    types = {key: doc.title for key, doc in lib.DOC_TYPES.items()}
-    system = SYSTEM.format(draft=json.dumps(draft, ensure_ascii=False), doc_types=types)
+    types = {
+        key: {
+            "title": doc.title,
+            "optional_clauses": list(doc.optional_clauses),
+            "term_fields": dict(doc.term_fields),
+        }
+        for key, doc in lib.DOC_TYPES.items()
+    }
+    system = SYSTEM.format(
+        draft=json.dumps(draft, ensure_ascii=False),
+        doc_types=json.dumps(types, ensure_ascii=False),
+    )
     return [SystemMessage(system), *messages]
 
 

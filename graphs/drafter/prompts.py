@@ -5,7 +5,8 @@ SYSTEM = """You are a careful legal-drafting assistant. You draft agreements for
 or DC) by calling tools on a structured document; you never write the document yourself.
 
 The current draft (JSON): {draft}
-Document types: {doc_types}
+Document types (JSON; add_clause takes a type's optional clauses, set_terms.fields its \
+term_fields): {doc_types}
 
 Rules:
 - Change only what the user asks. Call the tools for every change; several calls may go in one \

@@ -91,6 +91,8 @@ class Draft:
     overwrite: bool = False
     kept: bool = False
     answers: list[Any] = field(default_factory=list)
+    _base: str | None = field(default=None, repr=False)
+    _edited: bool | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, state: State, context: Context) -> Draft:
@@ -113,19 +115,26 @@ class Draft:
         return bool(self.terms.get("doc_type"))
 
     def base_body(self) -> str:
-        """The rendering of the published document's own terms and clauses."""
-        return render(self.document.get("terms") or {}, normalised_clauses(self.document))["body"]
+        """The rendering of the published document's own terms and clauses (computed once: the
+        document does not change during a run)."""
+        if self._base is None:
+            terms = self.document.get("terms") or {}
+            self._base = render(terms, normalised_clauses(self.document))["body"]
+        return self._base
 
     def body_edited(self) -> bool:
         """Whether the published body was edited by hand (it is not the rendering of its terms
         and clauses, and the clauses themselves were not edited)."""
-        body = self.document.get("body")
-        if not body or not self.document.get("terms"):
-            return False
-        clauses = self.document.get("clauses")
-        if clauses is not None and self.document.get("source") != fingerprint(clauses):
-            return False
-        return body != self.base_body()
+        if self._edited is None:
+            body = self.document.get("body")
+            clauses = self.document.get("clauses")
+            self._edited = bool(
+                body
+                and self.document.get("terms")
+                and (clauses is None or self.document.get("source") == fingerprint(clauses))
+                and body != self.base_body()
+            )
+        return self._edited
 
     def preview(self) -> tuple[str, bool]:
         """The body this run would publish now, and whether it clashes with a hand edit (a
