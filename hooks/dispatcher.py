@@ -73,6 +73,15 @@ def classify(error: BaseException) -> Literal["permanent", "transient", "unavail
     return "transient"
 
 
+class _Reader(PostgresCheckpointer):
+    """How the dispatcher reads a checkpoint: an event carries its values and metadata, never
+    its pending writes, so those are not decoded (nor the values they refer to read, a query
+    each)."""
+
+    async def _load_checkpoint_tuple(self, value: Any) -> Any:
+        return await super()._load_checkpoint_tuple({**value, "pending_writes": None})
+
+
 #: ``Dispatcher.event``'s default: read the thread's head with the checkpoint.
 _READ_HEAD = object()
 
@@ -106,7 +115,7 @@ class Dispatcher:
         self.base_delay = base_delay
         self.max_delay = max_delay
         # encrypted checkpoints (ADLAAN_ENCRYPTION_KEY) are read with the process's keyring
-        self.saver = PostgresCheckpointer(pool, **crypto.saver_kwargs())
+        self.saver = _Reader(pool, **crypto.saver_kwargs())
         self._events: OrderedDict[int, Any] = OrderedDict()
 
     # -- plugins ----------------------------------------------------------------------
