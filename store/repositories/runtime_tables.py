@@ -228,7 +228,10 @@ async def reseal(
         update = sql.SQL("UPDATE {table} SET {sets} WHERE {match}").format(
             table=sql.Identifier(table),
             sets=sql.SQL(", ").join(
-                sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(f"new_{c}"))
+                # None stays what it is (SQL NULL or JSON null: psycopg reads both as None)
+                sql.SQL("{c} = coalesce({new}::jsonb, {c})").format(
+                    c=sql.Identifier(c), new=sql.Placeholder(f"new_{c}")
+                )
                 for c in columns
             ),
             match=sql.SQL(" AND ").join(
@@ -238,9 +241,9 @@ async def reseal(
                         for k in keys
                     ),
                     *(
-                        sql.SQL("{} IS NOT DISTINCT FROM {}::jsonb").format(
-                            sql.Identifier(c), sql.Placeholder(f"old_{c}")
-                        )
+                        sql.SQL(
+                            "coalesce({c}, 'null'::jsonb) = coalesce({old}::jsonb, 'null'::jsonb)"
+                        ).format(c=sql.Identifier(c), old=sql.Placeholder(f"old_{c}"))
                         for c in columns
                     ),
                 ]
