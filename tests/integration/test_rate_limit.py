@@ -57,12 +57,12 @@ def test_a_client_is_its_address_and_an_ipv6_client_its_64():
 
 async def test_memory_counts_per_key_in_windows_from_the_first_request():
     counter = MemoryCounter()
-    assert [(await counter.hit("a", 1))[0] for _ in range(3)] == [1, 2, 3]
-    assert (await counter.hit("b", 1))[0] == 1
-    count, left = await counter.hit("a", 1)
+    assert [(await counter.hit("a", 1, 10))[0] for _ in range(3)] == [1, 2, 3]
+    assert (await counter.hit("b", 1, 10))[0] == 1
+    count, left = await counter.hit("a", 1, 10)
     assert count == 4 and 0 < left <= 1
     await asyncio.sleep(left + 0.05)
-    assert (await counter.hit("a", 1))[0] == 1, "a new window"
+    assert (await counter.hit("a", 1, 10))[0] == 1, "a new window"
 
 
 async def test_the_limiter_refuses_past_the_limit_until_the_window_ends():
@@ -80,14 +80,29 @@ async def test_the_limiter_refuses_past_the_limit_until_the_window_ends():
     assert await limiter.count("user", "user:u") is None
 
 
-async def test_redis_counts_once_per_round_trip_and_an_unreachable_redis_refuses_nobody():
+async def test_redis_counts_in_batches_far_from_the_limit_and_exactly_near_it():
+    import redis
+
     if reason := skip_reason(REDIS):
         pytest.skip(reason)
-    counter = RedisCounter(REDIS)
+    shared = redis.Redis.from_url(REDIS)
+    one, other = RedisCounter(REDIS), RedisCounter(REDIS)  # two server processes
     key = f"test:{uuid.uuid4().hex}"
-    assert [(await counter.hit(key, 5))[0] for _ in range(3)] == [1, 2, 3]
-    _, left = await counter.hit(key, 5)
-    assert 4 < left <= 5
+    stored = f"adlaan:ratelimit:{key}"
+    # a limit of 600: this process adds its requests 12 at a time
+    assert [(await one.hit(key, 5, 600))[0] for _ in range(12)] == list(range(1, 13))
+    assert int(shared.get(stored)) == 1
+    count, left = await one.hit(key, 5, 600)
+    assert count == 13 and int(shared.get(stored)) == 13 and 4 < left <= 5
+    assert (await other.hit(key, 5, 600))[0] == 14, "the other process sees them"
+    # near the limit every request is added: the request past it is seen exactly
+    near = f"test:{uuid.uuid4().hex}"
+    counts = [(await one.hit(near, 5, 100))[0] for _ in range(110)]
+    assert counts == list(range(1, 111))
+    assert int(shared.get(f"adlaan:ratelimit:{near}")) == 110
+
+
+async def test_an_unreachable_redis_refuses_nobody():
     down = RateLimiter(
         Settings(RATE_LIMIT_PER_USER=1, RATE_LIMIT_WINDOW_SECONDS=5),
         RedisCounter("redis://127.0.0.1:1/0"),
