@@ -190,8 +190,8 @@ async def search_documents(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The owner's document versions whose title or text matches ``q``, as message search
-    finds messages (``store/repositories/fulltext.py``), each with a ``<mark>``-ed snippet; unprepared, so
-    each is planned for its own words and filters."""
+    finds messages (``store/repositories/fulltext.py``), each with a ``<mark>``-ed snippet; planned for its own words and
+    filters (``fulltext.prepare``)."""
     params = {
         "q": q,
         "owner": owner,
@@ -207,7 +207,7 @@ async def search_documents(
     statement = fulltext.search_sql(
         _SEARCH_SQL, fulltext.filters("d"), _SEARCH_COLUMNS, params, sort
     )
-    cur = await conn.execute(statement, params, prepare=False)
+    cur = await conn.execute(statement, params, prepare=fulltext.prepare(params))
     return await cur.fetchall()
 
 

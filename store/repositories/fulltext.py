@@ -4,10 +4,10 @@ A search's cost must not grow with its number of matches, so matches are never a
 page is the next ``limit`` matches newest first, read in time order from a btree on
 ``(created_at, id)`` with the stored, GIN-indexed ``tsvector`` as a filter (or, when the planner
 expects the words to be rare, found through the GIN index and sorted: the statement is planned
-for its own words and filters, never prepared). Only that page is ranked with ``ts_rank_cd``
-and shown best first (``sort="recent"``: newest first), and only its rows get a snippet
-(``ts_headline``), so every page of one search is a slice of one order and a word in every other
-message costs what a rare one does. ``make bench-search`` measures it against ``ILIKE``.
+for its own words and filters, and prepared only within one conversation, see ``prepare``).
+Only that page is ranked with ``ts_rank_cd`` and shown best first (``sort="recent"``: newest
+first), and only its rows get a snippet (``ts_headline``), so every page of one search is a
+slice of one order and a word in every other message costs what a rare one does. ``make bench-search`` measures it against ``ILIKE``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,17 @@ SEARCH_TEXT_LIMIT = 100_000
 QUERY = "websearch_to_tsquery('english', %(q)s)"
 
 Sort = Literal["relevance", "recent"]
+
+
+def prepare(params: dict[str, Any]) -> bool | None:
+    """Whether a search may run as a prepared statement (None: as the connection's pool says;
+    False: never). Only within one conversation (``thread``): its plan is the same whatever the
+    words (the conversation's rows, checked one by one), so a generic plan is as good as a
+    custom one and planning, as long as executing on so few rows, is saved. Any other search
+    is planned for its own words: a generic plan cannot tell a word in half the messages (walk
+    them newest first) from a rare one (look it up in the GIN index)."""
+    return None if params.get("thread") else False
+
 
 _ORDER = {
     "relevance": "rank DESC, created_at DESC, id DESC",

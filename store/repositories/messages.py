@@ -3,10 +3,10 @@ full-text search over a user's messages (``store/repositories/fulltext.py``: a p
 from the ``(created_at, id)`` btree or the GIN index on ``search_vector``, best first, with
 snippets).
 
-Search is built for the filters actually given and executed unprepared: once prepared,
-PostgreSQL may switch to a generic plan that cannot see which filters are absent nor how common
-the words are (hundreds of times slower at 10,000 conversations; ``make bench-search`` measures
-it).
+Search is built for the filters actually given and executed unprepared (except within one
+conversation, ``fulltext.prepare``): once prepared, PostgreSQL may switch to a generic plan that
+cannot see how common the words are (hundreds of times slower at 10,000 conversations;
+``make bench-search`` measures it).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ async def search_messages(
     }
     if crypto.keyring() is not None:
         return []  # the index holds only ciphertext (docs/security.md, "Encryption at rest")
-    cur = await conn.execute(search_sql(params, sort), params, prepare=False)
+    cur = await conn.execute(search_sql(params, sort), params, prepare=fulltext.prepare(params))
     return await cur.fetchall()
 
 
