@@ -348,6 +348,17 @@ def render(
         "(the checkpoint read and decoded; summed over the events built at once), "
         f"{backlog.write / max(backlog.events, 1) * ms:,.2f} ms an event in the mirror's "
         "transactions (one a batch).",
+        "- How the mirror is delivered here (`hooks/dispatcher.py`, `hooks/builtin/mirror.py`): "
+        "the dispatcher takes up to 200 events after its cursor, builds them (four at a time, "
+        "each thread's head read once, the checkpoint's pending writes not decoded) and hands "
+        "the mirror the whole batch (`after_events`): one transaction, the threads' advisory "
+        "locks in one statement, one statement per table for the messages, the current flags "
+        "and the document versions; a tombstone check and a conversation upsert per thread and "
+        "the audit entries per event remain. The notifications already received wake one "
+        "drain, and a batch that is not full ends it (no empty round of cursor transactions).",
+        "- Before batches (commit 689e5de: one transaction and about 15 statements an event, "
+        "four threads at once), the same benchmark measured hooks on at 0.56× hooks off in the "
+        "server and 0.68× with the worker, lag p50 62 ms and p99 291 ms (load average 3.5).",
         END,
         "",
     ]
