@@ -71,20 +71,19 @@ def test_store_imports_setup_store_at_each_call():
     assert "from langgraph_runtime_pg.store import setup_store" in source
 
 
+def _settings(ring):
+    """Settings whose keyring is ``ring`` (what ``install`` asks them)."""
+    return type("Settings", (), {"keyring": lambda self: ring})()
+
+
 def test_install_changes_nothing_without_a_key(monkeypatch):
     from sqlalchemy.dialects.postgresql import JSONB
 
     monkeypatch.setattr(pg_seal, "_installed", False)
-    monkeypatch.delenv("ADLAAN_ENCRYPTION_KEY", raising=False)
-    from server.settings import get_settings
-
-    get_settings.cache_clear()
+    monkeypatch.setattr("server.settings.get_settings", lambda: _settings(None))
     store = pg_seal._runtime("store")
     before = store.setup_store
-    try:
-        pg_seal.install()
-    finally:
-        get_settings.cache_clear()
+    pg_seal.install()
     assert not pg_seal._installed and store.setup_store is before
     assert type(pg_seal._runtime("models").ThreadRow.__table__.c["values"].type) is JSONB
 
@@ -92,9 +91,7 @@ def test_install_changes_nothing_without_a_key(monkeypatch):
 def test_install_refuses_a_changed_target(monkeypatch, ring):
     monkeypatch.setattr(pg_seal, "_installed", False)
     monkeypatch.setitem(pg_seal.KNOWN_SOURCES, "models.RunRow", "0" * 16)
-    monkeypatch.setattr(
-        "server.settings.get_settings", lambda: type("S", (), {"keyring": lambda self: ring})()
-    )
+    monkeypatch.setattr("server.settings.get_settings", lambda: _settings(ring))
     with pytest.raises(pg.UnsupportedRuntime, match=r"models\.RunRow"):
         pg_seal.install()
 
