@@ -354,10 +354,11 @@ def test_word_diff_marks_only_what_changed():
 def test_redline_tracks_each_change_as_word_insertions_and_deletions(versions):
     v1, v3 = versions[0], versions[2]
     body = v3["body"].replace(
-        "## 6. Return of Materials",
-        "## 6. Non-Solicitation\n\nNeither Party shall solicit the other's employees for "
-        "twelve (12) months.\n\n## 7. Return of Materials",
+        "## 7. Return of Materials",
+        "## 7. Non-Solicitation\n\nNeither Party shall solicit the other's employees for "
+        "twelve (12) months.\n\n## 8. Return of Materials",
     )
+    assert "## 7. Non-Solicitation" in body, "the clause numbering moved: update the anchor"
     body = re.sub(r"## \d+\. Remedies\n\n[^\n]+\n\n", "", body)
     data = to_redline_docx(v1, _version(v3, 4, body))
     document = _open(data)

@@ -33,7 +33,7 @@ def test_citation_is_declared_once():
 
 def test_graph_document_extends_the_model():
     model_fields = list(get_type_hints(Document))
-    assert list(get_type_hints(state.Document)) == [*model_fields, "terms"]
+    assert list(get_type_hints(state.Document)) == [*model_fields, "terms", "clauses", "source"]
     assert documents.Document is Document
 
 

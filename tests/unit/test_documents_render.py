@@ -83,7 +83,7 @@ def test_diff_reports_citation_changes(versions):
     assert "Cal. Bus. & Prof. Code § 16600" in added
     assert "18 U.S.C. § 1833(b)" not in added
     assert result["citations_removed"] == []
-    assert "+## 10. California Law Requirements" in result["unified"].splitlines()
+    assert "+## 11. California Law Requirements" in result["unified"].splitlines()
 
     back = diff(v2, v1)
     assert back["citations_removed"] == result["citations_added"]
