@@ -278,3 +278,28 @@ def test_runtime_files_are_sealed_read_back_and_never_overwritten_unread(tmp_pat
     finally:
         crypto._pending.pop("probe.pckl", None)
         crypto.configure(previous)
+
+
+#: sha256 (first 16 hex digits) of the ``PersistentDict`` methods ``store.crypto.seal_pickles``
+#: relies on (langgraph-checkpoint): ``dump`` is wrapped; ``load`` must unpickle with the stock
+#: ``pickle.load`` and ``update`` the dict; ``sync`` must write through ``dump``.
+PERSISTENT_DICT_SOURCES = {
+    "load": "4c9d5d189536ae2c",
+    "dump": "fc21cc1654bc6032",
+    "sync": "bada6248aeffd440",
+}
+
+
+@pytest.mark.parametrize("method", sorted(PERSISTENT_DICT_SOURCES))
+def test_the_runtime_files_are_written_as_seal_pickles_expects(method):
+    import hashlib
+    import inspect
+
+    from langgraph.checkpoint.memory import PersistentDict
+
+    found = getattr(PersistentDict, method)
+    found = getattr(found, "__adlaan_wrapped__", found)
+    assert (
+        hashlib.sha256(inspect.getsource(found).encode()).hexdigest()[:16]
+        == PERSISTENT_DICT_SOURCES[method]
+    ), f"langgraph-checkpoint changed PersistentDict.{method}: re-check store.crypto.seal_pickles"
