@@ -34,8 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import storage
-
 ROOT = Path(__file__).resolve().parents[1]
 START_MARK, END_MARK = "<!-- serve:start -->", "<!-- serve:end -->"
 SOAK_START, SOAK_END = "<!-- serve-soak:start -->", "<!-- serve-soak:end -->"
@@ -245,7 +243,12 @@ QUIET = {
 }
 
 
-def _servers(url: str, redis: str, tmp: str) -> tuple:
+#: ``--small-pools``: each process's pools cut to fit a shared 100-connection PostgreSQL (two
+#: processes under 32 clients hold about 70 connections with the defaults, docs/serving.md)
+SMALL_POOLS = {"PG_POOL_SIZE": "5", "PG_MAX_OVERFLOW": "5", "DB_POOL_SIZE": "8"}
+
+
+def _servers(url: str, redis: str, tmp: str, env: dict[str, str] | None = None) -> tuple:
     from tests.accounts import make_user
     from tests.serve import ServeServer
 
@@ -253,7 +256,9 @@ def _servers(url: str, redis: str, tmp: str) -> tuple:
     servers = []
     for name in ("a", "b"):
         Path(tmp, name).mkdir()
-        servers.append(ServeServer(url, Path(tmp, name), redis, QUIET, user=user))
+        servers.append(
+            ServeServer(url, Path(tmp, name), redis, {**QUIET, **(env or {})}, user=user)
+        )
     return tuple(servers)
 
 
@@ -300,13 +305,15 @@ def measure(url: str, redis: str, turns: int, seconds: float, concurrency: int) 
     return results
 
 
-def soak(url: str, redis: str, seconds: float, concurrency: int) -> Load:
+def soak(
+    url: str, redis: str, seconds: float, concurrency: int, env: dict[str, str] | None = None
+) -> Load:
     """``concurrency`` clients for ``seconds`` on two `adlaan serve` processes (half on each)."""
     from sqlalchemy.engine import make_url
 
     database = make_url(url).database or ""
     with tempfile.TemporaryDirectory() as tmp:
-        a, b = _servers(url, redis, tmp)
+        a, b = _servers(url, redis, tmp, env)
         try:
             a.start()
             b.start()
@@ -388,7 +395,12 @@ def render_soak(load: Load, command: str, concurrency: int) -> str:
         f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d} ({os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.1f} at the end): {concurrency} clients, half on "
         f"each of two `adlaan serve` processes, each running offline `drafter` turns (a new "
-        f"thread and `runs.wait`) back to back for {load.seconds:.0f} s.",
+        f"thread and `runs.wait`) back to back for {load.seconds:.0f} s"
+        + (
+            " (`--small-pools`: " + ", ".join(f"`{k}={v}`" for k, v in SMALL_POOLS.items()) + ")."
+            if "--small-pools" in command
+            else "."
+        ),
         "",
         "| turns | errors | turns/s | p50 | p95 | p99 | max |",
         "|---:|---:|---:|---:|---:|---:|---:|",
@@ -406,6 +418,8 @@ def render_soak(load: Load, command: str, concurrency: int) -> str:
 
 def write_section(out: Path, section: str, start: str = START_MARK, end: str = END_MARK) -> None:
     """Replace the serve section of ``out`` (or append it), leaving the rest as it is."""
+    from bench import storage  # imported here: it imports the drafter, which a server loads
+
     storage.write_section(out, section, start, end)
 
 
@@ -428,6 +442,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="the soak instead: --clients for this many seconds on 2 processes",
     )
+    parser.add_argument(
+        "--small-pools",
+        action="store_true",
+        help="the soak with smaller pools a process ("
+        + ", ".join(f"{k}={v}" for k, v in SMALL_POOLS.items())
+        + ")",
+    )
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -442,7 +463,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         migrate(url)
         if args.duration:
-            load = soak(url, redis, args.duration, args.clients)
+            load = soak(
+                url, redis, args.duration, args.clients, SMALL_POOLS if args.small_pools else None
+            )
         else:
             results = measure(url, redis, args.turns, args.seconds, args.clients)
     finally:
@@ -452,7 +475,8 @@ def main(argv: list[str] | None = None) -> None:
             )
     if args.duration:
         command = f".venv/bin/python -m bench.serve --clients {args.clients} --duration "
-        section = render_soak(load, command + f"{args.duration:g}", args.clients)
+        command += f"{args.duration:g}" + (" --small-pools" if args.small_pools else "")
+        section = render_soak(load, command, args.clients)
         start, end = SOAK_START, SOAK_END
     else:
         defaults = (args.turns, args.seconds, args.clients) == (30, 20, 8)
