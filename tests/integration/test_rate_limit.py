@@ -218,23 +218,29 @@ async def test_the_window_resets(limited, database_url):
 
 
 async def test_a_streaming_run_counts_once(limited, database_url):
-    frank = make_user(database_url)
-    async with client(limited.url) as http:
-        thread = await http.post("/threads", json={}, headers=frank.headers)
-        assert thread.status_code == 200, thread.text
-        body = {
-            "assistant_id": "drafter",
-            "input": {"messages": [{"role": "user", "content": "I need to draft an NDA"}]},
-            "stream_mode": ["values", "messages"],
-        }
-        url = f"/threads/{thread.json()['thread_id']}/runs/stream"
-        async with http.stream("POST", url, json=body, headers=frank.headers) as stream:
-            assert stream.status_code == 200
-            events = [line async for line in stream.aiter_lines() if line.startswith("event:")]
-        assert len(events) > 2, events
-        for _ in range(PER_USER - 2):  # the thread and the run: two requests
-            assert (await http.get("/auth/me", headers=frank.headers)).status_code == 200
-        assert_limited(await http.get("/auth/me", headers=frank.headers), "user", PER_USER)
+    body = {
+        "assistant_id": "drafter",
+        "input": {"messages": [{"role": "user", "content": "I need to draft an NDA"}]},
+        "stream_mode": ["values", "messages"],
+    }
+    for _ in range(3):  # a new user when the run outlasted the window (a very busy machine)
+        frank = make_user(database_url)
+        async with client(limited.url) as http:
+            started = time.monotonic()
+            thread = await http.post("/threads", json={}, headers=frank.headers)
+            assert thread.status_code == 200, thread.text
+            url = f"/threads/{thread.json()['thread_id']}/runs/stream"
+            async with http.stream("POST", url, json=body, headers=frank.headers) as stream:
+                assert stream.status_code == 200
+                events = [line async for line in stream.aiter_lines() if line.startswith("event:")]
+            assert len(events) > 2, events
+            if time.monotonic() - started > WINDOW - 3:
+                continue
+            for _ in range(PER_USER - 2):  # the thread and the run: two requests
+                assert (await http.get("/auth/me", headers=frank.headers)).status_code == 200
+            assert_limited(await http.get("/auth/me", headers=frank.headers), "user", PER_USER)
+            return
+    pytest.skip(f"every run took longer than {WINDOW - 3} s: cannot tell within one window")
 
 
 async def test_logins_from_one_address_are_limited_before_the_password_is_checked(
