@@ -1,5 +1,6 @@
-"""The legal-drafting graph served as ``drafter``: chat in, a versioned Markdown NDA with its
-citations out.
+"""The legal-drafting graph served as ``drafter``: a tool-calling agent that turns a chat into a
+versioned, structured document (clauses from the clause library, rendered as Markdown) with its
+citations.
 
 ``graph`` is what ``langgraph.json`` serves; ``builder`` is the uncompiled graph for callers that
 bring their own checkpointer (tests, scripts).
