@@ -55,7 +55,7 @@ from graphs.drafter.terms import (
 _END = r"(?=\s*(?:[.,;!?]|\band\b|\bthen\b|$))"
 _REMOVE = re.compile(
     r"\b(?:remove|delete|drop|strike|take\s+out|cut)\s+(?:the\s+|a\s+|any\s+)?"
-    r"(?P<what>[\w\s'-]+?)(?:\s+(?:clause|section|provision|paragraph)s?)?" + _END,
+    r"(?P<what>[\w\s'-]+?)(?P<clause>\s+(?:clause|section|provision|paragraph)s?)?" + _END,
     re.IGNORECASE,
 )
 _ADD = re.compile(
@@ -132,7 +132,12 @@ def _clause_calls(text: str, draft: dict[str, Any]) -> tuple[list[ToolCall], lis
     """Questions and tool calls for the clause requests in ``text``."""
     asks: list[ToolCall] = []
     calls: list[ToolCall] = []
-    removed = [m["what"] for m in _REMOVE.finditer(text)]
+    doc_type = draft.get("doc_type") or "nda"
+    removed = [
+        m["what"]
+        for m in _REMOVE.finditer(text)
+        if m["clause"] or lib.find_clause_id(doc_type, m["what"])
+    ]
     if NON_COMPETE.search(text) and not any(NON_COMPETE.search(w) for w in removed):
         calls.append(_call("add_clause", clause_id="non_compete"))
     if (solicit := NON_SOLICIT.search(text)) and not any(NON_SOLICIT.search(w) for w in removed):
