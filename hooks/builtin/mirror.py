@@ -25,7 +25,7 @@ from psycopg.types.json import Jsonb
 from hooks import PermanentError, hookimpl
 from hooks.events import CheckpointEvent, RunEvent
 from store import crypto
-from store.db import DictPool
+from store.db import DictPool, one
 from store.repositories import checkpoints, conversations, documents, owners, tombstones
 from store.repositories import messages as messages_repo
 from store.repositories.audit import INSERT_SQL as AUDIT_SQL
@@ -164,20 +164,23 @@ class Mirror:
             if threads:
                 # in one order, so that two batches (two dispatchers) never wait on each other
                 await conn.execute(LOCK_THREADS_SQL, (sorted(threads),))
-            conversation_of: dict[str, uuid.UUID] = {}
-            for thread_id in sorted(threads):
-                # a deleted thread (a stateless run's, say): a late event must not write it back
-                if await tombstones.is_deleted(conn, thread_id):
-                    continue
-                thread = threads[thread_id]
-                conversation_of[thread_id] = await conversations.upsert_seen(
-                    conn,
-                    thread_id,
-                    # a title cut from the first message would be its plaintext: none with a key
-                    title=thread.title if crypto.keyring() is None else None,
-                    metadata=_clean_json(thread.metadata),
-                    at=thread.at or datetime.now(UTC),
-                )
+            # each step's statements are queued first and read after (pipelined: one round
+            # trip for every thread of the batch, not one a thread); a deleted thread (a
+            # stateless run's, say): a late event must not write it back
+            order = sorted(threads)
+            checks = [await conn.execute(tombstones.EXISTS_SQL, (t,)) for t in order]
+            alive = [
+                t
+                for t, check in zip(order, checks, strict=True)
+                if not (await one(check))["exists"]
+            ]
+            upserts = [
+                await conn.execute(conversations.UPSERT_SQL, self._conversation(t, threads[t]))
+                for t in alive
+            ]
+            conversation_of: dict[str, uuid.UUID] = {
+                t: (await one(upsert))["id"] for t, upsert in zip(alive, upserts, strict=True)
+            }
             live = {t: threads[t] for t in conversation_of}
             await messages_repo.upsert_batch(
                 conn,
@@ -210,6 +213,19 @@ class Mirror:
                     await self._audit_checkpoint(conn, each)
                     if replaced[id(each)]:
                         await self._audit_sanitized(conn, each, replaced[id(each)])
+
+    @staticmethod
+    def _conversation(thread_id: str, thread: _Thread) -> dict[str, Any]:
+        """``conversations.UPSERT_SQL``'s parameters for a thread of a batch (what
+        ``conversations.upsert_seen`` passes for one thread)."""
+        return {
+            "id": uuid.uuid4(),
+            "thread_id": thread_id,
+            # a title cut from the first message would be its plaintext: none with a key
+            "title": thread.title if crypto.keyring() is None else None,
+            "metadata": Jsonb(_clean_json(thread.metadata)),
+            "at": thread.at or datetime.now(UTC),
+        }
 
     @staticmethod
     def _gather(
