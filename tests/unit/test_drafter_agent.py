@@ -312,3 +312,19 @@ def test_other_document_types_of_the_library(thread):
     assert values["terms"]["doc_type"] == "services"
     assert values["terms"]["parties"] == ["Acme Inc.", "Jane Doe"], "the parties carry over"
     assert values["document"]["version"] == 2
+
+
+def test_a_model_that_never_stops_calling_tools_is_stopped(thread):
+    thread.send(START)
+    script(
+        *(
+            AIMessage("", tool_calls=[call("explain_clause", clause_id="residuals")])
+            for _ in range(20)
+        )
+    )
+    values = thread.send("explain, forever", context=MODEL)
+    last = values["messages"][-1]
+    assert last.type == "ai" and not last.tool_calls and "Residuals" in last.content
+    explained = [m for m in values["messages"] if m.type == "ai" and m.tool_calls]
+    assert len([m for m in explained if m.tool_calls[0]["name"] == "explain_clause"]) == 8
+    assert values["document"]["version"] == 1
