@@ -202,13 +202,21 @@ def publish(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return update
 
 
-builder = StateGraph(State, input_schema=InputState, context_schema=Context)
-builder.add_node("agent", RunnableLambda(agent_sync, afunc=agent_async, name="agent"))
-builder.add_node("tools", tools)
-builder.add_node("publish", publish)
-builder.add_edge(START, "agent")
-builder.add_conditional_edges("agent", route, ["tools", "publish"])
-builder.add_edge("tools", "agent")
-builder.add_edge("publish", END)
+def build(
+    state: type[Any] = State, input_schema: type[Any] | None = InputState
+) -> StateGraph[Any, Context, Any, Any]:
+    """The drafter's nodes and edges over ``state`` (``State``, or a schema with the same keys
+    whose channels differ, as a benchmark's), uncompiled."""
+    built = StateGraph(state, input_schema=input_schema, context_schema=Context)
+    built.add_node("agent", RunnableLambda(agent_sync, afunc=agent_async, name="agent"))
+    built.add_node("tools", tools)
+    built.add_node("publish", publish)
+    built.add_edge(START, "agent")
+    built.add_conditional_edges("agent", route, ["tools", "publish"])
+    built.add_edge("tools", "agent")
+    built.add_edge("publish", END)
+    return built
 
+
+builder = build()
 graph = builder.compile(name="drafter")
