@@ -20,7 +20,7 @@ from server.cli_errors import CliError, ExitCode
 from server.settings import get_settings
 from store import crypto
 from store.checkpoint_delta import decompress
-from store.repositories import checkpoints, documents, messages, registry
+from store.repositories import checkpoints, documents, messages, registry, runtime_tables
 
 BATCH = 500
 CIPHER = "+aes"
@@ -91,9 +91,10 @@ def _json(value: Any) -> Any:
 
 @db_app.command("rotate-key")
 def rotate_key() -> None:
-    """Re-encrypt checkpoints, the mirror's message and document text and the development
-    server's registry under ADLAAN_ENCRYPTION_KEY, reading older values with
-    ADLAAN_ENCRYPTION_OLD_KEYS (also encrypts what was written before a key was set)."""
+    """Re-encrypt checkpoints, the mirror's message and document text, the development
+    server's registry and adlaan serve's runtime tables under ADLAAN_ENCRYPTION_KEY, reading
+    older values with ADLAAN_ENCRYPTION_OLD_KEYS (also encrypts what was written before a key
+    was set)."""
     ring = get_settings().keyring()
     if ring is None:
         raise CliError(
@@ -111,6 +112,8 @@ def rotate_key() -> None:
                 rows += await registry.rewrite_payloads(
                     conn, lambda payload: crypto.seal_bytes(crypto.unseal_bytes(payload))
                 )
+            async with pool.connection() as conn, conn.transaction():
+                rows += await runtime_tables.reseal(conn, runtime_tables.resealed)
         return blobs, rows
 
     try:

@@ -11,10 +11,8 @@ import os
 import psycopg
 import pytest
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from store import crypto
-from store.repositories import runtime_tables
 from tests.accounts import make_user
 from tests.conftest import _database
 from tests.integration.test_encryption import new_key, plaintext_columns, rotate
@@ -132,17 +130,15 @@ async def test_no_plaintext_in_the_runtime_tables_and_the_other_process_reads_it
     await writer.crons.delete(cron["cron_id"])
     assert plaintext_columns(url, (SENTENCE, WORD, "moonlit-cider", OTHER)) == []
 
-    # rotation: the runtime's sealed columns are re-encrypted under a new key, which alone
-    # then reads everything back (``adlaan db rotate-key`` for checkpoints, the mirror and the
-    # registry; ``runtime_tables.reseal`` for the runtime's tables)
+    # rotation: ``adlaan db rotate-key`` re-encrypts the runtime's sealed columns too (with
+    # the checkpoints, the mirror and the registry) under a new key, which alone then reads
+    # everything back
     a.stop()
     b.stop()
     new = new_key()
     stored = sealed_values(url)
     done = rotate(url, {"ADLAAN_ENCRYPTION_KEY": new, "ADLAAN_ENCRYPTION_OLD_KEYS": KEY})
     assert done.returncode == 0, done.stderr
-    # (idempotent: a no-op once rotate-key itself reseals the runtime's tables)
-    await reseal_runtime(url, new, KEY)
     after = sealed_values(url)
     assert stored["threads.values"] and stored["runs.kwargs"] and stored["store.value"]
     for column, values in stored.items():
@@ -160,15 +156,3 @@ async def test_no_plaintext_in_the_runtime_tables_and_the_other_process_reads_it
     state = await a.client().threads.get_state(thread_id)
     assert state["values"]["messages"][0]["content"] == SENTENCE
     assert plaintext_columns(url, (SENTENCE, WORD, "moonlit-cider", OTHER)) == []
-
-
-async def reseal_runtime(url: str, key: str, old: str) -> int:
-    """What ``adlaan db rotate-key`` does to the runtime's tables, with the new key current."""
-    previous = crypto.keyring()
-    crypto.configure(crypto.Keyring(crypto.parse_key(key), [crypto.parse_key(old)]))
-    try:
-        conn = await psycopg.AsyncConnection.connect(url, row_factory=dict_row)
-        async with conn, conn.transaction():
-            return await runtime_tables.reseal(conn, runtime_tables.resealed)
-    finally:
-        crypto.configure(previous)
