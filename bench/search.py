@@ -329,7 +329,9 @@ def render(lines: list[str], notes: list[str], n: int, runs: int, version: str) 
             f"{WARM_UP} warm-up runs each, {runs} timed runs; prepared = the server's pool "
             "(psycopg prepares from the 6th execution; the baseline then may run a generic "
             "plan), unprepared = behind PgBouncer (`DATABASE_POOLER=pgbouncer`). Adlaan's search "
-            "always runs unprepared. Ratio = baseline p95 / Adlaan p95 (> 1: Adlaan faster). "
+            "runs unprepared except within one conversation (`fulltext.prepare`: prepared as "
+            "the pool prepares, never behind PgBouncer). Ratio = baseline p95 / Adlaan p95 "
+            "(> 1: Adlaan faster). "
             "The 200,000-message rows of the API section measured the design before this one, "
             "which ranked every match (`store/repositories/fulltext.py` says how a page is found now).",
             "",
