@@ -201,3 +201,27 @@ def test_the_server_can_describe_the_graph():
     assert context["properties"]["llm_max_retries"]["description"]
     assert set(graph.get_graph().nodes) == {"__start__", "agent", "tools", "publish", "__end__"}
     assert graph.checkpointer is None and graph.store is None
+
+
+def test_the_nodes_build_over_another_state_with_the_same_keys():
+    from typing import Annotated
+
+    from langchain_core.messages import AnyMessage
+    from langgraph.channels.delta import DeltaChannel
+    from langgraph.graph.message import _messages_delta_reducer
+    from typing_extensions import TypedDict
+
+    from graphs.drafter.graph import build
+    from graphs.drafter.state import Document, Terms, Turn, merge_document
+
+    class DeltaState(TypedDict, total=False):
+        messages: Annotated[list[AnyMessage], DeltaChannel(_messages_delta_reducer)]
+        terms: Terms
+        document: Annotated[Document | None, merge_document]
+        turn: Turn | None
+
+    compiled = build(DeltaState, input_schema=None).compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "delta"}}
+    for text in SEED:
+        values = compiled.invoke({"messages": [{"role": "user", "content": text}]}, config)
+    assert values["document"]["version"] == 3 and values["terms"]["term_months"] == 24
