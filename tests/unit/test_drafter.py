@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import sys
 import uuid
+from typing import Annotated
 
 import pytest
+from langchain_core.messages import AnyMessage
+from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph.message import _messages_delta_reducer
+from typing_extensions import TypedDict
 
 from graphs.drafter import Context, builder, graph
+from graphs.drafter.graph import build
 from graphs.drafter.model import chat_model
+from graphs.drafter.state import Document, Terms, Turn, merge_document
 
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
 
@@ -203,23 +210,16 @@ def test_the_server_can_describe_the_graph():
     assert graph.checkpointer is None and graph.store is None
 
 
+class DeltaState(TypedDict, total=False):
+    """The drafter's keys with the messages in a DeltaChannel, as bench.storage measures."""
+
+    messages: Annotated[list[AnyMessage], DeltaChannel(_messages_delta_reducer)]
+    terms: Terms
+    document: Annotated[Document | None, merge_document]
+    turn: Turn | None
+
+
 def test_the_nodes_build_over_another_state_with_the_same_keys():
-    from typing import Annotated
-
-    from langchain_core.messages import AnyMessage
-    from langgraph.channels.delta import DeltaChannel
-    from langgraph.graph.message import _messages_delta_reducer
-    from typing_extensions import TypedDict
-
-    from graphs.drafter.graph import build
-    from graphs.drafter.state import Document, Terms, Turn, merge_document
-
-    class DeltaState(TypedDict, total=False):
-        messages: Annotated[list[AnyMessage], DeltaChannel(_messages_delta_reducer)]
-        terms: Terms
-        document: Annotated[Document | None, merge_document]
-        turn: Turn | None
-
     compiled = build(DeltaState, input_schema=None).compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "delta"}}
     for text in SEED:
