@@ -214,7 +214,7 @@ app.add_middleware(
     allow_credentials=True,
     allow_methods=["*"],
     allow_headers=["authorization", "content-type", "x-api-key"],
-    expose_headers=["x-pagination-total", "x-pagination-next", "content-location"],
+    expose_headers=["x-pagination-total", "x-pagination-next", "content-location", "retry-after"],
 )
 
 

@@ -87,6 +87,10 @@ class ServeServer(LangGraphServer):
             "LANGSMITH_TRACING": "false",
             "LANGCHAIN_TRACING_V2": "false",
             "PYTHONUNBUFFERED": "1",
+            # test modules share a server and an address: the rate limit is for floods
+            # (tests/integration/test_rate_limit.py sets small limits through extra_env)
+            "RATE_LIMIT_PER_USER": "1000000",
+            "RATE_LIMIT_PER_CLIENT": "1000000",
             **self.extra_env,
         }
         adlaan = str(Path(sys.executable).parent / "adlaan")
