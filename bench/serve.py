@@ -349,6 +349,21 @@ def cpu_table(results: list[tuple[str, Load]]) -> list[str]:
     return lines
 
 
+def ceiling(load: Load) -> float | None:
+    """The most two processes can do over one on this machine's cores, from one process's CPU
+    a turn: one process does at most 1/S turns a second (its own core), two at most
+    cores/(S + O), where S is the server's CPU a turn and O the rest's (PostgreSQL, Redis, the
+    client); so the ratio is at most cores * S / (S + O) (docs/serving.md)."""
+    server = sum(v for k, v in load.cpu.items() if k.startswith("server process"))
+    rest = sum(
+        load.cpu.get(k, 0.0)
+        for k in ("PostgreSQL, the benchmark's backends", "Redis", "benchmark client")
+    )
+    if not server:
+        return None
+    return min(2, os.cpu_count() or 1) * server / (server + rest)
+
+
 def render(results: list[Result], command: str, concurrency: int, seconds: float) -> str:
     one = next((r for r in results if "1 process" in r.name), None)
     lines = [
@@ -378,6 +393,16 @@ def render(results: list[Result], command: str, concurrency: int, seconds: float
         "time, other work on the machine included):",
         "",
         *cpu_table([(r.name, r.load) for r in results]),
+        *(
+            [
+                "",
+                f"From the 1-process run's accounting, 2 processes can do at most "
+                f"**{bound:.2f}×** one here (2S/(S+O), docs/serving.md), before PostgreSQL's "
+                "own background processes and scheduling.",
+            ]
+            if one and (bound := ceiling(one.load))
+            else []
+        ),
         "",
         "`langgraph dev`'s queue polls every 0.5 s, so its turns take a second; `adlaan serve` "
         "wakes a worker through Redis when a run is created (docs/serving.md).",
