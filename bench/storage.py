@@ -22,21 +22,19 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.graph import START, StateGraph
+from langgraph.graph import StateGraph
 from langgraph.graph.message import _messages_delta_reducer
-from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
 from bench.checkpointer import thread_bytes
-from graphs.drafter.context import Context
+from graphs.drafter.graph import build
 from graphs.drafter.graph import builder as drafter_builder
-from graphs.drafter.graph import draft
-from graphs.drafter.state import Document, Terms
+from graphs.drafter.state import Document, Terms, Turn, merge_document
 from store.checkpointer import PostgresCheckpointer
 from store.db import make_async_pool
 
@@ -51,17 +49,13 @@ class DeltaState(TypedDict, total=False):
 
     messages: Annotated[list[AnyMessage], DeltaChannel(_messages_delta_reducer)]
     terms: Terms
-    document: Document
+    document: Annotated[Document | None, merge_document]
+    turn: Turn | None
 
 
-def delta_builder() -> StateGraph:
-    def delta_draft(state: DeltaState, runtime: Runtime[Context]) -> dict:
-        return draft(state, runtime)  # the drafter's node, typed with this state
-
-    builder = StateGraph(DeltaState, context_schema=Context)
-    builder.add_node("draft", delta_draft)
-    builder.add_edge(START, "draft")
-    return builder
+def delta_builder() -> StateGraph[Any, Any, Any, Any]:
+    """The drafter's nodes and edges over ``DeltaState``."""
+    return build(DeltaState, input_schema=None)
 
 
 def script(turn: int) -> str:
@@ -87,7 +81,9 @@ async def _median_ms(call: Callable, samples: int = SAMPLES) -> float:
     return statistics.median(times)
 
 
-async def measure(url: str, label: str, saver, builder: StateGraph, sizes: list[int]) -> list:
+async def measure(
+    url: str, label: str, saver, builder: StateGraph[Any, Any, Any, Any], sizes: list[int]
+) -> list:
     graph = builder.compile(checkpointer=saver)
     thread = str(uuid.uuid4())  # as the server names threads (the same length for every saver)
     config = {"configurable": {"thread_id": thread}}
