@@ -17,7 +17,7 @@ PORT ?= 2024
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade test-package
-.PHONY: dockerfile image serve bench-serve bench-search bench-mirror
+.PHONY: dockerfile image serve bench-serve bench-serve-soak bench-search bench-mirror
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -113,6 +113,10 @@ bench-storage: setup
 # processes (~4 min; needs Redis); its own section of docs/benchmarks.md.
 bench-serve: setup
 	$(BIN)/python -m bench.serve
+
+# 32 clients for 5 minutes on two adlaan serve processes (issue 14): errors must be 0
+bench-serve-soak: setup
+	$(BIN)/python -m bench.serve --clients 32 --duration 300
 
 # Full-text search at 1,000,000 messages vs ILIKE, and the mirror's lag with 32 clients (hooks
 # off / in the server / in a worker); BENCH_DATABASE_URL picks the server (else the embedded one).

@@ -103,7 +103,7 @@ TABLE_POLICIES: dict[str, Callable[[Settings], str]] = {
     "threads": lambda s: "adlaan serve: " + _with_thread(s),
     "runs": lambda s: (
         "adlaan serve: "
-        + _after("HOOK_EVENTS_RETENTION", s.hook_events_retention, "finished runs")
+        + _after("RUNS_RETENTION", s.runs_retention, "finished runs")
         + "; pending and running ones: with their thread"
     ),
     "retry_counters": lambda s: "adlaan serve: one row per run, deleted with it",
@@ -169,9 +169,10 @@ async def _sweep(conn: DictConnection, settings: Settings, actor: str) -> Swept:
         swept.counts["hook_events"] = await _batches(
             lambda: outbox.purge_delivered(conn, now - delivered, batch), batch
         )
-        # adlaan serve's runtime keeps every finished run: as long as their hook events
+    if (finished := settings.runs_retention) is not None:
+        # adlaan serve's runtime keeps every finished run unless swept
         swept.counts["runs"] = await _batches(
-            lambda: runtime_tables.purge_finished_runs(conn, now - delivered, batch), batch
+            lambda: runtime_tables.purge_finished_runs(conn, now - finished, batch), batch
         )
     swept.counts["retry_counters"] = await runtime_tables.purge_orphan_retry_counters(conn)
     if (ended := settings.session_retention) is not None:

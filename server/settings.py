@@ -126,6 +126,14 @@ class Settings(BaseSettings):
         description="Hook events every plugin has handled are deleted this long after they were "
         "made (never keeps them). Events not yet delivered, parked or dead are never deleted.",
     )
+    runs_retention: timedelta | None = Field(
+        default=timedelta(days=7),
+        alias="RUNS_RETENTION",
+        description="adlaan serve: finished runs (success, error, timeout, interrupted) are "
+        "deleted from the runtime's `runs` table, with their retry counters, this long after they "
+        "were last updated (never keeps them); their threads' state and history stay. Pending "
+        "and running runs go only with their thread.",
+    )
     hook_dead_letters_retention: timedelta | None = Field(
         default=None,
         alias="HOOK_DEAD_LETTERS_RETENTION",
@@ -363,6 +371,7 @@ class Settings(BaseSettings):
     @field_validator(
         "retention_idle",
         "hook_events_retention",
+        "runs_retention",
         "hook_dead_letters_retention",
         "session_retention",
         "audit_retention",

@@ -359,7 +359,7 @@ async def test_the_sweep_bounds_the_runtime_s_finished_runs_and_retry_counters(s
     pool = make_async_pool(a.database_url, max_size=2)
     await pool.open(wait=True)
     try:
-        settings = Settings(HOOK_EVENTS_RETENTION="7d")
+        settings = Settings(HOOK_EVENTS_RETENTION="never", RUNS_RETENTION="7d")
         dry = await sweep_tables(pool, settings, dry_run=True)
         assert {r[0] for r in rows(a.database_url, counters, watched)} == before
         swept = await sweep_tables(pool, settings)
