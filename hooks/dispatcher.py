@@ -105,10 +105,13 @@ class Dispatcher:
         base_delay: float = 0.5,
         max_delay: float = 60.0,
         concurrency: int = 1,
+        together: int = 32,
     ) -> None:
         self.pool = pool
         #: How many threads' events are delivered at once (each thread's still in order).
         self.concurrency = concurrency
+        #: How many events a plugin that takes batches gets in one call (docs/hooks.md).
+        self.together = together
         self.pm = pm
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -335,16 +338,18 @@ class Dispatcher:
         return method if inspect.iscoroutinefunction(method) else None
 
     async def _deliver_together(
-        self, plugin_name: str, chains: dict[str, list[dict[str, Any]]], fresh: int | None
-    ) -> bool:
-        """Deliver every event of ``chains`` (by thread, each in order) in one call to a plugin
-        that takes batches: True when it took them all. Its events are built ``concurrency`` at
-        a time, each thread's head read once. When the batch fails (the plugin writes nothing
-        then), False: the caller delivers the events one by one, which finds and handles the
-        failing one exactly as without batches."""
+        self, plugin_name: str, rows: list[dict[str, Any]], fresh: int | None
+    ) -> list[dict[str, Any]]:
+        """Deliver ``rows`` (in event order) to a plugin that takes batches, ``together`` events
+        a call: the rows it did not take (all of them when it takes no batches). A call's
+        events are built ``concurrency`` at a time, each thread's head read once, and written
+        in one transaction, so a chunk's lag is its own building and writing, not the whole
+        batch's. When a call fails (the plugin writes nothing then), its rows and the rest are
+        returned: the caller delivers them one by one, which finds and handles the failing
+        one exactly as without batches."""
         together = self._together(plugin_name)
-        if together is None or not chains:
-            return False
+        if together is None:
+            return rows
         if fresh is not None:
             self._events.pop(fresh, None)
         gate = asyncio.Semaphore(self.concurrency)
@@ -357,24 +362,27 @@ class Dispatcher:
             async with gate:
                 return await self.event(row, head=heads.get(row["thread_id"]))
 
-        rows = sorted((row for chain in chains.values() for row in chain), key=lambda r: r["id"])
-        try:
-            # each thread's head once (not per event), then the events
-            wanted = [
-                thread_id
-                for thread_id, chain in chains.items()
-                if any(row["kind"] != "run" and row["id"] not in self._events for row in chain)
-            ]
-            found = await asyncio.gather(*(head(thread_id) for thread_id in wanted))
-            heads = dict(zip(wanted, found, strict=True))
-            events = await asyncio.gather(*(build(row, heads) for row in rows))
-            await together(events=events)
-        except Exception as error:  # redelivered one by one, which classifies and records it
-            logger.debug("hook %s: a batch of %s failed (%s)", plugin_name, len(rows), error)
-            return False
-        for row in rows:
-            hook_metrics.delivered(plugin_name, row["created_at"])
-        return True
+        for start in range(0, len(rows), self.together):
+            chunk = rows[start : start + self.together]
+            try:
+                # each thread's head once (not per event), then the events
+                wanted = list(
+                    dict.fromkeys(
+                        row["thread_id"]
+                        for row in chunk
+                        if row["kind"] != "run" and row["id"] not in self._events
+                    )
+                )
+                found = await asyncio.gather(*(head(thread_id) for thread_id in wanted))
+                heads = dict(zip(wanted, found, strict=True))
+                events = await asyncio.gather(*(build(row, heads) for row in chunk))
+                await together(events=events)
+            except Exception as error:  # redelivered one by one, which classifies and records it
+                logger.debug("hook %s: a batch of %s failed (%s)", plugin_name, len(chunk), error)
+                return rows[start:]
+            for row in chunk:
+                hook_metrics.delivered(plugin_name, row["created_at"])
+        return []
 
     def _parks(self, error: Exception) -> bool:
         """Whether ``_failed`` parks the thread of an event failing with ``error`` for the first
@@ -389,12 +397,12 @@ class Dispatcher:
         are then held back) or at an unavailable plugin. With ``concurrency`` > 1, up to that
         many threads are delivered at once (round trips overlap); else one event after another,
         in commit order. ``held`` gains the threads a failure parks."""
+        rows = await self._deliver_together(
+            plugin_name, [row for row in rows if row["thread_id"] not in held], fresh
+        )
         chains: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
-            if row["thread_id"] not in held:
-                chains.setdefault(row["thread_id"], []).append(row)
-        if await self._deliver_together(plugin_name, chains, fresh):
-            return []
+            chains.setdefault(row["thread_id"], []).append(row)
         failures: list[tuple[dict[str, Any], Exception]] = []
         gate = asyncio.Semaphore(self.concurrency)
 

@@ -384,9 +384,9 @@ async def test_a_batch_writes_what_delivering_its_events_one_by_one_writes(mirro
 
 
 async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(pool, database_url):
-    """The dispatcher hands the mirror a batch of several threads' events; one thread's
-    document cannot be stored: the batch is redelivered one by one, that thread's events with
-    the document are dead-lettered, every other event is mirrored."""
+    """The dispatcher hands the mirror several threads' events a call (four here); one
+    thread's document cannot be stored: from that call on the events are delivered one by one,
+    that thread's events with the document are dead-lettered, every other event is mirrored."""
 
     class State(MessagesState):
         document: dict
@@ -408,7 +408,8 @@ async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(pool, database_
             batches.append(len(events))
             await super().after_events(events)
 
-    dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", Counting(pool))]))
+    pm = get_plugin_manager(builtins=[("mirror", Counting(pool))])
+    dispatcher = Dispatcher(pool, pm, together=4)
     await dispatcher.ensure_cursors()
     good, bad = [str(uuid.uuid4()) for _ in range(3)], str(uuid.uuid4())
     for thread_id in [*good[:2], bad, good[2]]:
@@ -419,7 +420,7 @@ async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(pool, database_
         )
     await dispatcher.drain()
 
-    assert max(batches) > 3, "several threads' events in one call"
+    assert max(batches) == 4, "several threads' events in one call, at most together=4"
     for thread_id in good:
         got = mirrored(database_url, thread_id)
         assert [(m[1], m[3]) for m in current_rows(got)] == [("user", True), ("assistant", True)]
