@@ -17,7 +17,7 @@ PORT ?= 2024
 LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade test-package
-.PHONY: dockerfile image serve bench-serve bench-serve-soak bench-search bench-mirror
+.PHONY: dockerfile image serve bench-serve bench-serve-soak bench-search bench-mirror bench-drafter
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -113,6 +113,11 @@ bench-storage: setup
 # processes (~4 min; needs Redis); its own section of docs/benchmarks.md.
 bench-serve: setup
 	$(BIN)/python -m bench.serve
+
+# Offline drafter turn latency next to LangGraph's create_agent with the same model and tools
+# (about 8 minutes); its own section of docs/benchmarks.md.
+bench-drafter: setup
+	$(BIN)/python -m bench.drafter
 
 # 32 clients for 5 minutes on two adlaan serve processes (issue 14): errors must be 0
 bench-serve-soak: setup

@@ -274,11 +274,14 @@ def main() -> None:
         api = _block(previous, API_START, API_END)
     if api:
         text += ("\n" if text else "") + api
-    # The storage, serve, search and mirror sections have commands of their own (python -m
-    # bench.storage, bench.serve, bench.search, bench.mirror); kept as they are.
+    # The storage, serve, search, mirror and drafter sections have commands of their own
+    # (python -m bench.storage, bench.serve, bench.search, bench.mirror, bench.drafter); kept
+    # as they are.
     for start, end in (
         (STORAGE_START, STORAGE_END),
         ("<!-- serve:start -->", "<!-- serve:end -->"),
+        ("<!-- serve-soak:start -->", "<!-- serve-soak:end -->"),
+        ("<!-- drafter:start -->", "<!-- drafter:end -->"),
         ("<!-- search:start -->", "<!-- search:end -->"),
         ("<!-- mirror:start -->", "<!-- mirror:end -->"),
     ):
