@@ -25,6 +25,19 @@ pytestmark = pytest.mark.integration
 
 STATES = ["California", "Texas", "New York", "Delaware"]
 
+# One drafter turn (graphs/drafter/graph.py, a tool-calling agent): the human message, the
+# agent's AI message with its tool calls, one ToolMessage per call and the agent's reply. The
+# first turn of ``said`` makes two tool calls, every later one makes one.
+MESSAGES_PER_TURN = 4
+FIRST_TURN_MESSAGES = MESSAGES_PER_TURN + 1
+# A turn's checkpoints: the input, then before agent, tools, agent and publish, and its end.
+CHECKPOINTS_PER_TURN = 6
+
+
+def messages_after(turns: int) -> int:
+    """The messages of a thread after ``turns`` turns of ``said`` (from turn 0)."""
+    return FIRST_TURN_MESSAGES + MESSAGES_PER_TURN * (turns - 1) if turns else 0
+
 
 def said(turn: int) -> dict:
     if turn == 0:
@@ -105,12 +118,12 @@ async def test_a_long_thread_grows_linearly_and_reads_back_exactly(pool, databas
             "WHERE thread_id = %s",
             (thread,),
         ).fetchone()
-    assert stored == (0, 180)
+    assert stored == (0, 60 * CHECKPOINTS_PER_TURN)
 
     written = await snapshot(writer, thread)
     reader = drafter.compile(checkpointer=PostgresCheckpointer(pool))
     assert await snapshot(reader, thread) == written
-    assert len(written[0][1]["messages"]) == 120
+    assert len(written[0][1]["messages"]) == messages_after(60)
     assert written[0][1]["document"]["version"] == 60
 
 
@@ -122,12 +135,16 @@ async def test_a_thread_the_stock_saver_started_goes_on(pool):
 
     history = await snapshot(drafter.compile(checkpointer=PostgresCheckpointer(pool)), thread)
     ends = [values for _, values, nxt in history if not nxt]
-    assert [len(v["messages"]) for v in ends[:12]] == [24 - 2 * i for i in range(12)]
+    assert [len(v["messages"]) for v in ends[:12]] == [messages_after(12 - i) for i in range(12)]
     assert ends[0]["document"]["version"] == 12
-    # Replay from a turn the stock saver wrote, with ours.
-    old_turn = next(cid for cid, values, nxt in history if len(values["messages"]) == 6)
+    # Replay from a turn the stock saver wrote (the end of the third), with ours.
+    old_turn = next(
+        cid
+        for cid, values, nxt in history
+        if not nxt and len(values["messages"]) == messages_after(3)
+    )
     replayed = await ours.ainvoke(said(3), cfg(thread, old_turn))
-    assert len(replayed["messages"]) == 8
+    assert len(replayed["messages"]) == messages_after(4)
 
 
 async def test_copy_fork_update_and_rollback_keep_every_value(pool):
@@ -136,7 +153,11 @@ async def test_copy_fork_update_and_rollback_keep_every_value(pool):
     thread = f"ops-{uuid.uuid4()}"
     await talk(graph, thread, range(8))
     history = await snapshot(graph, thread)
-    middle = next(cid for cid, values, nxt in history if len(values["messages"]) == 8)
+    middle = next(
+        cid
+        for cid, values, nxt in history
+        if not nxt and len(values["messages"]) == messages_after(4)
+    )
     await graph.ainvoke(said(9), cfg(thread, middle))  # a branch from turn 4
     await graph.aupdate_state(cfg(thread), {"messages": [{"role": "user", "content": "note"}]})
     run = str(uuid.uuid4())
@@ -183,11 +204,11 @@ async def test_what_a_reader_does_to_its_values_never_reaches_the_database(pool)
 
     fresh = await drafter.compile(checkpointer=PostgresCheckpointer(pool)).aget_state(cfg(thread))
     assert fresh.values["messages"][0].content.startswith("I need to draft")
-    assert len(fresh.values["messages"]) == 10
+    assert len(fresh.values["messages"]) == messages_after(5)
     # The writer's own reads share message objects (that is what keeps a read of a long
     # thread flat): each reader gets a list of its own, the messages in it are the same.
     again = (await graph.aget_state(cfg(thread))).values["messages"]
-    assert len(again) == 10
+    assert len(again) == messages_after(5)
     assert [m.content for m in again[1:]] == [m.content for m in fresh.values["messages"][1:]]
 
 
@@ -201,7 +222,7 @@ async def test_state_reads_share_decoded_messages_and_other_reads_do_not(pool):
     await talk(graph, thread, range(3))
     first = (await graph.aget_state(cfg(thread))).values["messages"]
     second = (await graph.aget_state(cfg(thread))).values["messages"]
-    assert first is not second and len(first) == 6
+    assert first is not second and len(first) == messages_after(3)
     assert all(a is b for a, b in zip(first, second, strict=True))
     history = [s async for s in graph.aget_state_history(cfg(thread), limit=3)]
     assert history[0].values["messages"][0] is first[0]
@@ -224,7 +245,7 @@ async def test_another_process_follows_a_growing_thread(pool, cache_size):
         await talk(writer, thread, range(turn, turn + 1))
         read = await reader.aget_state(cfg(thread))
         assert read.values == (await writer.aget_state(cfg(thread))).values
-    assert len(read.values["messages"]) == 50
+    assert len(read.values["messages"]) == messages_after(25)
 
 
 V1_THREAD = Path(__file__).with_name("checkpointer_v1_thread.json")
@@ -263,8 +284,9 @@ async def test_a_thread_an_earlier_version_wrote_goes_on_in_the_new_format(pool,
     saver = PostgresCheckpointer(pool)
     graph = drafter.compile(checkpointer=saver)
     old = await snapshot(graph, thread)
-    assert len(old) == 12
-    assert len(old[0][1]["messages"]) == 8
+    # four turns of the drafter of then: 3 checkpoints and 2 messages each
+    assert len(old) == 4 * 3
+    assert len(old[0][1]["messages"]) == 4 * 2
     old_version = old[0][1]["document"]["version"]
 
     await talk(graph, thread, range(4, 7))
@@ -280,16 +302,21 @@ async def test_a_thread_an_earlier_version_wrote_goes_on_in_the_new_format(pool,
     assert {"msgpack", "delta", "z1.msgpack", "ref"} <= kinds  # both formats, one thread
 
     history = await snapshot(drafter.compile(checkpointer=PostgresCheckpointer(pool)), thread)
-    assert len(history) == 21
-    assert history[-12:] == old  # the old checkpoints read as they did
+    assert len(history) == len(old) + 3 * CHECKPOINTS_PER_TURN
+    assert history[-len(old) :] == old  # the old checkpoints read as they did
     ends = [values for _, values, nxt in history if not nxt]
-    assert [len(v["messages"]) for v in ends[:7]] == [14, 12, 10, 8, 6, 4, 2]
+    new_ends = [4 * 2 + MESSAGES_PER_TURN * n for n in (3, 2, 1)]  # each new turn's one tool call
+    assert [len(v["messages"]) for v in ends[:4]] == [*new_ends, 4 * 2]
+    # The old turns end every third checkpoint (found by position: a checkpoint the old graph
+    # wrote before its ``draft`` node, gone now, has no next node either).
+    assert [len(v["messages"]) for _, v, _ in old[::3]] == [8, 6, 4, 2]
     assert ends[0]["document"]["version"] > old_version
 
     # Replay from a turn the earlier saver wrote; copy and compact the mixed thread.
     turn_two = next(cid for cid, values, nxt in old if len(values["messages"]) == 4 and not nxt)
+    # (nobody edited that draft by hand: the new jurisdiction is made without a question)
     replayed = await graph.ainvoke(said(5), cfg(thread, turn_two))
-    assert len(replayed["messages"]) == 6
+    assert len(replayed["messages"]) == 4 + MESSAGES_PER_TURN
     copy = f"v1-copy-{uuid.uuid4()}"
     await saver.acopy_thread(thread, copy)
     before = {cid: values for cid, values, _ in await snapshot(graph, copy)}
