@@ -15,6 +15,9 @@ from tests.integration.test_mirror import wait_for_mirror
 
 pytestmark = pytest.mark.integration
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
+# A conversation's message_count counts every message of its thread: each SEED turn adds the
+# user's message, the drafter's AI message with its tool call, the tool's result and the reply.
+MESSAGES_PER_TURN = 4
 
 
 def user(text):
@@ -112,7 +115,7 @@ async def test_list_rename_archive_and_paginate(me, database_url):
     rest = (await http.get("/api/v1/conversations", params={"cursor": page["next_cursor"]})).json()
     assert [c["thread_id"] for c in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
     first = page["items"][0]
-    assert first["title"] == SEED[0] and first["message_count"] == 2
+    assert first["title"] == SEED[0] and first["message_count"] == MESSAGES_PER_TURN
 
     renamed = await http.patch(f"/api/v1/conversations/{ids[0]}", json={"title": "Acme NDA"})
     assert renamed.status_code == 200 and renamed.json()["title"] == "Acme NDA"
@@ -127,7 +130,7 @@ async def test_list_rename_archive_and_paginate(me, database_url):
     await sdk.runs.wait(ids[0], "drafter", input=user(SEED[1]))
     wait_for_mirror(database_url)
     got = (await http.get(f"/api/v1/conversations/{ids[0]}")).json()
-    assert got["title"] == "Acme NDA" and got["message_count"] == 4
+    assert got["title"] == "Acme NDA" and got["message_count"] == 2 * MESSAGES_PER_TURN
     assert (await http.post(f"/api/v1/conversations/{ids[1]}/unarchive")).json()["status"] == (
         "active"
     )
