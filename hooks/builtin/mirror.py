@@ -3,7 +3,8 @@
 Idempotent (replaying every event twice changes nothing) and branch-aware: every message ever
 seen is kept with the checkpoint it first appeared at, and ``is_current``/``position`` follow the
 thread's current state, so after a fork the current messages are exactly the state's while the
-other branch stays queryable. Text PostgreSQL refuses (NUL bytes, lone surrogates) is stored with
+other branch stays queryable; a run rolled back by a later one (its checkpoints deleted) leaves
+nothing once the thread's next head checkpoint is mirrored. Text PostgreSQL refuses (NUL bytes, lone surrogates) is stored with
 those characters replaced, and the replacement is audited. A document that cannot be stored (a
 ``version`` that is not a positive integer, say) raises ``PermanentError`` before anything is
 written, so the dispatcher dead-letters that one event at once.
@@ -190,14 +191,14 @@ class Mirror:
                     for checkpoint_id, row in thread.messages
                 ],
             )
-            await messages_repo.set_current_batch(
-                conn,
-                {
-                    conversation_of[t]: thread.current
-                    for t, thread in live.items()
-                    if thread.current is not None
-                },
-            )
+            heads = {
+                conversation_of[t]: thread.current
+                for t, thread in live.items()
+                if thread.current is not None
+            }
+            await messages_repo.set_current_batch(conn, heads)
+            # a run rolled back by a later one: its checkpoints are gone, so are its messages
+            await messages_repo.forget_orphans(conn, list(heads))
             await documents.add_versions(
                 conn,
                 [

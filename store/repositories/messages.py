@@ -179,6 +179,45 @@ async def set_current(conn: DictConnection, conversation_id: uuid.UUID, ids: lis
     await set_current_batch(conn, {conversation_id: ids})
 
 
+#: Messages no checkpoint holds any more: not current, first seen at a checkpoint of the thread
+#: that was deleted (a run rolled back by ``multitask_strategy="rollback"``). A pruned thread
+#: loses checkpoints too, but ``aprune`` keeps every branch's head: a message of another branch
+#: is kept while a branch tip (a checkpoint without children, not the thread's newest) newer
+#: than its checkpoint remains.
+ORPHANS_SQL = """
+DELETE FROM messages m
+USING conversations c
+WHERE c.id = m.conversation_id AND m.conversation_id = ANY(%(heads)s::uuid[])
+  AND NOT m.is_current AND m.checkpoint_id IS NOT NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM checkpoints k
+      WHERE k.thread_id = c.thread_id AND k.checkpoint_ns = '' AND k.checkpoint_id = m.checkpoint_id
+  )
+  AND NOT EXISTS (
+      SELECT 1 FROM checkpoints tip
+      WHERE tip.thread_id = c.thread_id AND tip.checkpoint_ns = ''
+        AND tip.checkpoint_id > m.checkpoint_id
+        AND tip.checkpoint_id < (
+            SELECT max(h.checkpoint_id) FROM checkpoints h
+            WHERE h.thread_id = c.thread_id AND h.checkpoint_ns = ''
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM checkpoints child
+            WHERE child.thread_id = tip.thread_id AND child.checkpoint_ns = ''
+              AND child.parent_checkpoint_id = tip.checkpoint_id
+        )
+  )
+"""
+
+
+async def forget_orphans(conn: DictConnection, conversation_ids: list[uuid.UUID]) -> None:
+    """After head checkpoints of ``conversation_ids`` were mirrored (``set_current_batch``):
+    delete their messages that no checkpoint holds any more (``ORPHANS_SQL``), so the mirrored
+    conversation is the thread's state and its remaining branches."""
+    if conversation_ids:
+        await conn.execute(ORPHANS_SQL, {"heads": conversation_ids})
+
+
 async def of_conversation(
     conn: DictConnection,
     conversation_id: uuid.UUID,

@@ -235,3 +235,38 @@ async def test_one_users_bad_update_state_costs_another_user_nothing(server, dat
     assert attempts == 1, "permanent: never retried"
     assert "document.version must be a positive integer, got '2a' (str)" in error
     assert rows(database_url, "SELECT * FROM hook_parked_threads") == []
+
+
+async def test_a_rolled_back_run_leaves_nothing_in_the_mirror(server, database_url):
+    """A run rolled back by a second (``multitask_strategy="rollback"``) has its checkpoints
+    deleted: once the second run's are mirrored, its messages are gone from the mirror too."""
+    client = server.client()
+    thread_id = (await client.threads.create())["thread_id"]
+    first = await client.runs.create(thread_id, "slow", input=user("go"))
+
+    def mirrored():
+        return [
+            r[0]
+            for r in rows(
+                database_url,
+                "SELECT m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE c.thread_id = %s ORDER BY m.position, m.id",
+                thread_id,
+            )
+        ]
+
+    deadline = time.monotonic() + 20
+    while mirrored() != ["go", "first step done"]:  # the first run's step is in the mirror
+        assert time.monotonic() < deadline, mirrored()
+        await asyncio.sleep(0.1)
+    assert (await client.runs.get(thread_id, first["run_id"]))["status"] == "running"
+    second = await client.runs.create(
+        thread_id, "slow", input=user("again"), multitask_strategy="rollback"
+    )
+    await client.runs.join(thread_id, second["run_id"])
+    state = await client.threads.get_state(thread_id)
+    texts = [m["content"] for m in state["values"]["messages"]]
+    assert texts == ["again", "first step done", "second step done"]
+    wait_for_mirror(database_url)
+    assert mirrored() == texts
+    assert len(current_messages(database_url, thread_id)) == 3

@@ -475,11 +475,6 @@ async def _rolled_back(service) -> tuple[str, list[str]]:
     return thread_id, [m["content"] for m in state["values"]["messages"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the mirror keeps the messages of a rolled-back run (its checkpoints are deleted, "
-    "its mirrored messages are not): hooks/builtin/mirror.py, reported in issue 14's notes",
-)
 async def test_the_mirror_forgets_a_rolled_back_run(service):
     a, _ = service
     thread_id, texts = await _rolled_back(service)
