@@ -73,15 +73,6 @@ def classify(error: BaseException) -> Literal["permanent", "transient", "unavail
     return "transient"
 
 
-class _Reader(PostgresCheckpointer):
-    """How the dispatcher reads a checkpoint: an event carries its values and metadata, never
-    its pending writes, so those are not decoded (nor the values they refer to read, a query
-    each)."""
-
-    async def _load_checkpoint_tuple(self, value: Any) -> Any:
-        return await super()._load_checkpoint_tuple({**value, "pending_writes": None})
-
-
 #: ``Dispatcher.event``'s default: read the thread's head with the checkpoint.
 _READ_HEAD = object()
 
@@ -118,7 +109,8 @@ class Dispatcher:
         self.base_delay = base_delay
         self.max_delay = max_delay
         # encrypted checkpoints (ADLAAN_ENCRYPTION_KEY) are read with the process's keyring
-        self.saver = _Reader(pool, **crypto.saver_kwargs())
+        # an event carries a checkpoint's values and metadata, never its pending writes
+        self.saver = PostgresCheckpointer(pool, values_only=True, **crypto.saver_kwargs())
         self._events: OrderedDict[int, Any] = OrderedDict()
 
     # -- plugins ----------------------------------------------------------------------
@@ -203,6 +195,12 @@ class Dispatcher:
             return await checkpoints.head_id(conn, thread_id)
 
     # -- delivery ---------------------------------------------------------------------
+    async def _head_ids(self, thread_ids: list[str]) -> dict[str, str | None]:
+        if not thread_ids:
+            return {}
+        async with self.pool.connection() as conn:
+            return await checkpoints.head_ids(conn, thread_ids)
+
     async def ensure_cursors(self) -> None:
         async with self.pool.connection() as conn:
             for name in self.plugin_names():
@@ -354,10 +352,6 @@ class Dispatcher:
             self._events.pop(fresh, None)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def head(thread_id: str) -> str | None:
-            async with gate:
-                return await self._head_id(thread_id)
-
         async def build(row: dict[str, Any], heads: dict[str, str | None]) -> Any:
             async with gate:
                 return await self.event(row, head=heads.get(row["thread_id"]))
@@ -365,7 +359,7 @@ class Dispatcher:
         for start in range(0, len(rows), self.together):
             chunk = rows[start : start + self.together]
             try:
-                # each thread's head once (not per event), then the events
+                # every thread's head in one statement (not one per event), then the events
                 wanted = list(
                     dict.fromkeys(
                         row["thread_id"]
@@ -373,8 +367,7 @@ class Dispatcher:
                         if row["kind"] != "run" and row["id"] not in self._events
                     )
                 )
-                found = await asyncio.gather(*(head(thread_id) for thread_id in wanted))
-                heads = dict(zip(wanted, found, strict=True))
+                heads = await self._head_ids(wanted)
                 events = await asyncio.gather(*(build(row, heads) for row in chunk))
                 await together(events=events)
             except Exception as error:  # redelivered one by one, which classifies and records it

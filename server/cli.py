@@ -239,7 +239,8 @@ def hooks_worker() -> None:
         await dispatcher.run(url, asyncio.Event())
 
     try:
-        _with_pool(url, work)
+        # the dispatcher builds events and reads heads concurrently: room for that and a write
+        _with_pool(url, work, size=8)
     except KeyboardInterrupt:
         console.print("stopped")
 

@@ -615,8 +615,13 @@ class PostgresCheckpointer(AsyncPostgresSaver):
 
     SELECT_SQL = SELECT_SQL
 
-    def __init__(self, *args: Any, cache_size: int = CACHE_SIZE, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, cache_size: int = CACHE_SIZE, values_only: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        #: a reader that needs checkpoints' values and metadata only (the hooks dispatcher):
+        #: their pending writes are not decoded, nor the values they refer to read
+        self.values_only = values_only
         self.serde = CompressedSerde(self.serde)
         self._cache = _Cache(cache_size)
         self._staged: dict[tuple, _Cached] = {}
@@ -989,6 +994,32 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             self._cache.put(key, entry._replace(items=items))
         return value
 
+    def _applied(
+        self, thread: str, ns: str, channel: str, version: Any, kind: str, blob: bytes
+    ) -> Any:
+        """A value stored as one change from a version this saver holds, applied to it here
+        without reading the chain (a reader following a thread in order); or MISSING. What
+        it remembers is what ``_resolve`` would."""
+        inner, base_version = kind[len(DELTA_PREFIX) :].split(":", 1)
+        held = self._cache.get(("v", thread, ns, channel, base_version))
+        if held is None:
+            return _MISSING
+        share = _SHARED.get()
+        if share and held.items is not None:
+            base = list(held.items)
+        elif held.whole is not None:
+            base = self.serde.loads_typed(held.whole)
+        else:
+            return _MISSING
+        value = apply_chain(base, [_change(self.serde.loads_typed((inner, blob)))])
+        if not _ours(version) or type(value) not in (list, dict):
+            return value
+        whole = self.serde.dumps_typed(value)
+        items = _shareable(value) if share else None
+        entry = _Cached(None, held.keyframe, held.chain + len(blob), whole, held.links + 1, items)
+        self._remember(thread, ns, channel, version, entry)
+        return value if items is None else list(items)
+
     async def _fresh(self, thread: str, ns: str, channel: str, version: str) -> Any:
         value = self._known(thread, ns, channel, version)
         if value is _MISSING:
@@ -1052,13 +1083,17 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                 )
             elif (known := self._known(thread, ns, channel, versions[channel])) is not _MISSING:
                 values[channel] = known
+            elif (
+                applied := self._applied(thread, ns, channel, versions[channel], kind, blob)
+            ) is not _MISSING:
+                values[channel] = applied
             else:
                 chained[channel] = versions[channel]
         if chained:
             values.update(await self._resolve(thread, ns, chained))
         writes = []
         for task_id, raw_channel, raw_kind, blob, _path, _idx in sorted(
-            value["pending_writes"] or [],
+            () if self.values_only else value["pending_writes"] or [],
             key=lambda w: writes_sort_key(w[4].decode(), w[0].decode(), int(w[5])),
         ):
             channel, kind = raw_channel.decode(), raw_kind.decode()

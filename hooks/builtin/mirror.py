@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 from hooks import PermanentError, hookimpl
 from hooks.events import CheckpointEvent, RunEvent
 from store import crypto
-from store.db import DictPool, one
+from store.db import DictPool
 from store.repositories import checkpoints, conversations, documents, owners, tombstones
 from store.repositories import messages as messages_repo
 from store.repositories.audit import INSERT_SQL as AUDIT_SQL
@@ -165,23 +165,13 @@ class Mirror:
             if threads:
                 # in one order, so that two batches (two dispatchers) never wait on each other
                 await conn.execute(LOCK_THREADS_SQL, (sorted(threads),))
-            # each step's statements are queued first and read after (pipelined: one round
-            # trip for every thread of the batch, not one a thread); a deleted thread (a
-            # stateless run's, say): a late event must not write it back
+            # a deleted thread (a stateless run's, say): a late event must not write it back;
+            # one statement for every thread of the batch, then one upsert for the living
             order = sorted(threads)
-            checks = [await conn.execute(tombstones.EXISTS_SQL, (t,)) for t in order]
-            alive = [
-                t
-                for t, check in zip(order, checks, strict=True)
-                if not (await one(check))["exists"]
-            ]
-            upserts = [
-                await conn.execute(conversations.UPSERT_SQL, self._conversation(t, threads[t]))
-                for t in alive
-            ]
-            conversation_of: dict[str, uuid.UUID] = {
-                t: (await one(upsert))["id"] for t, upsert in zip(alive, upserts, strict=True)
-            }
+            deleted = await tombstones.deleted_among(conn, order) if order else set()
+            conversation_of: dict[str, uuid.UUID] = await conversations.upsert_seen_many(
+                conn, [self._conversation(t, threads[t]) for t in order if t not in deleted]
+            )
             live = {t: threads[t] for t in conversation_of}
             await messages_repo.upsert_batch(
                 conn,
@@ -217,8 +207,7 @@ class Mirror:
 
     @staticmethod
     def _conversation(thread_id: str, thread: _Thread) -> dict[str, Any]:
-        """``conversations.UPSERT_SQL``'s parameters for a thread of a batch (what
-        ``conversations.upsert_seen`` passes for one thread)."""
+        """A thread's row for ``conversations.upsert_seen_many``."""
         return {
             "id": uuid.uuid4(),
             "thread_id": thread_id,

@@ -64,6 +64,25 @@ async def head_id(conn: DictConnection, thread_id: str) -> str | None:
     return row["checkpoint_id"] if row else None
 
 
+#: The newest root checkpoint of each of several threads, one index descent each.
+HEAD_IDS_SQL = """
+SELECT t.thread_id, h.checkpoint_id
+FROM unnest(%s::text[]) AS t(thread_id)
+CROSS JOIN LATERAL (
+    SELECT checkpoint_id FROM checkpoints
+    WHERE thread_id = t.thread_id AND checkpoint_ns = ''
+    ORDER BY checkpoint_id DESC LIMIT 1
+) h
+"""
+
+
+async def head_ids(conn: DictConnection, thread_ids: Sequence[str]) -> dict[str, str | None]:
+    """``head_id`` of each of ``thread_ids`` in one statement (None: no checkpoint)."""
+    cur = await conn.execute(HEAD_IDS_SQL, (list(thread_ids),))
+    found = {row["thread_id"]: row["checkpoint_id"] for row in await cur.fetchall()}
+    return {thread_id: found.get(thread_id) for thread_id in thread_ids}
+
+
 async def roots(conn: DictConnection, thread_ids: Sequence[str] | None) -> list[dict]:
     """Every root checkpoint (of ``thread_ids``, or of every thread), in order, shaped as the
     outbox's checkpoint events are, for replaying them to a plugin."""

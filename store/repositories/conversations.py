@@ -28,6 +28,24 @@ ON CONFLICT (thread_id) DO UPDATE SET
     updated_at = now()
 RETURNING id
 """
+#: ``UPSERT_SQL`` for several threads at once (each given once), in one statement.
+UPSERT_MANY_SQL = """
+INSERT INTO conversations (id, thread_id, owner_id, title, metadata, last_activity_at, created_at)
+SELECT v.id, v.thread_id,
+       (SELECT owner_id FROM resource_owners
+        WHERE kind = 'thread' AND resource_id = v.thread_id),
+       v.title, v.metadata, v.at, v.at
+FROM unnest(%(ids)s::uuid[], %(threads)s::text[], %(titles)s::text[], %(metadata)s::jsonb[],
+            %(ats)s::timestamptz[]) WITH ORDINALITY AS v(id, thread_id, title, metadata, at, n)
+ORDER BY v.n
+ON CONFLICT (thread_id) DO UPDATE SET
+    owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id),
+    title = COALESCE(conversations.title, EXCLUDED.title),
+    metadata = conversations.metadata || EXCLUDED.metadata,
+    last_activity_at = GREATEST(conversations.last_activity_at, EXCLUDED.last_activity_at),
+    updated_at = now()
+RETURNING thread_id, id
+"""
 #: A thread owned by a user is that user's conversation from its creation on, whatever writes
 #: its checkpoints (runs carry the owner in their metadata; state updates do not).
 OWN_SQL = """
@@ -173,3 +191,24 @@ async def of_owner(conn: DictConnection, owner: str) -> list[dict[str, Any]]:
         (owner,),
     )
     return await cur.fetchall()
+
+
+async def upsert_seen_many(
+    conn: DictConnection, rows: Sequence[dict[str, Any]]
+) -> dict[str, uuid.UUID]:
+    """``upsert_seen`` for several threads in one statement: ``rows`` are ``UPSERT_SQL``'s
+    parameters (``id``, ``thread_id``, ``title``, ``metadata`` a ``Jsonb``, ``at``), one per
+    thread, written in their order; returns each thread's conversation id."""
+    if not rows:
+        return {}
+    cur = await conn.execute(
+        UPSERT_MANY_SQL,
+        {
+            "ids": [row["id"] for row in rows],
+            "threads": [row["thread_id"] for row in rows],
+            "titles": [row["title"] for row in rows],
+            "metadata": [row["metadata"] for row in rows],
+            "ats": [row["at"] for row in rows],
+        },
+    )
+    return {row["thread_id"]: row["id"] for row in await cur.fetchall()}

@@ -23,6 +23,7 @@ REVIVE_SQL = "DELETE FROM deleted_threads WHERE thread_id = ANY(%s)"
 #: Tombstones only need to outlive any run that was in flight when its thread was deleted.
 SWEEP_OLD_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval '7 days'"
 EXISTS_SQL = "SELECT EXISTS (SELECT 1 FROM deleted_threads WHERE thread_id = %s)"
+AMONG_SQL = "SELECT thread_id FROM deleted_threads WHERE thread_id = ANY(%s::text[])"
 
 
 async def add(conn: DictConnection, thread_ids: Sequence[str]) -> None:
@@ -31,3 +32,9 @@ async def add(conn: DictConnection, thread_ids: Sequence[str]) -> None:
 
 async def is_deleted(conn: DictConnection, thread_id: str) -> bool:
     return (await one(await conn.execute(EXISTS_SQL, (thread_id,))))["exists"]
+
+
+async def deleted_among(conn: DictConnection, thread_ids: Sequence[str]) -> set[str]:
+    """Which of ``thread_ids`` are deleted (tombstoned), in one statement."""
+    cur = await conn.execute(AMONG_SQL, (list(thread_ids),))
+    return {row["thread_id"] for row in await cur.fetchall()}
