@@ -57,12 +57,27 @@ class ToolError(ValueError):
 # --- the working draft -----------------------------------------------------------------------
 
 
+#: Default clauses that drafts did not have before documents kept their clauses (``clauses``):
+#: an older draft rendered without them is not a hand edit, and does not gain them unasked.
+NEWER_DEFAULTS = ("residuals",)
+
+
+def _clauses_of_a_flat_draft(document: Document, terms: Terms) -> list[DocClause]:
+    """The clauses of a draft written before documents kept them: today's defaults, without the
+    ones added since when its body is the rendering of its terms without them."""
+    defaults = default_clauses(terms)
+    older = [c for c in defaults if c.get("id") not in NEWER_DEFAULTS]
+    if len(older) < len(defaults) and document.get("body") == render(terms, older)["body"]:
+        return older
+    return defaults
+
+
 def normalised_clauses(document: Document) -> list[DocClause]:
     """The published document's clauses as the base of a run: a clause whose text was edited by
     hand (``update_state`` on ``document.clauses``) becomes custom, so it is kept."""
     terms = document.get("terms") or {}
     if "clauses" not in document:
-        return default_clauses(terms) if terms.get("doc_type") else []
+        return _clauses_of_a_flat_draft(document, terms) if terms.get("doc_type") else []
     clauses = [DocClause(**deepcopy(dict(c))) for c in document.get("clauses") or []]  # type: ignore[typeddict-item]
     if document.get("source") == fingerprint(document.get("clauses") or []):
         return clauses
