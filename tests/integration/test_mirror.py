@@ -270,3 +270,42 @@ async def test_a_rolled_back_run_leaves_nothing_in_the_mirror(server, database_u
     wait_for_mirror(database_url)
     assert mirrored() == texts
     assert len(current_messages(database_url, thread_id)) == 3
+
+
+async def test_a_pruned_branch_stays_in_the_mirror(server, database_url, pool):
+    """Pruning deletes the checkpoints where another branch's messages first appeared but keeps
+    that branch's head: the thread's next head does not take those messages for a rolled-back
+    run's."""
+    from store.checkpointer import PostgresCheckpointer
+
+    client = server.client()
+    thread_id = (await client.threads.create())["thread_id"]
+    for text in SEED[:2]:
+        await client.runs.wait(thread_id, "drafter", input=user(text))
+    history = await client.threads.get_history(thread_id, limit=100)
+    turn_one = next(h for h in reversed(history) if not h["next"] and h["values"].get("document"))
+    await client.runs.wait(
+        thread_id,
+        "drafter",
+        input=user("Make it for Texas jurisdiction"),
+        checkpoint_id=turn_one["checkpoint"]["checkpoint_id"],
+    )
+    wait_for_mirror(database_url)
+    every = "SELECT m.message_id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.thread_id = %s"
+    before = {r[0] for r in rows(database_url, every, thread_id)}
+    await PostgresCheckpointer(pool).aprune([thread_id], strategy="keep_latest")
+    (pruned,) = rows(
+        database_url,
+        "SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.thread_id = %s AND NOT m.is_current AND NOT EXISTS (SELECT 1 FROM checkpoints k "
+        "WHERE k.thread_id = c.thread_id AND k.checkpoint_id = m.checkpoint_id)",
+        thread_id,
+    )[0]
+    assert pruned, "the other branch's first checkpoints are pruned"
+    await client.runs.wait(thread_id, "drafter", input=user(SEED[2]))
+    state = await client.threads.get_state(thread_id)
+    wait_for_mirror(database_url)
+    assert before <= {r[0] for r in rows(database_url, every, thread_id)}
+    assert current_messages(database_url, thread_id) == [
+        m["id"] for m in state["values"]["messages"]
+    ]
