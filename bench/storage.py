@@ -217,9 +217,11 @@ def render(rows: list[dict], command: str) -> str:
         "document and terms it returns) becomes a reference to that value once the checkpoint "
         "is saved, so each message and each change of the document is stored once. Values of "
         "more than 96 bytes are deflated with a preset dictionary of LangChain's field names. "
-        "Versions are 11 characters (the stock saver's are 49). Bytes per turn stay flat: three "
-        "checkpoint rows, five writes and the changed values of each turn.",
-        "- As written, a turn keeps three checkpoints and LangGraph's writes; `turns` compaction "
+        "Versions are 11 characters (the stock saver's are 49). Bytes per turn stay flat: the "
+        "turn's checkpoint rows and writes and its changed values (the tool-calling drafter's "
+        "turn is six checkpoints: input, agent, tools, agent, publish and the end; four "
+        "messages: the request, a tool call, its result and the reply).",
+        "- As written, a turn keeps six checkpoints and LangGraph's writes; `turns` compaction "
         "(`adlaan prune`) keeps one checkpoint per turn, every turn still replayable and "
         "forkable.",
         "- Reads: the stock `SELECT` joins a checkpoint's versions to every blob of the thread "
