@@ -350,11 +350,12 @@ def render(
         "transactions.",
         "- How the mirror is delivered here (`hooks/dispatcher.py`, `hooks/builtin/mirror.py`): "
         "the dispatcher takes up to 200 events after its cursor and hands the mirror 32 at a "
-        "time (`after_events`), built four at a time (each thread's head read once, the "
-        "checkpoint's pending writes not decoded): one transaction, the threads' advisory "
+        "time (`after_events`), built four at a time (the chunk's heads in one statement, "
+        "pending writes not decoded, a change whose base the reader holds applied without "
+        "reading its chain): one transaction, the threads' advisory "
         "locks in one statement, one statement per table for the messages, the current flags "
-        "and the document versions; a tombstone check and a conversation upsert per thread "
-        "(pipelined: one round trip each for all) and the audit entries per event remain. The notifications already received wake one "
+        "and the document versions; one tombstone check and one multi-row conversation upsert "
+        "for all threads, and the audit entries per event. The notifications already received wake one "
         "drain, and a batch that is not full ends it (no empty round of cursor transactions).",
         "- Before batches (commit 689e5de: one transaction and about 15 statements an event, "
         "four threads at once), the same benchmark measured hooks on at 0.56× hooks off in the "
