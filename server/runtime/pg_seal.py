@@ -27,9 +27,6 @@ written for (``KNOWN_SOURCES``; ``tests/unit/test_runtime_pg_seal_contract.py``)
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib
-import inspect
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,6 +34,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+from server.runtime.pg import UnsupportedRuntime, _runtime, _source_hash
 from store import crypto
 
 logger = logging.getLogger("adlaan.runtime.pg_seal")
@@ -102,10 +100,6 @@ def _wrap_setup_store(op: Callable) -> Callable:
 
 
 # -- targets and their sources ----------------------------------------------------------------
-def _runtime(module: str) -> Any:
-    return importlib.import_module(f"langgraph_runtime_pg.{module}")
-
-
 def _targets() -> dict[str, Any]:
     """``name -> the object as found`` for every patched target."""
     from langgraph.store.postgres.aio import AsyncPostgresStore
@@ -131,10 +125,6 @@ KNOWN_SOURCES: dict[str, str] = {
 }
 
 
-def _source_hash(obj: Any) -> str:
-    return hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
-
-
 def changed_targets() -> list[str]:
     """The targets whose source is not the one this module was written for."""
     return [
@@ -156,8 +146,6 @@ def install() -> None:
     if _installed or get_settings().keyring() is None:  # (get_settings configures crypto)
         return
     if changed := changed_targets():
-        from server.runtime.pg import UnsupportedRuntime
-
         raise UnsupportedRuntime(
             "langgraph-runtime-pg changed where server/runtime/pg_seal.py seals its tables: "
             f"{', '.join(changed)}; re-check them (docs/security.md, 'Encryption at rest')"
