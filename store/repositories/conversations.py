@@ -12,23 +12,7 @@ from psycopg.types.json import Jsonb
 from store.db import DictConnection, one
 
 #: The mirror's upsert (a checkpoint seen): the owner comes from ``resource_owners``, never from
-#: what a checkpoint's metadata says.
-UPSERT_SQL = """
-INSERT INTO conversations (id, thread_id, owner_id, title, metadata, last_activity_at, created_at)
-VALUES (%(id)s, %(thread_id)s::text,
-        (SELECT owner_id FROM resource_owners
-         WHERE kind = 'thread' AND resource_id = %(thread_id)s::text),
-        %(title)s,
-        %(metadata)s, %(at)s, %(at)s)
-ON CONFLICT (thread_id) DO UPDATE SET
-    owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id),
-    title = COALESCE(conversations.title, EXCLUDED.title),
-    metadata = conversations.metadata || EXCLUDED.metadata,
-    last_activity_at = GREATEST(conversations.last_activity_at, EXCLUDED.last_activity_at),
-    updated_at = now()
-RETURNING id
-"""
-#: ``UPSERT_SQL`` for several threads at once (each given once), in one statement.
+#: what a checkpoint's metadata says. One row per thread (each given once), in one statement.
 UPSERT_MANY_SQL = """
 INSERT INTO conversations (id, thread_id, owner_id, title, metadata, last_activity_at, created_at)
 SELECT v.id, v.thread_id,
@@ -168,19 +152,14 @@ async def upsert_seen(
     at: datetime,
 ) -> uuid.UUID:
     """The mirror saw a checkpoint of ``thread_id``: its conversation's id."""
-    row = await one(
-        await conn.execute(
-            UPSERT_SQL,
-            {
-                "id": uuid.uuid4(),
-                "thread_id": thread_id,
-                "title": title,
-                "metadata": Jsonb(metadata),
-                "at": at,
-            },
-        )
-    )
-    return row["id"]
+    row = {
+        "id": uuid.uuid4(),
+        "thread_id": thread_id,
+        "title": title,
+        "metadata": Jsonb(metadata),
+        "at": at,
+    }
+    return (await upsert_seen_many(conn, [row]))[thread_id]
 
 
 async def of_owner(conn: DictConnection, owner: str) -> list[dict[str, Any]]:
@@ -196,9 +175,9 @@ async def of_owner(conn: DictConnection, owner: str) -> list[dict[str, Any]]:
 async def upsert_seen_many(
     conn: DictConnection, rows: Sequence[dict[str, Any]]
 ) -> dict[str, uuid.UUID]:
-    """``upsert_seen`` for several threads in one statement: ``rows`` are ``UPSERT_SQL``'s
-    parameters (``id``, ``thread_id``, ``title``, ``metadata`` a ``Jsonb``, ``at``), one per
-    thread, written in their order; returns each thread's conversation id."""
+    """``upsert_seen`` for several threads in one statement: ``rows`` hold ``id``,
+    ``thread_id``, ``title``, ``metadata`` (a ``Jsonb``) and ``at``, one per thread, written in
+    their order; returns each thread's conversation id."""
     if not rows:
         return {}
     cur = await conn.execute(
