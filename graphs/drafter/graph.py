@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
@@ -115,45 +116,71 @@ def _result(message: BaseMessage, turn: dict[str, Any], start: bool) -> dict[str
     return update
 
 
+@dataclass
+class _Step:
+    """One call of the agent node: what its asynchronous and synchronous forms share."""
+
+    context: Context
+    messages: list[AnyMessage]
+    turn: dict[str, Any]
+    draft: dict[str, Any]
+    start: bool
+    use_model: bool
+
+    @classmethod
+    def of(cls, state: State) -> _Step:
+        context = get_runtime(Context).context or Context()
+        messages = state.get("messages", [])
+        turn, draft, use_model = _prepare(state, context)
+        start = not state.get("turn") or bool(messages and isinstance(messages[-1], HumanMessage))
+        return cls(context, messages, turn, draft, start, use_model and bool(context.llm_model))
+
+    def model(self) -> Any:
+        """The configured chat model with the tools bound (raises what its provider raises)."""
+        context = self.context
+        return chat_model(
+            cast(str, context.llm_model),  # set whenever use_model is
+            timeout=context.llm_timeout,
+            max_retries=context.llm_max_retries,
+        ).bind_tools(schemas())
+
+    def prompt(self) -> list[BaseMessage]:
+        return _prompt(self.draft, self.messages)
+
+    def failed(self, error: BaseException) -> None:
+        self.turn["fallback"] = _failed(self.context, error)
+
+    def offline(self) -> OfflineChatModel:
+        return OfflineChatModel(draft=self.draft, note=self.turn.get("fallback"))
+
+    def result(self, message: BaseMessage) -> dict[str, Any]:
+        return _result(message, self.turn, self.start)
+
+
 async def agent_async(state: State, config: RunnableConfig) -> dict[str, Any]:
     """Ask the chat model for its next step, awaited so that cancelling the run cancels the
     call. A model that fails or exceeds ``llm_timeout`` (each of ``llm_max_retries`` + 1
     attempts) hands the run to the offline model, and the reply says so."""
-    context = get_runtime(Context).context or Context()
-    messages = state.get("messages", [])
-    turn, draft, use_model = _prepare(state, context)
-    start = not state.get("turn") or bool(messages and isinstance(messages[-1], HumanMessage))
-    if use_model and context.llm_model:
+    step = _Step.of(state)
+    if step.use_model:
         try:
-            model = chat_model(
-                context.llm_model, timeout=context.llm_timeout, max_retries=context.llm_max_retries
-            ).bind_tools(schemas())
-            budget = context.llm_timeout * (context.llm_max_retries + 1)
-            message = await asyncio.wait_for(model.ainvoke(_prompt(draft, messages)), budget)
-            return _result(message, turn, start)
+            budget = step.context.llm_timeout * (step.context.llm_max_retries + 1)
+            return step.result(await asyncio.wait_for(step.model().ainvoke(step.prompt()), budget))
         except Exception as error:  # any provider failure: the offline model answers
-            turn["fallback"] = _failed(context, error)
-    offline = OfflineChatModel(draft=draft, note=turn.get("fallback"))
-    return _result(await offline.ainvoke(messages), turn, start)
+            step.failed(error)
+    return step.result(await step.offline().ainvoke(step.messages))
 
 
 def agent_sync(state: State, config: RunnableConfig) -> dict[str, Any]:
     """``agent_async`` for synchronous callers (``graph.invoke``); the provider's own timeout
     bounds the call."""
-    context = get_runtime(Context).context or Context()
-    messages = state.get("messages", [])
-    turn, draft, use_model = _prepare(state, context)
-    start = not state.get("turn") or bool(messages and isinstance(messages[-1], HumanMessage))
-    if use_model and context.llm_model:
+    step = _Step.of(state)
+    if step.use_model:
         try:
-            model = chat_model(
-                context.llm_model, timeout=context.llm_timeout, max_retries=context.llm_max_retries
-            ).bind_tools(schemas())
-            return _result(model.invoke(_prompt(draft, messages)), turn, start)
+            return step.result(step.model().invoke(step.prompt()))
         except Exception as error:  # any provider failure: the offline model answers
-            turn["fallback"] = _failed(context, error)
-    offline = OfflineChatModel(draft=draft, note=turn.get("fallback"))
-    return _result(offline.invoke(messages), turn, start)
+            step.failed(error)
+    return step.result(step.offline().invoke(step.messages))
 
 
 def route(state: State) -> Literal["tools", "publish"]:
