@@ -14,8 +14,11 @@ import os
 import platform
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -34,6 +37,33 @@ def admin_url() -> str:
     from store.embedded import ensure_embedded
 
     return ensure_embedded(Settings().data_dir, database="postgres")
+
+
+class Scratch(NamedTuple):
+    """A benchmark's database: the admin URL it was made on, its name, and its URL."""
+
+    admin: str
+    name: str
+    url: str
+
+
+@contextmanager
+def scratch_database() -> Iterator[Scratch]:
+    """A new, migrated database on the benchmark server (``BENCH_DATABASE_URL`` or the embedded
+    one), dropped when the block ends."""
+    admin = admin_url()
+    name = f"adlaan_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield Scratch(admin, name, url)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 async def run_hooks(url: str, quick: bool) -> list[cp.Row]:
@@ -228,14 +258,9 @@ def main() -> None:
     parser.add_argument("--only", choices=("checkpointer", "hooks", "api"), help="run one section")
     args = parser.parse_args()
 
-    admin = admin_url()
-    name = f"adlaan_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        server_version = conn.execute("SHOW server_version").fetchone()[0]
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
+    with scratch_database() as (admin, name, url):
+        with psycopg.connect(url) as conn:
+            server_version = conn.execute("SHOW server_version").fetchone()[0]
         rows = [] if args.only in ("hooks", "api") else asyncio.run(run(url, args.quick))
         hook_rows = []
         if args.only in (None, "hooks"):  # on a database of its own: no backlog to mirror first
@@ -245,11 +270,6 @@ def main() -> None:
         if args.only in (None, "api"):  # on a database of its own: only its own messages
             _recreate(admin, name, url)
             api_rows = asyncio.run(run_api(url, args.quick))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
     command = "make bench" if not args.quick else ".venv/bin/python -m bench --quick"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

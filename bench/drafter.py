@@ -380,12 +380,7 @@ def render(
 
 
 def main(argv: list[str] | None = None) -> None:
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    from bench.__main__ import admin_url
-    from store.migrate import migrate
+    from bench.__main__ import scratch_database
 
     parser = argparse.ArgumentParser(prog="python -m bench.drafter")
     parser.add_argument("--conversations", type=int, default=20, help="per set-up and place")
@@ -396,19 +391,8 @@ def main(argv: list[str] | None = None) -> None:
     local = asyncio.run(compare(in_process_runs(), args.conversations))
     remote: list[Series] = []
     if not args.in_process_only:
-        admin = admin_url()
-        name = f"adlaan_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-        try:
-            migrate(url)
-            with tempfile.TemporaryDirectory() as tmp:
-                remote = served(url, Path(tmp).resolve(), args.conversations)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                conn.execute(drop.format(sql.Identifier(name)))
+        with scratch_database() as scratch, tempfile.TemporaryDirectory() as tmp:
+            remote = served(scratch.url, Path(tmp).resolve(), args.conversations)
     load = "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
     command = ".venv/bin/python -m bench.drafter" + (
         f" --conversations {args.conversations}" if args.conversations != 20 else ""

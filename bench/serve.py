@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -449,12 +448,7 @@ def write_section(out: Path, section: str, start: str = START_MARK, end: str = E
 
 
 def main(argv: list[str] | None = None) -> None:
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    from bench.__main__ import admin_url
-    from store.migrate import migrate
+    from bench.__main__ import scratch_database
     from tests.serve import skip_reason
 
     parser = argparse.ArgumentParser(prog="python -m bench.serve")
@@ -480,24 +474,17 @@ def main(argv: list[str] | None = None) -> None:
     if reason := skip_reason(redis):
         sys.exit(f"cannot run: {reason}")
 
-    admin = admin_url()
-    name = f"adlaan_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
+    with scratch_database() as scratch:
         if args.duration:
             load = soak(
-                url, redis, args.duration, args.clients, SMALL_POOLS if args.small_pools else None
+                scratch.url,
+                redis,
+                args.duration,
+                args.clients,
+                SMALL_POOLS if args.small_pools else None,
             )
         else:
-            results = measure(url, redis, args.turns, args.seconds, args.clients)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            results = measure(scratch.url, redis, args.turns, args.seconds, args.clients)
     if args.duration:
         command = f".venv/bin/python -m bench.serve --clients {args.clients} --duration "
         command += f"{args.duration:g}" + (" --small-pools" if args.small_pools else "")

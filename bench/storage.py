@@ -251,7 +251,7 @@ def write_section(out: Path, section: str, start: str = START_MARK, end: str = E
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench.__main__ import _recreate, admin_url
+    from bench.__main__ import scratch_database
 
     parser = argparse.ArgumentParser(prog="python -m bench.storage")
     parser.add_argument("--turns", default="10,100,1000", help="sizes, comma-separated")
@@ -259,23 +259,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sizes = sorted(int(t) for t in args.turns.split(","))
 
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    admin = admin_url()
-    name = f"adlaan_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
-        _recreate(admin, name, url)
-        rows = asyncio.run(run(url, sizes))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with scratch_database() as scratch:
+        rows = asyncio.run(run(scratch.url, sizes))
     command = ".venv/bin/python -m bench.storage" + (
         f" --turns {args.turns}" if args.turns != "10,100,1000" else ""
     )
