@@ -292,7 +292,9 @@ class Gate:
     async def _rate_limited(
         self, scope: Scope, principal: Principal | None, exceeded: Exceeded
     ) -> None:
-        """Refuse with 429, audited once per key, process and minute (``access.rate_limited``)."""
+        """Refuse with 429, audited once per key, process and minute (``access.rate_limited``),
+        and counted (``adlaan_requests_rate_limited_total``)."""
+        metrics.rate_limited(exceeded.scope)
         key = user_key(principal.user_id) if principal else client_key(scope)
         await self._audit_once(
             f"access.rate_limited:{key}",

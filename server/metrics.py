@@ -63,6 +63,12 @@ LOGINS_THROTTLED = Counter(
     "(client address or e-mail).",
     ["key"],
 )
+REQUESTS_RATE_LIMITED = Counter(
+    "adlaan_requests_rate_limited",
+    "Requests refused with 429 by the general rate limit, by what was counted (user, or client "
+    "address without a credential).",
+    ["scope"],
+)
 RETENTION_DELETIONS = Counter(
     "adlaan_retention_deletions",
     "Rows deleted by the retention sweeper, by what was deleted (threads, or a table).",
@@ -103,6 +109,11 @@ def auth_denied(reason: str) -> None:
 def login_throttled(key: str) -> None:
     """Count a login refused by the throttle on ``key`` (``client:…`` or ``email:…``)."""
     LOGINS_THROTTLED.labels(key=key.split(":", 1)[0]).inc()
+
+
+def rate_limited(scope: str) -> None:
+    """Count a request the general rate limit refused (``scope``: ``user`` or ``client``)."""
+    REQUESTS_RATE_LIMITED.labels(scope=scope if scope in ("user", "client") else "other").inc()
 
 
 def retention_deleted(counts: Mapping[str, int]) -> None:

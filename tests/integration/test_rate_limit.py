@@ -203,6 +203,38 @@ async def test_a_header_naming_someone_else_changes_nothing(limited, database_ur
         assert_limited(await anonymous.get("/threads", headers=forged), "client", PER_CLIENT)
 
 
+async def _refused_so_far(http: httpx.AsyncClient, admin) -> dict[str, float]:
+    """``adlaan_requests_rate_limited_total`` by scope, as an administrator scrapes it."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = await http.get("/metrics", headers=admin.headers)
+    assert answer.status_code == 200, answer.text
+    return {
+        sample.labels["scope"]: sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+        if sample.name == "adlaan_requests_rate_limited_total"
+    }
+
+
+async def test_refusals_are_counted_by_scope_in_metrics(limited, database_url):
+    admin, erin = make_user(database_url, admin=True), make_user(database_url)
+    async with client(limited.url) as http:
+        before = await _refused_so_far(http, admin)
+        for _ in range(PER_USER):
+            assert (await http.get("/auth/me", headers=erin.headers)).status_code == 200
+        for _ in range(2):
+            assert_limited(await http.get("/auth/me", headers=erin.headers), "user", PER_USER)
+    async with client(limited.url) as anonymous:
+        for _ in range(PER_CLIENT):
+            assert (await anonymous.get("/threads")).status_code == 401
+        assert_limited(await anonymous.get("/threads"), "client", PER_CLIENT)
+    async with client(limited.url) as http:
+        after = await _refused_so_far(http, admin)
+    assert after.get("user", 0) - before.get("user", 0) == 2, (before, after)
+    assert after.get("client", 0) - before.get("client", 0) == 1, (before, after)
+
+
 async def test_the_window_resets(limited, database_url):
     erin = make_user(database_url)
     async with client(limited.url) as http:
