@@ -5,7 +5,6 @@ each failing when an upgrade renames it or changes the shape the package relies 
 from __future__ import annotations
 
 import inspect
-import os
 import tomllib
 import typing
 from dataclasses import fields
@@ -17,15 +16,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from server import runtime
 from server.runtime import adapter, inmem
+from tests.unit.runtime_env import use_dev_env
 
-# langgraph-api reads its configuration at import time; these are what `langgraph dev` sets.
-for _name, _value in {
-    "REDIS_URI": "fake",
-    "DATABASE_URI": ":memory:",
-    "MIGRATIONS_PATH": "__inmem",
-    "LANGGRAPH_RUNTIME_EDITION": "inmem",
-}.items():
-    os.environ.setdefault(_name, _value)
+use_dev_env()  # before anything imports langgraph-api
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,15 +13,9 @@ import pytest
 
 from server.runtime import pg, pg_seal
 from store import crypto
+from tests.unit.runtime_env import use_dev_env
 
-# langgraph-api reads its configuration at import time (as in test_runtime_contract.py)
-for _name, _value in {
-    "REDIS_URI": "fake",
-    "DATABASE_URI": ":memory:",
-    "MIGRATIONS_PATH": "__inmem",
-    "LANGGRAPH_RUNTIME_EDITION": "inmem",
-}.items():
-    os.environ.setdefault(_name, _value)
+use_dev_env()  # before anything imports langgraph-api
 
 pytestmark = pytest.mark.skipif(
     not pg.available(),
