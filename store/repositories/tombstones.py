@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from store.db import DictConnection, one
+from store.db import DictConnection
 
 ADD_SQL = (
     "INSERT INTO deleted_threads (thread_id) SELECT unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING"
@@ -22,16 +22,11 @@ ON CONFLICT (thread_id) DO UPDATE SET deleted_at = now()
 REVIVE_SQL = "DELETE FROM deleted_threads WHERE thread_id = ANY(%s)"
 #: Tombstones only need to outlive any run that was in flight when its thread was deleted.
 SWEEP_OLD_SQL = "DELETE FROM deleted_threads WHERE deleted_at < now() - interval '7 days'"
-EXISTS_SQL = "SELECT EXISTS (SELECT 1 FROM deleted_threads WHERE thread_id = %s)"
 AMONG_SQL = "SELECT thread_id FROM deleted_threads WHERE thread_id = ANY(%s::text[])"
 
 
 async def add(conn: DictConnection, thread_ids: Sequence[str]) -> None:
     await conn.execute(ADD_SQL, {"ids": list(thread_ids)})
-
-
-async def is_deleted(conn: DictConnection, thread_id: str) -> bool:
-    return (await one(await conn.execute(EXISTS_SQL, (thread_id,))))["exists"]
 
 
 async def deleted_among(conn: DictConnection, thread_ids: Sequence[str]) -> set[str]:

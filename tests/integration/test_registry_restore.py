@@ -270,7 +270,7 @@ async def test_save_threads_keeps_stable_fields_owns_the_conversation_and_revive
         conversation = await conversations.by_thread(conn, str(mine["thread_id"]))
         assert str(conversation["owner_id"]) == owner.id
         assert await conversations.by_thread(conn, str(unowned["thread_id"])) is None
-        assert not await tombstones.is_deleted(conn, str(mine["thread_id"]))
+        assert await tombstones.deleted_among(conn, [str(mine["thread_id"])]) == set()
 
 
 async def test_forget_removes_exactly_the_object_and_an_assistants_versions(registry, database_url):
