@@ -65,6 +65,7 @@ from langgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    get_serializable_checkpoint_metadata,
     writes_sort_key,
 )
 from langgraph.checkpoint.base import _with_msgpack_allowlist as _allowlisted
@@ -82,9 +83,10 @@ from langgraph.checkpoint.postgres.base import (
     _garbage_blobs,
 )
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
-from langgraph.checkpoint.serde.types import TASKS
+from langgraph.checkpoint.serde.types import TASKS, _DeltaSnapshot
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from store.checkpoint_delta import CompressedSerde, apply_chain, compress, decompress, diff
@@ -237,14 +239,45 @@ SELECT channel, version FROM written
 #: whole value of that version) or ``ref:<version>:<start>:<end>`` (those items of a list).
 REF_PREFIX = "ref:"
 
-# A write becomes a reference once the value it refers to is stored (and only if it still is
-# what was written: a write saved again meanwhile stays as it is).
-REF_WRITES_SQL = """
-UPDATE checkpoint_writes w SET type = f.type, blob = ''::bytea
-FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[]) AS f(task_id, idx, type, old)
-WHERE w.thread_id = %s AND w.checkpoint_ns = %s AND w.checkpoint_id = %s
-  AND w.task_id = f.task_id AND w.idx = f.idx AND w.type = f.old
+# A checkpoint in one statement (one round trip, one transaction): its new blobs, its row, and
+# its parent's writes that become references to what it stores (``refs``; a write saved again
+# meanwhile stays as it is). The stock ``aput`` pipelines a statement a blob and one for the
+# row, each committed on its own, and the references took a second connection and round trip.
+PUT_SQL = """
+WITH blobs AS (
+    INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT %(thread)s, %(ns)s, b.channel, b.version, b.type, b.blob
+    FROM unnest(%(channels)s::text[], %(versions)s::text[], %(types)s::text[],
+                %(blobs)s::bytea[]) AS b(channel, version, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
+), refs AS (
+    UPDATE checkpoint_writes w SET type = f.type, blob = ''::bytea
+    FROM unnest(%(ref_tasks)s::text[], %(ref_idx)s::int[], %(ref_types)s::text[],
+                %(ref_old)s::text[]) AS f(task_id, idx, type, old)
+    WHERE w.thread_id = %(thread)s AND w.checkpoint_ns = %(ns)s AND w.checkpoint_id = %(parent)s
+      AND w.task_id = f.task_id AND w.idx = f.idx AND w.type = f.old
+)
+INSERT INTO checkpoints
+    (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+VALUES (%(thread)s, %(ns)s, %(id)s, %(parent)s, %(checkpoint)s, %(metadata)s)
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
+DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
 """
+
+# A task's writes in one statement (the stock ``aput_writes`` pipelines one a write). Writes to
+# the special channels (``WRITES_IDX_MAP``: errors, interrupts...) replace what a task wrote
+# there before; any other write is kept as first saved.
+_WRITES_SQL = """
+INSERT INTO checkpoint_writes
+    (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+SELECT %(thread)s, %(ns)s, %(id)s, %(task)s, %(path)s, w.idx, w.channel, w.type, w.blob
+FROM unnest(%(idx)s::int[], %(channels)s::text[], %(types)s::text[], %(blobs)s::bytea[])
+    AS w(idx, channel, type, blob)
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO """
+INSERT_WRITES_SQL = _WRITES_SQL + "NOTHING"
+UPSERT_WRITES_SQL = _WRITES_SQL + (
+    "UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob"
+)
 
 # Checkpoints that no other checkpoint of the thread names as its parent: every branch's head.
 BRANCH_HEADS_SQL = """
@@ -768,14 +801,20 @@ class PostgresCheckpointer(AsyncPostgresSaver):
     def _references(
         self, thread: str, ns: str, parent_id: str | None, new_versions: ChannelVersions
     ) -> list[tuple[_Written, str]]:
-        """The writes of ``parent_id`` whose value the new checkpoint stores: the channel's new
-        value itself, or the items a list ends with. Compared byte for byte."""
+        """The writes of ``parent_id`` whose value the new checkpoint stores (staged by
+        ``_dump_blobs`` for the statement that saves it): the channel's new value itself, or the
+        items a list ends with. Compared byte for byte."""
         with self._written_lock:
             written = self._written.pop((thread, ns, parent_id), [])
         refs = []
         for write in written:
             version = new_versions.get(write.channel)
-            entry = self._base(thread, ns, write.channel, version) if version else None
+            entry = (
+                self._staged.get((thread, ns, write.channel, version))
+                or self._base(thread, ns, write.channel, version)
+                if version
+                else None
+            )
             if entry is None or entry.value is None or entry.whole is None:
                 continue
             size = len(entry.value)
@@ -809,10 +848,15 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """The stock ``aput``; the values it stored become known (decoded) to this saver once
-        the write succeeded."""
-        thread = str(config["configurable"]["thread_id"])
-        ns = config["configurable"].get("checkpoint_ns", "")
+        """The stock ``aput`` as one statement (``PUT_SQL``), with the parent's writes that the
+        checkpoint stores turned into references in it; the values it stored become known
+        (decoded) to this saver once the write succeeded. Values are serialized here, not in a
+        worker thread: a checkpoint's few kilobytes cost less than the hand-off."""
+        configurable = config["configurable"]
+        thread_id = configurable["thread_id"]
+        thread = str(thread_id)
+        ns = configurable.get("checkpoint_ns", "")
+        parent_id = configurable.get("checkpoint_id")
         keys = [(thread, ns, channel, version) for channel, version in new_versions.items()]
         # A run saves a step's writes while its checkpoint is still being saved.
         self._cache.put(("c", thread, ns, checkpoint["id"]), dict(checkpoint["channel_versions"]))
@@ -822,10 +866,46 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             stored, blob_versions, sealed = self._without_inline(
                 thread, ns, checkpoint, new_versions
             )
+        row = _WithoutId(stored).copy()
+        values = row["channel_values"] = dict(row["channel_values"])
+        # as the stock aput: primitives stay inline in the row, the rest become blobs
+        blob_values = {}
+        for channel, value in stored["channel_values"].items():
+            if isinstance(value, _DeltaSnapshot):
+                blob_values[channel] = values.pop(channel)
+                values[channel] = True
+            elif value is None or isinstance(value, (str, int, float, bool)):
+                continue
+            else:
+                blob_values[channel] = values.pop(channel)
         try:
-            next_config = await super().aput(
-                config, cast(Checkpoint, _WithoutId(stored)), metadata, blob_versions
+            blobs = self._dump_blobs(
+                thread_id,
+                ns,
+                blob_values,
+                {k: v for k, v in blob_versions.items() if k in blob_values},
             )
+            refs = self._references(thread, ns, parent_id, new_versions) if parent_id else []
+            async with self._cursor() as cur:
+                await cur.execute(
+                    PUT_SQL,
+                    {
+                        "thread": thread_id,
+                        "ns": ns,
+                        "id": checkpoint["id"],
+                        "parent": parent_id,
+                        "checkpoint": Jsonb(row),
+                        "metadata": Jsonb(get_serializable_checkpoint_metadata(config, metadata)),
+                        "channels": [b[2] for b in blobs],
+                        "versions": [b[3] for b in blobs],
+                        "types": [b[4] for b in blobs],
+                        "blobs": [b[5] for b in blobs],
+                        "ref_tasks": [w.task_id for w, _ in refs],
+                        "ref_idx": [w.idx for w, _ in refs],
+                        "ref_types": [ref for _, ref in refs],
+                        "ref_old": [w.stored_type for w, _ in refs],
+                    },
+                )
         except BaseException:
             for key in keys:
                 self._staged.pop(key, None)
@@ -835,22 +915,54 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         for key in keys:
             if (entry := self._staged.pop(key, None)) is not None:
                 self._remember(key[0], key[1], key[2], str(key[3]), entry)
-        parent_id = config["configurable"].get("checkpoint_id")
-        if parent_id and (refs := self._references(thread, ns, parent_id, new_versions)):
-            async with self._cursor() as cur:
-                await cur.execute(
-                    REF_WRITES_SQL,
-                    (
-                        [w.task_id for w, _ in refs],
-                        [w.idx for w, _ in refs],
-                        [ref for _, ref in refs],
-                        [w.stored_type for w, _ in refs],
-                        thread,
-                        ns,
-                        parent_id,
-                    ),
-                )
-        return next_config
+        return {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": ns,
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """The stock ``aput_writes`` as one statement (``INSERT_WRITES_SQL`` or, when every
+        write is to a special channel, ``UPSERT_WRITES_SQL``), serialized here."""
+        configurable = config["configurable"]
+        thread_id, ns = configurable["thread_id"], configurable["checkpoint_ns"]
+        upsert = all(channel in WRITES_IDX_MAP for channel, _ in writes)
+        rows = self._dump_writes(
+            thread_id, ns, configurable["checkpoint_id"], task_id, task_path, writes
+        )
+        if not rows:
+            return
+        if len({row[5] for row in rows}) < len(rows):
+            # One row a key, as the stock statement a write leaves it: the last of an upsert,
+            # the first otherwise (one statement may not touch a row twice).
+            kept: dict[int, tuple] = {}
+            for row in rows:
+                if upsert or row[5] not in kept:
+                    kept[row[5]] = row
+            rows = list(kept.values())
+        async with self._cursor() as cur:
+            await cur.execute(
+                UPSERT_WRITES_SQL if upsert else INSERT_WRITES_SQL,
+                {
+                    "thread": thread_id,
+                    "ns": ns,
+                    "id": configurable["checkpoint_id"],
+                    "task": task_id,
+                    "path": task_path,
+                    "idx": [row[5] for row in rows],
+                    "channels": [row[6] for row in rows],
+                    "types": [row[7] for row in rows],
+                    "blobs": [row[8] for row in rows],
+                },
+            )
 
     def _without_inline(
         self, thread: str, ns: str, checkpoint: Checkpoint, new_versions: ChannelVersions

@@ -8,6 +8,7 @@ import uuid
 import psycopg
 import pytest
 from langchain_core.messages import AIMessage
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph import START, MessagesState, StateGraph
 
 from store.checkpointer import PostgresCheckpointer
@@ -223,3 +224,45 @@ async def test_a_deleted_thread_cannot_be_written_back(saver, database_url):
         await graph.ainvoke(say("a late turn"), run_cfg(thread))
     assert count(database_url, "checkpoints", thread) == 0
     assert count(database_url, "checkpoint_blobs", thread) == 0
+
+
+async def test_a_tasks_writes_are_kept_as_the_stock_saver_keeps_them(saver):
+    """One statement a call (not one a write): a special channel written twice in one call
+    keeps the last value when every write of the call is special (the stock upsert), the first
+    otherwise (the stock insert), and a later call's special writes replace earlier ones."""
+    stock = AsyncPostgresSaver(saver.conn)
+    calls = [
+        ("task-a", [("messages", ["one"]), ("__error__", "first"), ("__error__", "second")]),
+        ("task-b", [("__interrupt__", "first"), ("__interrupt__", "second")]),
+        ("task-c", [("__error__", "early")]),
+        ("task-c", [("__error__", "late"), ("__resume__", "answer")]),
+        ("task-c", [("messages", ["kept"]), ("messages", ["also kept"])]),
+        ("task-c", [("messages", ["not written again"])]),
+    ]
+    found = []
+    for writer in (saver, stock):
+        thread = str(uuid.uuid4())
+        first = await writer.aput(
+            cfg(thread) | {"configurable": {"thread_id": thread, "checkpoint_ns": ""}},
+            {
+                "id": str(uuid.uuid4()),
+                "v": 4,
+                "ts": "",
+                "channel_values": {},
+                "channel_versions": {},
+                "versions_seen": {},
+            },
+            {},
+            {},
+        )
+        for task_id, writes in calls:
+            await writer.aput_writes(first, writes, task_id)
+        saved = await writer.aget_tuple(first)
+        assert saved is not None
+        found.append(sorted(saved.pending_writes))
+    ours, theirs = found
+    assert ours == theirs
+    assert ("task-a", "__error__", "first") in ours
+    assert ("task-b", "__interrupt__", "second") in ours
+    assert ("task-c", "__error__", "late") in ours
+    assert ("task-c", "messages", ["also kept"]) in ours
