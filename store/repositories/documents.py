@@ -164,15 +164,17 @@ async def set_final(conn: DictConnection, document_id: int, final: bool) -> dict
     return await cur.fetchone()
 
 
-_SEARCH_SQL = fulltext.matches_sql(
-    "documents",
-    "d",
-    "d.title || ' ' || d.body AS text, c.thread_id, d.document_key, d.version, d.type, "
-    "d.jurisdiction, d.title, d.checkpoint_id, d.final_at",
-)
-_SEARCH_COLUMNS = (
-    "id, thread_id, document_key, version, type, jurisdiction, title, checkpoint_id, "
-    "created_at, final_at"
+SEARCHED = fulltext.Searched(
+    table="documents",
+    alias="d",
+    columns="d.title, d.body, c.thread_id, d.document_key, d.version, d.type, d.jurisdiction, "
+    "d.checkpoint_id, d.final_at",
+    text="title || ' ' || body",
+    result="id, thread_id, document_key, version, type, jurisdiction, title, checkpoint_id, "
+    "created_at, final_at",
+    filters=fulltext.filters("d"),
+    # a version's vector is large (compressed, read whole to check a word): a shorter walk
+    walk=1_000,
 )
 
 
@@ -204,11 +206,7 @@ async def search_documents(
     }
     if crypto.keyring() is not None:
         return []  # the index holds only ciphertext (docs/security.md, "Encryption at rest")
-    statement = fulltext.search_sql(
-        _SEARCH_SQL, fulltext.filters("d"), _SEARCH_COLUMNS, params, sort
-    )
-    cur = await conn.execute(statement, params, prepare=fulltext.prepare(params))
-    return await cur.fetchall()
+    return await fulltext.search(conn, SEARCHED, params, sort)
 
 
 #: ``adlaan db rotate-key``: the encrypted columns (title, body), a page at a time with the rows locked,

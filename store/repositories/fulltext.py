@@ -2,17 +2,39 @@
 
 A search's cost must not grow with its number of matches, so matches are never all ranked. A
 page is the next ``limit`` matches newest first, read in time order from a btree on
-``(created_at, id)`` with the stored, GIN-indexed ``tsvector`` as a filter (or, when the planner
-expects the words to be rare, found through the GIN index and sorted: the statement is planned
-for its own words and filters, and prepared only within one conversation, see ``prepare``).
-Only that page is ranked with ``ts_rank_cd`` and shown best first (``sort="recent"``: newest
-first), and only its rows get a snippet (``ts_headline``), so every page of one search is a
-slice of one order and a word in every other message costs what a rare one does. ``make bench-search`` measures it against ``ILIKE``.
+``(created_at, id)`` with the stored, GIN-indexed ``tsvector`` as a filter. It is found in one
+of two ways:
+
+- *walked*: the owner's newest ``WALK`` rows (in the period asked for) are read newest first
+  and checked for the words, as long as the page is not full. Its plan is the same whatever the
+  words (the words reach it as the result of a sub-select the planner does not look into), so it
+  runs as a prepared statement with a generic plan and is not planned again. A word in more
+  than one row in 250 fills a page there.
+- *planned*: when the walk did not fill the page (a rare word, a phrase, a filter few rows
+  pass), the statement is planned for its own words and filters (unprepared, see ``prepare``):
+  the planner reads the btree further or finds the rows through the GIN index and sorts them.
+  Within one conversation (``thread``) only this one runs, prepared.
+
+Only the page is ranked with ``ts_rank_cd`` and shown best first (``sort="recent"``: newest
+first), and only its rows get a snippet, so every page of one search is a slice of one order and
+a word in every other message costs what a rare one does. Snippets are cut here from the
+page's texts (``snippets``), not by ``ts_headline``, which parses every text again (about 30 µs
+for a chat message, more than the rest of a search of a common word): a word is marked when
+PostgreSQL's own English stemmer (``ts_lexize('english_stem', …)``, looked up once per word and
+kept) gives it one of the query's lexemes, as ``ts_headline`` marks it. Texts over
+``LONG_TEXT`` bytes, and words with characters the English parser reads as more than words
+(``a.b@c.com``, ``1.5``, paths), still go through ``ts_headline``. ``make bench-search``
+measures it all against ``ILIKE``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from store.db import DictConnection
 
 #: What full-text search indexes of a text: its first 100,000 characters (a tsvector is
 #: limited to 1 MB, and a 10 MB message must still be storable).
@@ -21,12 +43,37 @@ SEARCH_TEXT_LIMIT = 100_000
 #: never raises a syntax error, so user input goes in as is. Written out where it is used (not
 #: taken from a CTE) so that the planner folds it into a constant and estimates its matches.
 QUERY = "websearch_to_tsquery('english', %(q)s)"
+#: The same, as a sub-select: computed once per execution, and hidden from the planner, so that
+#: the walked statement's plan does not depend on the words.
+HIDDEN_QUERY = f"(SELECT {QUERY})"
+#: How many of the newest rows the walked statement checks before the planned one takes over.
+#: Walking them costs about as much as planning a statement (0.3 µs a row on an idle core).
+WALK = 5_000
+#: Texts longer than this (bytes) get their snippet from ``ts_headline`` in the database, so a
+#: page never carries more than 20 of them to the application.
+LONG_TEXT = 16_384
+#: A snippet: up to two fragments of about this many characters, each starting a little before
+#: the matches it shows, joined by `` ... `` (as ``ts_headline``'s ``MaxFragments=2``).
+FRAGMENT, LEAD, FRAGMENTS, DELIMITER = 200, 40, 2, " ... "
+#: Words that the English parser splits into plain words (letters and digits) only: a query of
+#: them has lexemes that the words of a text can be compared with one by one.
+_PLAIN_QUERY = re.compile(r"[\w\s\"'\-,;!?()]*")
+_WORD = re.compile(r"[^\W_]+")
+#: The English stemmer's lexemes of a lower-case word, as PostgreSQL gave them.
+_STEMS: dict[str, frozenset[str]] = {}
+_STEMS_LIMIT = 100_000
+_STEM_SQL = "SELECT w, ts_lexize('english_stem', w) AS lexemes FROM unnest(%s::text[]) w"
 
 Sort = Literal["relevance", "recent"]
 
 
+def vector_sql(text_sql: str) -> str:
+    """The ``tsvector`` of a text column, as its generated column computes it."""
+    return f"to_tsvector('english'::regconfig, left({text_sql}, {SEARCH_TEXT_LIMIT}))"
+
+
 def prepare(params: dict[str, Any]) -> bool | None:
-    """Whether a search may run as a prepared statement (None: as the connection's pool says;
+    """Whether the planned statement may run prepared (None: as the connection's pool says;
     False: never). Only within one conversation (``thread``): its plan is the same whatever the
     words (the conversation's rows, checked one by one), so a generic plan is as good as a
     custom one and planning, as long as executing on so few rows, is saved. Any other search
@@ -41,20 +88,6 @@ _ORDER = {
 }
 
 
-def matches_sql(table: str, alias: str, columns: str) -> str:
-    """The statement a repository searches its ``table`` (``alias``, joined to its conversation
-    ``c``) with: the owner's rows that match, newest first, one page; they come with ``id``,
-    ``created_at``, ``vector`` and ``columns`` (which name ``text``, what a snippet is cut from).
-    ``{filters}`` is where ``search_sql`` puts the filters given."""
-    return f"""
-SELECT {alias}.id, {alias}.created_at, {alias}.search_vector AS vector, {columns}
-FROM {table} {alias} JOIN conversations c ON c.id = {alias}.conversation_id
-WHERE c.owner_id = %(owner)s AND {alias}.search_vector @@ {QUERY} {{filters}}
-ORDER BY {alias}.created_at DESC, {alias}.id DESC
-LIMIT %(limit)s OFFSET %(offset)s
-"""  # noqa: S608
-
-
 def filters(alias: str) -> dict[str, str]:
     """The filters every search has, by the parameter that turns each on: one conversation
     (``thread``), its ``status``, and the period ``[after, before)`` of ``alias``'s rows."""
@@ -66,42 +99,248 @@ def filters(alias: str) -> dict[str, str]:
     }
 
 
-def vector_sql(text_sql: str) -> str:
-    """The ``tsvector`` of a text column, as its generated column computes it."""
-    return f"to_tsvector('english'::regconfig, left({text_sql}, {SEARCH_TEXT_LIMIT}))"
+#: The filters that a walk applies to the rows it reads (the others, to those it joins).
+_PERIOD = ("after", "before")
 
 
-def headline_sql(text_sql: str) -> str:
-    """A snippet of ``text_sql``: HTML-escaped, so the only markup in it is ``<mark>`` around
-    the matches."""
-    escaped = (
-        f"replace(replace(replace(left({text_sql}, {SEARCH_TEXT_LIMIT}), "
-        "'&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
-    )
-    return (
-        f"ts_headline('english', {escaped}, {QUERY}, "
-        "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2')"
-    )
+@dataclass(frozen=True)
+class Searched:
+    """What a repository searches: its ``table`` (``alias``), joined to its conversation ``c``;
+    the ``columns`` a page reads (of both), which the ``result`` columns and the ``text`` a
+    snippet is cut from are written with, by their names; the ``filters`` it takes, by the
+    parameter that turns each on; how many rows a walk reads (``walk``)."""
 
+    table: str
+    alias: str
+    columns: str
+    text: str
+    result: str
+    filters: dict[str, str]
+    walk: int = WALK
 
-def page_sql(matches_sql: str, columns: str, sort: Sort) -> str:
-    """A statement for one page of a search. ``matches_sql`` selects the page's matches
-    newest first with ``LIMIT %(limit)s OFFSET %(offset)s``: their ``id``, ``created_at``,
-    ``vector`` (the ``tsvector``), ``text`` (what the snippet is cut from) and ``columns``, the
-    result's other columns, which come out with ``rank`` and ``snippet``."""
-    # the fragments are the callers' constants; every value is a parameter
-    return f"""
-SELECT {columns}, ts_rank_cd(vector, {QUERY}, 32) AS rank, {headline_sql("text")} AS snippet
-FROM ({matches_sql}) page
+    def planned_sql(self, params: dict[str, Any], sort: Sort) -> str:
+        """The statement planned for its words (``prepared=False``) or prepared within one
+        conversation: the owner's rows that match, newest first, one page, with exactly the
+        filters ``params`` gives (a value, or True)."""
+        query = QUERY if prepare(params) is False else HIDDEN_QUERY
+        return self._page_sql(self._matches_sql(self.table, query, params), query, sort)
+
+    def walked_sql(self, params: dict[str, Any], sort: Sort) -> str:
+        """The statement whose plan is the same whatever the words: the table's newest
+        ``walk`` rows (in the period asked for), of which the owner's that match, newest first,
+        one page."""
+        a = self.alias
+        period = " ".join(self.filters[name] for name in _PERIOD if params.get(name))
+        newest = f"""(
+    SELECT * FROM {self.table} {a} WHERE true {period}
+    ORDER BY {a}.created_at DESC, {a}.id DESC LIMIT {self.walk}
+)"""  # noqa: S608
+        return self._page_sql(self._matches_sql(newest, HIDDEN_QUERY, params), HIDDEN_QUERY, sort)
+
+    def _matches_sql(self, source: str, query: str, params: dict[str, Any]) -> str:
+        a = self.alias
+        chosen = " ".join(sql for name, sql in self.filters.items() if params.get(name))
+        return f"""
+SELECT {a}.id, {a}.created_at, {a}.search_vector AS vector, {self.columns}
+FROM {source} {a} JOIN conversations c ON c.id = {a}.conversation_id
+WHERE c.owner_id = %(owner)s AND {a}.search_vector @@ {query} {chosen}
+ORDER BY {a}.created_at DESC, {a}.id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""  # noqa: S608
+
+    def _page_sql(self, matches: str, query: str, sort: Sort) -> str:
+        """The page of ``matches`` (newest first, with ``id``, ``created_at``, ``vector`` and
+        ``columns``): ranked, in ``sort``'s order, with the ``text`` to cut a snippet from (or
+        the ``snippet``, see ``LONG_TEXT``)."""
+        text = self.text
+        cut = f"%(cut)s AND octet_length({text}) <= {LONG_TEXT}"
+        escaped = (
+            f"replace(replace(replace(left({text}, {SEARCH_TEXT_LIMIT}), "
+            "'&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+        )
+        headline = (
+            f"ts_headline('english', {escaped}, {query}, "
+            "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2')"
+        )
+        # the fragments are the callers' constants; every value is a parameter
+        return f"""
+SELECT {self.result}, ts_rank_cd(vector, {query}, 32) AS rank,
+       CASE WHEN {cut} THEN {text} END AS text,
+       CASE WHEN NOT ({cut}) THEN {headline} END AS snippet
+FROM ({matches}) page
 ORDER BY {_ORDER[sort]}
 """  # noqa: S608
 
 
-def search_sql(
-    matches_sql: str, filters: dict[str, str], columns: str, params: dict[str, Any], sort: Sort
+async def search(
+    conn: DictConnection, searched: Searched, params: dict[str, Any], sort: Sort
+) -> list[dict[str, Any]]:
+    """One page of ``searched`` for ``params`` (``q``, ``owner``, ``limit``, ``offset`` and
+    the filters): walked first unless within one conversation, planned when the walk did not
+    fill it; each row with its ``rank`` and ``snippet``."""
+    params = {**params, "cut": bool(_PLAIN_QUERY.fullmatch(params["q"]))}
+    rows: list[dict[str, Any]] = []
+    if (
+        conn.prepare_threshold is not None  # unprepared, a walk would be planned as well
+        and not params.get("thread")
+        and params["limit"] + params["offset"] <= searched.walk
+    ):
+        cur = await conn.execute(searched.walked_sql(params, sort), params)
+        rows = await cur.fetchall()
+    if len(rows) < params["limit"]:
+        statement = searched.planned_sql(params, sort)
+        cur = await conn.execute(statement, params, prepare=prepare(params))
+        rows = await cur.fetchall()
+    return await snippets(conn, params["q"], rows) if params["cut"] else rows
+
+
+# --- snippets -------------------------------------------------------------------------------------
+
+
+async def snippets(
+    conn: DictConnection, q: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The page's rows with a ``snippet`` cut from their ``text`` (those that have one; the
+    others have theirs), ``text`` dropped: HTML-escaped text around the matches of ``q`` (plain
+    words, see ``_PLAIN_QUERY``), each matching word in ``<mark>…</mark>``."""
+    words = set(_WORD.findall(q.lower()))
+    await _stem(conn, words)
+    # the query's lexemes, as websearch_to_tsquery makes them of plain words (negated ones too:
+    # ts_headline marks those as well)
+    lexemes = frozenset(lexeme for word in words for lexeme in _STEMS.get(word, (word,)))
+    prefixes = _prefixes(lexemes)
+    texts = [row.pop("text") for row in rows]
+    found = [_candidates(text, prefixes) if text and prefixes else () for text in texts]
+    await _stem(conn, {word for spans in found for _, _, word in spans})
+    stems = _STEMS
+    for row, text, spans in zip(rows, texts, found, strict=True):
+        if text is not None:
+            marks = [
+                (s, e)
+                for s, e, word in spans
+                if (not lexemes.isdisjoint(stems[word]) if word in stems else word in lexemes)
+            ]
+            row["snippet"] = snippet(text, marks)
+    return rows
+
+
+def _prefixes(lexemes: frozenset[str]) -> tuple[str, ...]:
+    """What a word stemmed to one of ``lexemes`` starts with: the lexeme, less a last 'i' or
+    'e' the stemmer may have made of a 'y' or kept from a dropped one (party -> parti, agreed ->
+    agre). Only lexemes of letters and digits: a text's words are compared with those."""
+    return tuple(
+        sorted(
+            {
+                lexeme[:-1]
+                if len(lexeme) > 2 and lexeme.isalpha() and lexeme[-1] in "ie"
+                else lexeme
+                for lexeme in lexemes
+                if _WORD.fullmatch(lexeme)
+            }
+        )
+    )
+
+
+def _candidates(text: str, prefixes: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """The words of ``text`` that start with one of ``prefixes``: where each starts and ends,
+    and the word in lower case; in the order they come."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a letter whose lower case is longer: search the text as is
+        lower = text
+    found = []
+    find, match = lower.find, _WORD.match
+    for prefix in prefixes:
+        i = find(prefix)
+        while i != -1:
+            end = match(lower, i).end()  # type: ignore[union-attr]  # a prefix is a word
+            if i == 0 or not lower[i - 1].isalnum():
+                found.append((i, end, lower[i:end]))
+            i = find(prefix, end)
+    if len(prefixes) > 1:  # in order, each word once (a prefix may be another's start)
+        found.sort()
+        found = [w for k, w in enumerate(found) if k == 0 or w[0] >= found[k - 1][1]]
+    if lower is text:
+        found = [(s, e, word.lower()) for s, e, word in found]
+    return found
+
+
+async def _stem(conn: DictConnection, words: set[str]) -> None:
+    """Learn the English stemmer's lexemes of the ``words`` of letters not known yet (one
+    statement); the others (numbers, ``v2``) are their own lexeme, as the English
+    configuration reads them."""
+    unknown = [word for word in words if word not in _STEMS and word.isalpha()]
+    if not unknown:
+        return
+    if len(_STEMS) + len(unknown) > _STEMS_LIMIT:
+        _STEMS.clear()
+    cur = await conn.execute(_STEM_SQL, (unknown,))
+    for row in await cur.fetchall():
+        _STEMS[row["w"]] = frozenset(row["lexemes"] or ())
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def snippet(text: str, marks: list[tuple[int, int]]) -> str:
+    """``text`` HTML-escaped with ``<mark>`` around the ``marks`` (character spans, in
+    order): all of it when short, else up to ``FRAGMENTS`` fragments of about ``FRAGMENT``
+    characters, cut between words, where the most marks are."""
+    n = len(text)
+    escape = "&" in text or "<" in text or ">" in text
+    if n <= FRAGMENT + LEAD:
+        return _marked(text, 0, n, marks, escape)
+    starts: list[int] = []
+    rest = marks
+    while rest and len(starts) < FRAGMENTS:
+        start = _densest(rest, n)
+        starts.append(start)
+        stop = start + FRAGMENT
+        rest = [m for m in rest if m[1] <= start or m[0] >= stop]
+    fragments = []
+    end = 0
+    for at in sorted(starts) if starts else (0,):
+        stop = min(n, at + FRAGMENT)
+        start = max(end, text.rfind(" ", 0, at) + 1) if at > 0 else 0
+        if stop < n:  # between words, the word cut short left out
+            space = text.rfind(" ", start, stop)
+            if space > start:
+                stop = space
+        if start < stop:
+            fragments.append(_marked(text, start, stop, marks, escape).rstrip(" ,;:"))
+            end = stop
+    return DELIMITER.join(fragments)
+
+
+def _densest(marks: list[tuple[int, int]], n: int) -> int:
+    """Where a fragment starting ``LEAD`` characters before one of ``marks`` holds the most."""
+    best, start = 0, 0
+    for mark, _ in marks:
+        at = min(mark - LEAD, n - FRAGMENT)
+        at = at if at > 0 else 0
+        stop = at + FRAGMENT
+        count = 0
+        for s, e in marks:
+            if s >= at and e <= stop:
+                count += 1
+        if count > best:
+            best, start = count, at
+    return start
+
+
+def _marked(
+    text: str, start: int, stop: int, marks: list[tuple[int, int]], escape: bool = True
 ) -> str:
-    """``page_sql`` with ``matches_sql``'s ``{filters}`` replaced by the ``filters`` (SQL, by the
-    parameter that turns it on) that ``params`` gives a value, so each combination of filters
-    is a statement of its own, planned for exactly those."""
-    chosen = " ".join(sql for name, sql in filters.items() if params.get(name))
-    return page_sql(matches_sql.format(filters=chosen), columns, sort)
+    out: list[str] = []
+    at = start
+    for s, e in marks:
+        if s >= start and e <= stop:
+            out += (text[at:s], "<mark>", text[s:e], "</mark>")
+            at = e
+    out.append(text[at:stop])
+    if escape:
+        out = [piece if piece in _TAGS else _escape(piece) for piece in out]
+    return "".join(out)
+
+
+_TAGS = frozenset(("<mark>", "</mark>"))

@@ -3,10 +3,10 @@ full-text search over a user's messages (``store/repositories/fulltext.py``: a p
 from the ``(created_at, id)`` btree or the GIN index on ``search_vector``, best first, with
 snippets).
 
-Search is built for the filters actually given and executed unprepared (except within one
-conversation, ``fulltext.prepare``): once prepared, PostgreSQL may switch to a generic plan that
-cannot see how common the words are (hundreds of times slower at 10,000 conversations;
-``make bench-search`` measures it).
+Search is built for the filters actually given. Only a statement whose plan cannot depend on
+the words runs prepared (a bounded walk of the newest messages, or one conversation's,
+``fulltext.prepare``): a generic plan of any other cannot see how common the words are
+(hundreds of times slower at 10,000 conversations; ``make bench-search`` measures it).
 """
 
 from __future__ import annotations
@@ -19,23 +19,18 @@ from store import crypto
 from store.db import DictConnection
 from store.repositories import fulltext
 
-_MATCHES_SQL = fulltext.matches_sql(
-    "messages",
-    "m",
-    "m.content AS text, c.thread_id, c.title, m.message_id, m.role, m.is_current",
+SEARCHED = fulltext.Searched(
+    table="messages",
+    alias="m",
+    columns="m.content, c.thread_id, c.title, m.message_id, m.role, m.is_current",
+    text="content",
+    result="thread_id, title, message_id, role, is_current, created_at",
+    filters={
+        **fulltext.filters("m"),
+        "role": "AND m.role = %(role)s",
+        "current_only": "AND m.is_current",
+    },
 )
-_COLUMNS = "thread_id, title, message_id, role, is_current, created_at"
-#: Each filter, by the parameter that turns it on.
-_FILTERS = {
-    **fulltext.filters("m"),
-    "role": "AND m.role = %(role)s",
-    "current_only": "AND m.is_current",
-}
-
-
-def search_sql(params: dict[str, Any], sort: fulltext.Sort = "relevance") -> str:
-    """The search statement with exactly the filters ``params`` gives (a value, or True)."""
-    return fulltext.search_sql(_MATCHES_SQL, _FILTERS, _COLUMNS, params, sort)
 
 
 async def search_messages(
@@ -70,8 +65,7 @@ async def search_messages(
     }
     if crypto.keyring() is not None:
         return []  # the index holds only ciphertext (docs/security.md, "Encryption at rest")
-    cur = await conn.execute(search_sql(params, sort), params, prepare=fulltext.prepare(params))
-    return await cur.fetchall()
+    return await fulltext.search(conn, SEARCHED, params, sort)
 
 
 #: Messages of checkpoints of one or more conversations: inserted (with the checkpoint each
