@@ -23,6 +23,12 @@ the edition is ``pg``; ``serve()`` before uvicorn starts):
    checkpointer (ours): the runtime's own ``AsyncPostgresSaver`` pool (one idle connection a
    process, ``setup()`` on our checkpoint tables at each start) is then never used, since the
    runtime's ops ask langgraph-api for the checkpointer (``ops._get_checkpointer``).
+11. ``queue._claim_and_dispatch`` asks the queue loop to poll again at once only when it filled
+   every free runner (more runs may be pending). ``Runs.next`` claims until it finds none, so
+   a call that claimed fewer found the queue empty, and the next run's commit wakes the loop
+   (``wake_run_queue``; it polls every 0.5 s anyway): the runtime polled again after every
+   claim, an empty ``UPDATE ... FOR UPDATE SKIP LOCKED`` session on the event loop while the
+   claimed run's graph was running on it.
 
 Patches 3-5 of the study (migrations racing, the runtime's ``alembic_version``) are not carried:
 ``migrate()`` runs the runtime's migrations once, under an advisory lock, in a version table of
@@ -130,6 +136,7 @@ def _targets() -> dict[str, tuple[Any, str, Any]]:
             "setup_checkpointer",
             checkpoint.setup_checkpointer,
         ),
+        "queue._claim_and_dispatch": (queue, "_claim_and_dispatch", queue._claim_and_dispatch),
     }
 
 
@@ -144,6 +151,7 @@ KNOWN_SOURCES: dict[str, str] = {
     "store.Store": "059518849b1d337b",
     "queue._shutdown_workers": "49041e585d69ac72",
     "checkpoint.setup_checkpointer": "caa125df0613616e",
+    "queue._claim_and_dispatch": "b5e3a70e25c69212",
 }
 
 
@@ -367,6 +375,35 @@ def _wrap_setup_checkpointer(op: Callable) -> Callable:
     return setup_checkpointer
 
 
+# -- 11. poll again at once only after a full claim ------------------------------------------
+class _CountedRunners:
+    """The queue's free runners as ``_claim_and_dispatch`` uses them, counting those it takes."""
+
+    def __init__(self, runners: Any) -> None:
+        self.runners = runners
+        self.taken = 0
+
+    def qsize(self) -> int:
+        return self.runners.qsize()
+
+    def get_nowait(self) -> Any:
+        self.taken += 1
+        return self.runners.get_nowait()
+
+
+def _wrap_claim_and_dispatch(op: Callable) -> Callable:
+    @functools.wraps(op)
+    async def claim_and_dispatch(runners, loop, cleanup, last_run):
+        free = runners.qsize()
+        counted = _CountedRunners(runners)
+        claimed = await op(counted, loop, cleanup, last_run)
+        # The loop polls again at once when this returns a run, else waits for a wake (0.5 s
+        # at most): fewer runs than free runners means the claim found the queue empty.
+        return claimed if counted.taken >= free else None
+
+    return claim_and_dispatch
+
+
 # -- install ---------------------------------------------------------------------------------
 _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "ops.Runs.put": _wrap_runs_put,
@@ -378,6 +415,7 @@ _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "store.Store": _wrap_store,
     "queue._shutdown_workers": _wrap_shutdown_workers,
     "checkpoint.setup_checkpointer": _wrap_setup_checkpointer,
+    "queue._claim_and_dispatch": _wrap_claim_and_dispatch,
 }
 _STATIC = {"ops.Runs.put", "ops.Runs.cancel", "ops.Crons.put", "ops.Crons.update"}
 _installed = False

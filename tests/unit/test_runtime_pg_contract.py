@@ -214,3 +214,36 @@ def test_setup_checkpointer_opens_nothing_under_a_custom_checkpointer(installed,
     monkeypatch.setattr(pg, "custom_checkpointer", lambda: False)
     assert asyncio.run(wrapper()) == "saver" and calls == [1]
     assert getattr(owner, attribute).__adlaan_wrapped__ is found.__adlaan_wrapped__
+
+
+# -- 11. poll again at once only after a full claim ------------------------------------------
+def test_claim_and_dispatch_takes_a_runner_a_run_it_claims(installed):
+    # what the patch counts: runners taken with get_nowait, as many as Runs.next may claim
+    source = inspect.getsource(installed["queue._claim_and_dispatch"][2].__adlaan_wrapped__)
+    assert "ops.Runs.next(wait=False, limit=runners.qsize())" in source
+    assert source.count("runners.get_nowait()") == 1
+    assert "claimed = run" in source
+    # ... and the queue loop polls at once only when it returns a run
+    tick = inspect.getsource(pg._runtime("queue")._queue_tick)
+    assert "if run is None and last_stats_secs is not None:" in tick
+    assert "await wait_for_queue_wake(timeout=0.5)" in tick
+
+
+@pytest.mark.parametrize(("free", "pending", "again"), [(3, 1, False), (3, 0, False), (2, 5, True)])
+def test_the_queue_polls_again_at_once_only_when_every_free_runner_got_a_run(free, pending, again):
+    runners: asyncio.Queue = asyncio.Queue()
+    for n in range(free):
+        runners.put_nowait(n)
+
+    async def claim_and_dispatch(runners, loop, cleanup, last_run):  # the runtime's, in short
+        claimed = last_run
+        for run in [f"run-{n}" for n in range(pending)][: runners.qsize()]:
+            claimed = run
+            runners.get_nowait()
+        return claimed
+
+    claimed = asyncio.run(
+        pg._wrap_claim_and_dispatch(claim_and_dispatch)(runners, None, None, None)
+    )
+    assert (claimed is not None) is again
+    assert runners.qsize() == free - min(free, pending)
