@@ -5,26 +5,29 @@ page is the next ``limit`` matches newest first, read in time order from a btree
 ``(created_at, id)`` with the stored, GIN-indexed ``tsvector`` as a filter. It is found in one
 of two ways:
 
-- *walked*: the owner's newest ``WALK`` rows (in the period asked for) are read newest first
-  and checked for the words, as long as the page is not full. Its plan is the same whatever the
-  words (the words reach it as the result of a sub-select the planner does not look into), so it
-  runs as a prepared statement with a generic plan and is not planned again. A word in more
-  than one row in 250 fills a page there.
-- *planned*: when the walk did not fill the page (a rare word, a phrase, a filter few rows
-  pass), the statement is planned for its own words and filters (unprepared, see ``prepare``):
-  the planner reads the btree further or finds the rows through the GIN index and sorts them.
-  Within one conversation (``thread``) only this one runs, prepared.
+- *walked*: the table's newest ``walk`` rows (in the period asked for) are read newest first,
+  and those that hold the words and are the owner's (and pass the other filters) fill the page.
+  Its plan is the same whatever the words (they reach it through a sub-select the planner does
+  not look into) and whoever the owner (the walk reads no conversation first), so it runs as a
+  prepared statement on one generic plan and is not planned again. A word in more than one
+  row in 250 fills a page there; a phrase, whose words are rarely next to each other, skips it.
+  The page it fills is exact: every newer match was among the rows it read.
+- *planned*: when the walk did not fill the page (a rare word, a filter few rows pass, an
+  owner with few of the newest rows), on a connection that does not prepare (behind PgBouncer:
+  the walk would be planned too) and within one conversation (``thread``, prepared: its plan is
+  that conversation's rows), the statement is planned for its own words and filters: the
+  planner reads the btree further or finds the rows through the GIN index and sorts them.
 
 Only the page is ranked with ``ts_rank_cd`` and shown best first (``sort="recent"``: newest
 first), and only its rows get a snippet, so every page of one search is a slice of one order and
 a word in every other message costs what a rare one does. Snippets are cut here from the
 page's texts (``snippets``), not by ``ts_headline``, which parses every text again (about 30 µs
-for a chat message, more than the rest of a search of a common word): a word is marked when
-PostgreSQL's own English stemmer (``ts_lexize('english_stem', …)``, looked up once per word and
-kept) gives it one of the query's lexemes, as ``ts_headline`` marks it. Texts over
-``LONG_TEXT`` bytes, and words with characters the English parser reads as more than words
-(``a.b@c.com``, ``1.5``, paths), still go through ``ts_headline``. ``make bench-search``
-measures it all against ``ILIKE``.
+for a chat message, more than the rest of a search of a common word; cutting one here takes
+2-4 µs): a word is marked when PostgreSQL's own English stemmer (``ts_lexize('english_stem',
+…)``, asked once per word and kept) gives it one of the query's lexemes, as ``ts_headline``
+marks it. Texts over ``LONG_TEXT`` bytes, and queries with characters the English parser reads
+as more than words (``a.b@c.com``, ``1.5``, paths), still go through ``ts_headline``.
+``make bench-search`` measures it all against ``ILIKE``.
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ def filters(alias: str) -> dict[str, str]:
 _PERIOD = ("after", "before")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Searched:
     """What a repository searches: its ``table`` (``alias``), joined to its conversation ``c``;
     the ``columns`` a page reads (of both), which the ``result`` columns and the ``text`` a
@@ -176,22 +179,38 @@ async def search(
     conn: DictConnection, searched: Searched, params: dict[str, Any], sort: Sort
 ) -> list[dict[str, Any]]:
     """One page of ``searched`` for ``params`` (``q``, ``owner``, ``limit``, ``offset`` and
-    the filters): walked first unless within one conversation, planned when the walk did not
-    fill it; each row with its ``rank`` and ``snippet``."""
-    params = {**params, "cut": bool(_PLAIN_QUERY.fullmatch(params["q"]))}
+    the filters): walked, or planned when the walk cannot or did not fill it (see the module's
+    docstring); each row with its ``rank`` and ``snippet``."""
+    q = params["q"]
+    params = {**params, "cut": _PLAIN_QUERY.fullmatch(q) is not None}
     rows: list[dict[str, Any]] = []
     if (
         conn.prepare_threshold is not None  # unprepared, a walk would be planned as well
         and not params.get("thread")
+        and '"' not in q  # a phrase: its words' positions are rarely next to each other
         and params["limit"] + params["offset"] <= searched.walk
     ):
-        cur = await conn.execute(searched.walked_sql(params, sort), params)
+        cur = await conn.execute(_statement(searched, "walked", params, sort), params)
         rows = await cur.fetchall()
     if len(rows) < params["limit"]:
-        statement = searched.planned_sql(params, sort)
+        statement = _statement(searched, "planned", params, sort)
         cur = await conn.execute(statement, params, prepare=prepare(params))
         rows = await cur.fetchall()
-    return await snippets(conn, params["q"], rows) if params["cut"] else rows
+    return await snippets(conn, q, rows) if rows and params["cut"] else rows
+
+
+_STATEMENTS: dict[tuple[Any, ...], str] = {}
+
+
+def _statement(searched: Searched, kind: str, params: dict[str, Any], sort: Sort) -> str:
+    """``searched``'s ``walked_sql`` or ``planned_sql`` for ``params``, written once for each
+    combination of filters."""
+    key = (searched, kind, sort, *(bool(params.get(name)) for name in searched.filters))
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        write = searched.walked_sql if kind == "walked" else searched.planned_sql
+        statement = _STATEMENTS[key] = write(params, sort)
+    return statement
 
 
 # --- snippets -------------------------------------------------------------------------------------
@@ -203,15 +222,13 @@ async def snippets(
     """The page's rows with a ``snippet`` cut from their ``text`` (those that have one; the
     others have theirs), ``text`` dropped: HTML-escaped text around the matches of ``q`` (plain
     words, see ``_PLAIN_QUERY``), each matching word in ``<mark>…</mark>``."""
-    words = set(_WORD.findall(q.lower()))
-    await _stem(conn, words)
-    # the query's lexemes, as websearch_to_tsquery makes them of plain words (negated ones too:
-    # ts_headline marks those as well)
-    lexemes = frozenset(lexeme for word in words for lexeme in _STEMS.get(word, (word,)))
-    prefixes = _prefixes(lexemes)
+    query = _QUERIES.get(q)
+    if query is None:
+        query = await _query(conn, q)
+    lexemes, prefixes = query
     texts = [row.pop("text") for row in rows]
-    found = [_candidates(text, prefixes) if text and prefixes else () for text in texts]
-    await _stem(conn, {word for spans in found for _, _, word in spans})
+    found = [_candidates(text, prefixes) if text and prefixes else [] for text in texts]
+    await _stem(conn, {word for spans in found for _, _, word in spans if word not in _STEMS})
     stems = _STEMS
     for row, text, spans in zip(rows, texts, found, strict=True):
         if text is not None:
@@ -222,6 +239,23 @@ async def snippets(
             ]
             row["snippet"] = snippet(text, marks)
     return rows
+
+
+#: By query: its lexemes, and what a word stemmed to one of them starts with (``_prefixes``).
+_QUERIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+_QUERIES_LIMIT = 10_000
+
+
+async def _query(conn: DictConnection, q: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """``q``'s lexemes as websearch_to_tsquery makes them of plain words (negated ones too:
+    ts_headline marks those as well), and their prefixes."""
+    words = set(_WORD.findall(q.lower()))
+    await _stem(conn, words)
+    lexemes = frozenset(lexeme for word in words for lexeme in _STEMS.get(word, (word,)))
+    if len(_QUERIES) >= _QUERIES_LIMIT:
+        _QUERIES.clear()
+    query = _QUERIES[q] = (lexemes, _prefixes(lexemes))
+    return query
 
 
 def _prefixes(lexemes: frozenset[str]) -> tuple[str, ...]:
@@ -248,11 +282,13 @@ def _candidates(text: str, prefixes: tuple[str, ...]) -> list[tuple[int, int, st
     if len(lower) != len(text):  # a letter whose lower case is longer: search the text as is
         lower = text
     found = []
-    find, match = lower.find, _WORD.match
+    find, n = lower.find, len(lower)
     for prefix in prefixes:
         i = find(prefix)
         while i != -1:
-            end = match(lower, i).end()  # type: ignore[union-attr]  # a prefix is a word
+            end = i + len(prefix)
+            while end < n and lower[end].isalnum():  # faster than a regex for a few letters
+                end += 1
             if i == 0 or not lower[i - 1].isalnum():
                 found.append((i, end, lower[i:end]))
             i = find(prefix, end)
@@ -290,17 +326,22 @@ def snippet(text: str, marks: list[tuple[int, int]]) -> str:
     escape = "&" in text or "<" in text or ">" in text
     if n <= FRAGMENT + LEAD:
         return _marked(text, 0, n, marks, escape)
-    starts: list[int] = []
-    rest = marks
-    while rest and len(starts) < FRAGMENTS:
-        start = _densest(rest, n)
-        starts.append(start)
-        stop = start + FRAGMENT
-        rest = [m for m in rest if m[1] <= start or m[0] >= stop]
+    if len(marks) == 1:  # the common case: one fragment around the one mark
+        starts = [marks[0][0] - LEAD]
+    else:
+        starts = []
+        rest = marks
+        while rest and len(starts) < FRAGMENTS:
+            start = _densest(rest, n)
+            starts.append(start)
+            stop = start + FRAGMENT
+            rest = [m for m in rest if m[1] <= start or m[0] >= stop]
+        starts.sort()
     fragments = []
     end = 0
-    for at in sorted(starts) if starts else (0,):
-        stop = min(n, at + FRAGMENT)
+    for at in starts or (0,):
+        at = min(at, n - FRAGMENT)
+        stop = at + FRAGMENT
         start = max(end, text.rfind(" ", 0, at) + 1) if at > 0 else 0
         if stop < n:  # between words, the word cut short left out
             space = text.rfind(" ", start, stop)
@@ -328,19 +369,23 @@ def _densest(marks: list[tuple[int, int]], n: int) -> int:
     return start
 
 
-def _marked(
-    text: str, start: int, stop: int, marks: list[tuple[int, int]], escape: bool = True
-) -> str:
+def _marked(text: str, start: int, stop: int, marks: list[tuple[int, int]], escape: bool) -> str:
+    """``text[start:stop]`` with ``<mark>`` around the ``marks`` within it, escaped if
+    ``escape``."""
     out: list[str] = []
+    add = out.append
     at = start
     for s, e in marks:
         if s >= start and e <= stop:
-            out += (text[at:s], "<mark>", text[s:e], "</mark>")
+            if escape:
+                add(_escape(text[at:s]))
+                add("<mark>")
+                add(_escape(text[s:e]))
+            else:
+                add(text[at:s])
+                add("<mark>")
+                add(text[s:e])
+            add("</mark>")
             at = e
-    out.append(text[at:stop])
-    if escape:
-        out = [piece if piece in _TAGS else _escape(piece) for piece in out]
+    add(_escape(text[at:stop]) if escape else text[at:stop])
     return "".join(out)
-
-
-_TAGS = frozenset(("<mark>", "</mark>"))
