@@ -370,7 +370,7 @@ FROM deleted d LEFT JOIN LATERAL jsonb_each_text(d.versions) AS v ON true
 # every blob of the thread (it cannot see that a checkpoint names a handful): 40 ms a read at
 # 1,000 turns, and ten of them for a page of history. A LATERAL subquery with a LIMIT is not
 # flattened into a join, so each version is one index lookup.
-SELECT_SQL = """
+_SELECT_VALUES = """
 select
     thread_id,
     checkpoint,
@@ -389,7 +389,8 @@ select
             limit 1
         ) bl
     ) as channel_values,
-    (
+"""
+_SELECT_WRITES = """    (
         select array_agg(array[cw.task_id::text::bytea, cw.channel::bytea, cw.type::bytea,
                                cw.blob, convert_to(cw.task_path, 'UTF8'), cw.idx::text::bytea])
         from checkpoint_writes cw
@@ -397,7 +398,15 @@ select
             and cw.checkpoint_ns = checkpoints.checkpoint_ns
             and cw.checkpoint_id = checkpoints.checkpoint_id
     ) as pending_writes
-from checkpoints """
+"""
+SELECT_SQL = _SELECT_VALUES + _SELECT_WRITES + "from checkpoints "
+#: A ``values_only`` reader's: the checkpoint and its values, no pending writes.
+SELECT_VALUES_SQL = _SELECT_VALUES + "    NULL as pending_writes\nfrom checkpoints "
+
+#: ``aget_tuples``: the checkpoints whose (thread, namespace, id) are given, by primary key.
+MANY_WHERE_SQL = """WHERE (thread_id, checkpoint_ns, checkpoint_id) IN (
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])
+)"""
 
 _Statements = Generator[tuple[str, Any, bool], list[DictRow], None]
 
@@ -653,8 +662,11 @@ class PostgresCheckpointer(AsyncPostgresSaver):
     ) -> None:
         super().__init__(*args, **kwargs)
         #: a reader that needs checkpoints' values and metadata only (the hooks dispatcher):
-        #: their pending writes are not decoded, nor the values they refer to read
+        #: their pending writes are not read, and its reads share decoded messages as state
+        #: reads do (``_SHARED``), without serializing a whole value again after a change
         self.values_only = values_only
+        if values_only:
+            self.SELECT_SQL = SELECT_VALUES_SQL
         self.serde = CompressedSerde(self.serde)
         self._cache = _Cache(cache_size)
         self._staged: dict[tuple, _Cached] = {}
@@ -1066,14 +1078,22 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             out[channel] = value
             if not _ours(version) or type(value) not in (list, dict):
                 continue
-            whole = self.serde.dumps_typed(value)
             items = _shareable(value) if _SHARED.get() else None
+            whole = self._whole(value, items)
             if items is not None:
                 out[channel] = list(items)
             self._remember(
                 thread, ns, channel, version, _Cached(None, keyframe, chain, whole, links, items)
             )
         return out
+
+    def _whole(self, value: Any, items: tuple | None) -> tuple[str, bytes] | None:
+        """The bytes a value read from changes is remembered by: a ``values_only`` reader,
+        whose reads all share decoded messages, keeps only the messages (it never writes,
+        and ``_base`` serializes them if it ever must)."""
+        if self.values_only and items is not None:
+            return None
+        return self.serde.dumps_typed(value)
 
     def _known(self, thread: str, ns: str, channel: str, version: Any) -> Any:
         """A value this saver holds: for a state read, a new list of the shared messages;
@@ -1126,8 +1146,8 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         value = apply_chain(base, [_change(self.serde.loads_typed((inner, blob)))])
         if not _ours(version) or type(value) not in (list, dict):
             return value
-        whole = self.serde.dumps_typed(value)
         items = _shareable(value) if share else None
+        whole = self._whole(value, items)
         entry = _Cached(None, held.keyframe, held.chain + len(blob), whole, held.links + 1, items)
         self._remember(thread, ns, channel, version, entry)
         return value if items is None else list(items)
@@ -1138,9 +1158,51 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             value = (await self._resolve(thread, ns, {channel: version}))[channel]
         return value
 
+    async def aget_tuples(self, configs: Sequence[RunnableConfig]) -> list[CheckpointTuple | None]:
+        """The checkpoints ``configs`` name (each its thread, namespace and id), read in one
+        statement and decoded in the order given, each None if it does not exist: what a
+        ``values_only`` reader following many threads (the hooks dispatcher) reads for a batch,
+        rather than one ``aget_tuple`` each. Given oldest first, a thread's checkpoints each
+        apply their change to the value read before them."""
+        keys = [
+            (
+                str(c["configurable"]["thread_id"]),
+                c["configurable"].get("checkpoint_ns", ""),
+                str(c["configurable"]["checkpoint_id"]),
+            )
+            for c in configs
+        ]
+        if not keys:
+            return []
+        token = _SHARED.set(self.values_only)
+        try:
+            async with self._cursor() as cur:
+                await cur.execute(
+                    self.SELECT_SQL + MANY_WHERE_SQL,
+                    tuple(list(column) for column in zip(*keys, strict=True)),
+                    binary=True,
+                )
+                rows = {
+                    (str(r["thread_id"]), r["checkpoint_ns"], r["checkpoint_id"]): r
+                    for r in await cur.fetchall()
+                }
+                out: list[CheckpointTuple | None] = []
+                older: list[int] = []
+                for i, key in enumerate(keys):
+                    row = rows.get(key)
+                    if row is not None and row["checkpoint"]["v"] < 4:
+                        older.append(i)  # its parent's pending sends join its values
+                        row = None
+                    out.append(None if row is None else await self._load_checkpoint_tuple(row))
+        finally:
+            _SHARED.reset(token)
+        for i in older:  # read one by one, as the stock read does
+            out[i] = await self.aget_tuple(configs[i])
+        return out
+
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         """The stock read; a state read (``aget_state``) shares decoded messages."""
-        token = _SHARED.set(_state_reader(sys._getframe(1)))
+        token = _SHARED.set(self.values_only or _state_reader(sys._getframe(1)))
         try:
             return await super().aget_tuple(config)
         finally:
@@ -1156,7 +1218,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
     ) -> AsyncIterator[CheckpointTuple]:
         """The stock listing; a history read (``aget_state_history``) shares decoded
         messages."""
-        share = _state_reader(sys._getframe(1))
+        share = self.values_only or _state_reader(sys._getframe(1))
         rows = cast(
             AsyncGenerator, super().alist(config, filter=filter, before=before, limit=limit)
         )
