@@ -29,6 +29,11 @@ the edition is ``pg``; ``serve()`` before uvicorn starts):
    (``wake_run_queue``; it polls every 0.5 s anyway): the runtime polled again after every
    claim, an empty ``UPDATE ... FOR UPDATE SKIP LOCKED`` session on the event loop while the
    claimed run's graph was running on it.
+12. ``Threads.set_joint_status`` (the worker ends a run) in two statements: the run's status,
+   then the thread's status, values, interrupts and error, in one transaction as before. The
+   runtime loaded the thread and the run through the ORM (their JSONB decoded), counted the
+   thread's live runs apart and flushed twice, between a run's last checkpoint and its answer.
+   A rollback, or a thread or run not found (its 404), takes the runtime's own path.
 
 Patches 3-5 of the study (migrations racing, the runtime's ``alembic_version``) are not carried:
 ``migrate()`` runs the runtime's migrations once, under an advisory lock, in a version table of
@@ -137,6 +142,11 @@ def _targets() -> dict[str, tuple[Any, str, Any]]:
             checkpoint.setup_checkpointer,
         ),
         "queue._claim_and_dispatch": (queue, "_claim_and_dispatch", queue._claim_and_dispatch),
+        "ops.Threads.set_joint_status": (
+            ops.Threads,
+            "set_joint_status",
+            static(ops.Threads, "set_joint_status"),
+        ),
     }
 
 
@@ -152,6 +162,7 @@ KNOWN_SOURCES: dict[str, str] = {
     "queue._shutdown_workers": "49041e585d69ac72",
     "checkpoint.setup_checkpointer": "caa125df0613616e",
     "queue._claim_and_dispatch": "b5e3a70e25c69212",
+    "ops.Threads.set_joint_status": "40bf42b3ba78351b",
 }
 
 
@@ -404,6 +415,70 @@ def _wrap_claim_and_dispatch(op: Callable) -> Callable:
     return claim_and_dispatch
 
 
+# -- 12. a run's end in two statements --------------------------------------------------------
+#: The statuses a thread is ``busy`` with (the runtime's count of its live runs).
+LIVE_RUN_STATUSES = ("pending", "running")
+
+
+def _wrap_set_joint_status(op: Callable) -> Callable:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import case, exists, literal, update
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    ops, models = _runtime("ops"), _runtime("models")
+
+    @functools.wraps(op)
+    async def set_joint_status(
+        conn, thread_id, run_id, run_status, graph_id, checkpoint=None, exception=None
+    ):
+        if run_status == "rollback":
+            return await op(conn, thread_id, run_id, run_status, graph_id, checkpoint, exception)
+        from langgraph_api.serde import json_dumpb, json_loads
+
+        thread_id, run_id = ops._ensure_uuid(thread_id), ops._ensure_uuid(run_id)
+        base_status, interrupts = ops._thread_status_from_checkpoint(
+            checkpoint, exception, ignore_user_control=True
+        )
+        now = datetime.now(UTC)
+        runs, threads = models.RunRow.__table__, models.ThreadRow.__table__
+        live = exists().where(runs.c.thread_id == thread_id, runs.c.status.in_(LIVE_RUN_STATUSES))
+        thread = {
+            threads.c.metadata: threads.c.metadata.op("||", return_type=JSONB)(
+                literal({"graph_id": graph_id}, JSONB)
+            ),
+            threads.c.status: case((live, "busy"), else_=base_status),
+            threads.c.updated_at: now,
+            threads.c.state_updated_at: now,
+            threads.c.interrupts: interrupts,
+            threads.c.error: json_loads(json_dumpb(exception)) if exception else None,
+        }
+        if checkpoint is not None:  # the runtime's: values are written whenever it has them
+            thread[threads.c["values"]] = json_loads(json_dumpb(checkpoint.get("values")))
+        async with ops.get_session_factory()() as session:
+            ended = await session.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id, runs.c.thread_id == thread_id)
+                .values({runs.c.status: run_status, runs.c.updated_at: now})
+                .returning(runs.c.run_id)
+            )
+            if ended.first() is not None:
+                found = await session.execute(
+                    update(threads)
+                    .where(threads.c.thread_id == thread_id)
+                    .values(thread)
+                    .returning(threads.c.thread_id)
+                )
+                if found.first() is not None:
+                    await session.commit()
+                    return None
+            await session.rollback()
+        # the thread or the run is gone: the runtime's own path says which (404)
+        return await op(conn, thread_id, run_id, run_status, graph_id, checkpoint, exception)
+
+    return set_joint_status
+
+
 # -- install ---------------------------------------------------------------------------------
 _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "ops.Runs.put": _wrap_runs_put,
@@ -416,8 +491,15 @@ _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "queue._shutdown_workers": _wrap_shutdown_workers,
     "checkpoint.setup_checkpointer": _wrap_setup_checkpointer,
     "queue._claim_and_dispatch": _wrap_claim_and_dispatch,
+    "ops.Threads.set_joint_status": _wrap_set_joint_status,
 }
-_STATIC = {"ops.Runs.put", "ops.Runs.cancel", "ops.Crons.put", "ops.Crons.update"}
+_STATIC = {
+    "ops.Runs.put",
+    "ops.Runs.cancel",
+    "ops.Crons.put",
+    "ops.Crons.update",
+    "ops.Threads.set_joint_status",
+}
 _installed = False
 
 

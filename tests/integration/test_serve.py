@@ -434,6 +434,36 @@ async def test_studio_s_calls_work_across_the_two_processes(service):
     assert len(history) > len(before)
 
 
+async def test_a_run_s_end_is_written_to_its_thread(service):
+    """What the worker writes when a run ends (patch 12: two statements instead of the
+    runtime's ORM round trips): the run's status, and the thread's status, values, interrupts,
+    error and metadata (its graph_id added, the rest kept), read back through the other
+    process."""
+    a, b = service
+    on_a, on_b = a.client(), b.client()
+    thread_id = (await on_a.threads.create(metadata={"topic": "kept"}))["thread_id"]
+    asked = await on_a.runs.wait(thread_id, "drafter", input=user(TWO_LAWS))
+    thread = await on_b.threads.get(thread_id)
+    state = await on_b.threads.get_state(thread_id)
+    assert thread["status"] == "interrupted"
+    assert thread["metadata"]["graph_id"] == "drafter" and thread["metadata"]["topic"] == "kept"
+    assert (
+        thread["values"]
+        == state["values"]
+        == {k: v for k, v in asked.items() if k != "__interrupt__"}
+    )
+    ((task_id, (question,)),) = thread["interrupts"].items()
+    assert task_id == state["tasks"][0]["id"] and question["value"]["field"] == "governing_law"
+    assert thread["error"] is None
+
+    await on_b.runs.wait(thread_id, "drafter", command={"resume": "Delaware"})
+    thread = await on_a.threads.get(thread_id)
+    assert thread["status"] == "idle" and thread["interrupts"] == {}
+    assert thread["values"]["terms"]["governing_law"] == "DE"
+    (last, *_) = await on_a.runs.list(thread_id)
+    assert last["status"] == "success"
+
+
 async def test_rollback_deletes_the_interrupted_run_across_processes(service):
     a, b = service
     thread_id = (await a.client().threads.create())["thread_id"]

@@ -247,3 +247,32 @@ def test_the_queue_polls_again_at_once_only_when_every_free_runner_got_a_run(fre
     )
     assert (claimed is not None) is again
     assert runners.qsize() == free - min(free, pending)
+
+
+# -- 12. a run's end in two statements -------------------------------------------------------
+def test_set_joint_status_still_writes_what_the_patch_writes(installed):
+    # the patch writes these, in the runtime's words; a change to any of them: re-check it
+    source = inspect.getsource(installed["ops.Threads.set_joint_status"][2].__adlaan_wrapped__)
+    for line in (
+        "_thread_status_from_checkpoint(\n            checkpoint, exception, ignore_user_control=True",
+        'RunRow.status.in_(("pending", "running"))',
+        'meta["graph_id"] = graph_id',
+        'thread.status = "busy" if pending else base_thread_status',
+        "thread.updated_at = now",
+        "thread.state_updated_at = now",
+        "thread.interrupts = interrupts",
+        "thread.error = error",
+        "if checkpoint is not None:\n                thread.values_ = values",
+        "run.status = run_status",
+        "run.updated_at = now",
+        'if run_status == "rollback":',
+        "run is None or run.thread_id != thread_id",
+    ):
+        assert line in source, line
+    assert tuple(pg.LIVE_RUN_STATUSES) == ("pending", "running")
+    # the columns it names
+    models = pg._runtime("models")
+    threads = models.ThreadRow.__table__.c
+    for column in ("metadata", "status", "updated_at", "state_updated_at", "interrupts", "error"):
+        assert column in threads, column
+    assert "values" in threads and "updated_at" in models.RunRow.__table__.c
