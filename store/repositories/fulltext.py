@@ -22,11 +22,11 @@ Only the page is ranked with ``ts_rank_cd`` and shown best first (``sort="recent
 first), and only its rows get a snippet, so every page of one search is a slice of one order and
 a word in every other message costs what a rare one does. Snippets are cut here from the
 page's texts (``snippets``), not by ``ts_headline``, which parses every text again (about 30 µs
-for a chat message, more than the rest of a search of a common word; cutting one here takes
-2-4 µs): a word is marked when PostgreSQL's own English stemmer (``ts_lexize('english_stem',
-…)``, asked once per word and kept) gives it one of the query's lexemes, as ``ts_headline``
-marks it. Texts over ``LONG_TEXT`` bytes, and queries with characters the English parser reads
-as more than words (``a.b@c.com``, ``1.5``, paths), still go through ``ts_headline``.
+for a chat message, more than the rest of a search of a common word, and milliseconds for a
+long document; cutting one here takes 2-4 µs): a word is marked when PostgreSQL's own English
+stemmer (``ts_lexize('english_stem', …)``, asked once per word and kept) gives it one of the
+query's lexemes, as ``ts_headline`` marks it. Only queries with characters the English parser
+reads as more than words (``a.b@c.com``, ``1.5``, paths) still go through ``ts_headline``.
 ``make bench-search`` measures it all against ``ILIKE``.
 """
 
@@ -52,9 +52,6 @@ HIDDEN_QUERY = f"(SELECT {QUERY})"
 #: How many of the newest rows the walked statement checks before the planned one takes over.
 #: Walking them costs about as much as planning a statement (0.3 µs a row on an idle core).
 WALK = 5_000
-#: Texts longer than this (bytes) get their snippet from ``ts_headline`` in the database, so a
-#: page never carries more than 20 of them to the application.
-LONG_TEXT = 16_384
 #: A snippet: up to two fragments of about this many characters, each starting a little before
 #: the matches it shows, joined by `` ... `` (as ``ts_headline``'s ``MaxFragments=2``).
 FRAGMENT, LEAD, FRAGMENTS, DELIMITER = 200, 40, 2, " ... "
@@ -121,14 +118,14 @@ class Searched:
     filters: dict[str, str]
     walk: int = WALK
 
-    def planned_sql(self, params: dict[str, Any], sort: Sort) -> str:
+    def planned_sql(self, params: dict[str, Any], sort: Sort, *, cut: bool = True) -> str:
         """The statement planned for its words (``prepared=False``) or prepared within one
         conversation: the owner's rows that match, newest first, one page, with exactly the
         filters ``params`` gives (a value, or True)."""
         query = QUERY if prepare(params) is False else HIDDEN_QUERY
-        return self._page_sql(self._matches_sql(self.table, query, params), query, sort)
+        return self._page_sql(self._matches_sql(self.table, query, params), query, sort, cut)
 
-    def walked_sql(self, params: dict[str, Any], sort: Sort) -> str:
+    def walked_sql(self, params: dict[str, Any], sort: Sort, *, cut: bool = True) -> str:
         """The statement whose plan is the same whatever the words: the table's newest
         ``walk`` rows (in the period asked for), of which the owner's that match, newest first,
         one page."""
@@ -138,7 +135,8 @@ class Searched:
     SELECT * FROM {self.table} {a} WHERE true {period}
     ORDER BY {a}.created_at DESC, {a}.id DESC LIMIT {self.walk}
 )"""  # noqa: S608
-        return self._page_sql(self._matches_sql(newest, HIDDEN_QUERY, params), HIDDEN_QUERY, sort)
+        matches = self._matches_sql(newest, HIDDEN_QUERY, params)
+        return self._page_sql(matches, HIDDEN_QUERY, sort, cut)
 
     def _matches_sql(self, source: str, query: str, params: dict[str, Any]) -> str:
         a = self.alias
@@ -151,25 +149,23 @@ ORDER BY {a}.created_at DESC, {a}.id DESC
 LIMIT %(limit)s OFFSET %(offset)s
 """  # noqa: S608
 
-    def _page_sql(self, matches: str, query: str, sort: Sort) -> str:
+    def _page_sql(self, matches: str, query: str, sort: Sort, cut: bool) -> str:
         """The page of ``matches`` (newest first, with ``id``, ``created_at``, ``vector`` and
-        ``columns``): ranked, in ``sort``'s order, with the ``text`` to cut a snippet from (or
-        the ``snippet``, see ``LONG_TEXT``)."""
-        text = self.text
-        cut = f"%(cut)s AND octet_length({text}) <= {LONG_TEXT}"
-        escaped = (
-            f"replace(replace(replace(left({text}, {SEARCH_TEXT_LIMIT}), "
-            "'&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
-        )
-        headline = (
-            f"ts_headline('english', {escaped}, {query}, "
-            "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2')"
-        )
+        ``columns``): ranked, in ``sort``'s order, with the ``text`` to ``cut`` a snippet from
+        here (its first ``SEARCH_TEXT_LIMIT`` characters, all that is searched), or else the
+        ``snippet`` that ``ts_headline`` cuts."""
+        text = f"left({self.text}, {SEARCH_TEXT_LIMIT})"
+        if cut:
+            shown = f"{text} AS text"
+        else:
+            escaped = f"replace(replace(replace({text}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+            shown = (
+                f"ts_headline('english', {escaped}, {query}, 'StartSel=<mark>, "
+                "StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2') AS snippet"
+            )
         # the fragments are the callers' constants; every value is a parameter
         return f"""
-SELECT {self.result}, ts_rank_cd(vector, {query}, 32) AS rank,
-       CASE WHEN {cut} THEN {text} END AS text,
-       CASE WHEN NOT ({cut}) THEN {headline} END AS snippet
+SELECT {self.result}, ts_rank_cd(vector, {query}, 32) AS rank, {shown}
 FROM ({matches}) page
 ORDER BY {_ORDER[sort]}
 """  # noqa: S608
@@ -182,7 +178,7 @@ async def search(
     the filters): walked, or planned when the walk cannot or did not fill it (see the module's
     docstring); each row with its ``rank`` and ``snippet``."""
     q = params["q"]
-    params = {**params, "cut": _PLAIN_QUERY.fullmatch(q) is not None}
+    cut = _PLAIN_QUERY.fullmatch(q) is not None
     rows: list[dict[str, Any]] = []
     if (
         conn.prepare_threshold is not None  # unprepared, a walk would be planned as well
@@ -190,26 +186,26 @@ async def search(
         and '"' not in q  # a phrase: its words' positions are rarely next to each other
         and params["limit"] + params["offset"] <= searched.walk
     ):
-        cur = await conn.execute(_statement(searched, "walked", params, sort), params)
+        cur = await conn.execute(_statement(searched, "walked", params, sort, cut), params)
         rows = await cur.fetchall()
     if len(rows) < params["limit"]:
-        statement = _statement(searched, "planned", params, sort)
+        statement = _statement(searched, "planned", params, sort, cut)
         cur = await conn.execute(statement, params, prepare=prepare(params))
         rows = await cur.fetchall()
-    return await snippets(conn, q, rows) if rows and params["cut"] else rows
+    return await snippets(conn, q, rows) if rows and cut else rows
 
 
 _STATEMENTS: dict[tuple[Any, ...], str] = {}
 
 
-def _statement(searched: Searched, kind: str, params: dict[str, Any], sort: Sort) -> str:
+def _statement(searched: Searched, kind: str, params: dict[str, Any], sort: Sort, cut: bool) -> str:
     """``searched``'s ``walked_sql`` or ``planned_sql`` for ``params``, written once for each
     combination of filters."""
-    key = (searched, kind, sort, *(bool(params.get(name)) for name in searched.filters))
+    key = (searched, kind, sort, cut, *(bool(params.get(name)) for name in searched.filters))
     statement = _STATEMENTS.get(key)
     if statement is None:
         write = searched.walked_sql if kind == "walked" else searched.planned_sql
-        statement = _STATEMENTS[key] = write(params, sort)
+        statement = _STATEMENTS[key] = write(params, sort, cut=cut)
     return statement
 
 
@@ -219,25 +215,24 @@ def _statement(searched: Searched, kind: str, params: dict[str, Any], sort: Sort
 async def snippets(
     conn: DictConnection, q: str, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The page's rows with a ``snippet`` cut from their ``text`` (those that have one; the
-    others have theirs), ``text`` dropped: HTML-escaped text around the matches of ``q`` (plain
-    words, see ``_PLAIN_QUERY``), each matching word in ``<mark>…</mark>``."""
+    """The page's rows with a ``snippet`` cut from their ``text``, ``text`` dropped:
+    HTML-escaped text around the matches of ``q`` (plain words, see ``_PLAIN_QUERY``), each
+    matching word in ``<mark>…</mark>``."""
     query = _QUERIES.get(q)
     if query is None:
         query = await _query(conn, q)
     lexemes, prefixes = query
     texts = [row.pop("text") for row in rows]
-    found = [_candidates(text, prefixes) if text and prefixes else [] for text in texts]
+    found = [_candidates(text, prefixes) if prefixes else [] for text in texts]
     await _stem(conn, {word for spans in found for _, _, word in spans if word not in _STEMS})
     stems = _STEMS
     for row, text, spans in zip(rows, texts, found, strict=True):
-        if text is not None:
-            marks = [
-                (s, e)
-                for s, e, word in spans
-                if (not lexemes.isdisjoint(stems[word]) if word in stems else word in lexemes)
-            ]
-            row["snippet"] = snippet(text, marks)
+        marks = [
+            (s, e)
+            for s, e, word in spans
+            if (not lexemes.isdisjoint(stems[word]) if word in stems else word in lexemes)
+        ]
+        row["snippet"] = snippet(text, marks)
     return rows
 
 

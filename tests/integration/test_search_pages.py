@@ -215,12 +215,15 @@ async def test_snippets_mark_the_words_ts_headline_marks(database_url):
 
 
 async def test_long_texts_are_cut_to_fragments_around_the_matches(database_url):
+    """Up to two fragments of about ``FRAGMENT`` characters, where the matches are; the one
+    match of a long text is found however far in."""
     owner, threads = _fill(database_url)
     filler = "The tenant pays the rent on time every month. " * 40  # about 1,900 characters
     texts = [
         filler + "An escrow agent holds the deposit. " + filler,
         "Escrow first. " + filler + "And escrow last.",
-        "Escrow " + filler * 10,  # too long to carry: ts_headline cuts it
+        "Escrow " + filler * 60,  # more than is searched: its first 100,000 characters
+        filler * 30 + "Far in, the escrow account. " + filler,
     ]
     with psycopg.connect(database_url) as conn:
         conn.execute(
@@ -235,13 +238,14 @@ async def test_long_texts_are_cut_to_fragments_around_the_matches(database_url):
     ) as conn:
         hits = await messages.search_messages(conn, q="escrow", owner=owner, sort="recent")
     snippets = {h["message_id"]: h["snippet"] for h in hits}
-    middle, ends, huge = snippets["long-1"], snippets["long-2"], snippets["long-3"]
+    middle, ends, huge, far = (snippets[f"long-{n}"] for n in range(1, 5))
     assert "<mark>escrow</mark> agent" in middle and len(middle) < 3 * fulltext.FRAGMENT
     assert ends.startswith("<mark>Escrow</mark> first") and ends.endswith(
         "<mark>escrow</mark> last."
     )
     assert fulltext.DELIMITER in ends and len(ends) < 3 * fulltext.FRAGMENT
     assert huge.startswith("<mark>Escrow</mark>") and len(huge) < 3 * fulltext.FRAGMENT
+    assert "Far in, the <mark>escrow</mark> account" in far and len(far) < 2 * fulltext.FRAGMENT
 
 
 async def test_words_the_parser_reads_as_more_than_words_go_to_ts_headline(database_url):
