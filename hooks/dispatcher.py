@@ -73,14 +73,42 @@ def classify(error: BaseException) -> Literal["permanent", "transient", "unavail
     return "transient"
 
 
-#: ``Dispatcher.event``'s default: read the thread's head with the checkpoint.
-_READ_HEAD = object()
-
-
 def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, str) and value:
         return datetime.fromisoformat(value)
     return None
+
+
+def _config(row: dict[str, Any]) -> RunnableConfig:
+    """The config that reads an outbox row's checkpoint."""
+    return {
+        "configurable": {
+            "thread_id": row["thread_id"],
+            "checkpoint_ns": "",
+            "checkpoint_id": row["checkpoint_id"],
+        }
+    }
+
+
+def _checkpoint_event(row: dict[str, Any], found: Any, head_id: str | None) -> CheckpointEvent:
+    """The event of a checkpoint's outbox row, from the checkpoint read (None: it is gone)."""
+    metadata: dict[str, Any] = dict(found.metadata) if found else {}
+    return CheckpointEvent(
+        event_id=row["id"],
+        thread_id=row["thread_id"],
+        checkpoint_id=row["checkpoint_id"],
+        parent_checkpoint_id=row["parent_checkpoint_id"],
+        run_id=row["run_id"],
+        source=row["source"],
+        step=metadata.get("step"),
+        created_at=_timestamp(found.checkpoint.get("ts")) if found else row["created_at"],
+        graph_id=metadata.get("graph_id"),
+        assistant_id=metadata.get("assistant_id"),
+        actor=_actor(metadata, "langgraph_auth_user_id"),
+        metadata=metadata,
+        values=dict(found.checkpoint["channel_values"]) if found else {},
+        is_head=head_id == row["checkpoint_id"],
+    )
 
 
 class Dispatcher:
@@ -97,12 +125,18 @@ class Dispatcher:
         max_delay: float = 60.0,
         concurrency: int = 1,
         together: int = 32,
+        linger: float = 0.05,
     ) -> None:
         self.pool = pool
         #: How many threads' events are delivered at once (each thread's still in order).
         self.concurrency = concurrency
         #: How many events a plugin that takes batches gets in one call (docs/hooks.md).
         self.together = together
+        #: Seconds ``run`` waits after a notification before delivering, so that the events of
+        #: the next moments are delivered together: a round's fixed cost (the cursor's and the
+        #: mirror's transactions, a dozen statements) is then shared by several events, not
+        #: paid by each of them as it trickles in.
+        self.linger = linger
         self.pm = pm
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -131,12 +165,8 @@ class Dispatcher:
                     await result
 
     # -- events -----------------------------------------------------------------------
-    async def event(
-        self, row: dict[str, Any], *, cache: bool = True, head: Any = _READ_HEAD
-    ) -> Any:
-        """The event object for an outbox row (checkpoint events carry the state's values).
-        ``head``: the thread's head checkpoint id, when the caller reads it (once for all of a
-        thread's events of a batch); else it is read with the checkpoint."""
+    async def event(self, row: dict[str, Any], *, cache: bool = True) -> Any:
+        """The event object for an outbox row (checkpoint events carry the state's values)."""
         if cache and (cached := self._events.get(row["id"])) is not None:
             return cached
         if row["kind"] == "run":
@@ -152,43 +182,36 @@ class Dispatcher:
                 metadata=payload.get("metadata") or {},
             )
         else:
-            config: RunnableConfig = {
-                "configurable": {
-                    "thread_id": row["thread_id"],
-                    "checkpoint_ns": "",
-                    "checkpoint_id": row["checkpoint_id"],
-                }
-            }
             # the checkpoint and the thread's head, read at once (two round trips overlap)
-            if head is _READ_HEAD:
-                found, head_id = await asyncio.gather(
-                    self.saver.aget_tuple(config), self._head_id(row["thread_id"])
-                )
-            else:
-                found, head_id = await self.saver.aget_tuple(config), head
-            metadata: dict[str, Any] = dict(found.metadata) if found else {}
-            event = CheckpointEvent(
-                event_id=row["id"],
-                thread_id=row["thread_id"],
-                checkpoint_id=row["checkpoint_id"],
-                parent_checkpoint_id=row["parent_checkpoint_id"],
-                run_id=row["run_id"],
-                source=row["source"],
-                step=metadata.get("step"),
-                created_at=_timestamp(found.checkpoint.get("ts")) if found else row["created_at"],
-                graph_id=metadata.get("graph_id"),
-                assistant_id=metadata.get("assistant_id"),
-                actor=_actor(metadata, "langgraph_auth_user_id"),
-                metadata=metadata,
-                values=dict(found.checkpoint["channel_values"]) if found else {},
-                is_head=head_id == row["checkpoint_id"],
+            found, head_id = await asyncio.gather(
+                self.saver.aget_tuple(_config(row)), self._head_id(row["thread_id"])
             )
-        if not cache:
-            return event
-        self._events[row["id"]] = event
+            event = _checkpoint_event(row, found, head_id)
+        if cache:
+            self._remember(row["id"], event)
+        return event
+
+    def _remember(self, event_id: int, event: Any) -> None:
+        self._events[event_id] = event
         while len(self._events) > 1000:
             self._events.popitem(last=False)
-        return event
+
+    async def events(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """The events of ``rows`` (in event order; each thread's in order): the checkpoints
+        read in one statement, oldest first, and every thread's head in another, the two at
+        once, rather than two round trips an event."""
+        wanted = [r for r in rows if r["kind"] != "run" and r["id"] not in self._events]
+        threads = list(dict.fromkeys(r["thread_id"] for r in wanted))
+        found, heads = await asyncio.gather(
+            self.saver.aget_tuples([_config(r) for r in wanted]), self._head_ids(threads)
+        )
+        built = {
+            row["id"]: _checkpoint_event(row, checkpoint, heads[row["thread_id"]])
+            for row, checkpoint in zip(wanted, found, strict=True)
+        }
+        for event_id, event in built.items():
+            self._remember(event_id, event)
+        return [built.get(row["id"]) or await self.event(row) for row in rows]
 
     async def _head_id(self, thread_id: str) -> str | None:
         async with self.pool.connection() as conn:
@@ -288,12 +311,13 @@ class Dispatcher:
         First the parked threads whose backoff has ended get their held-back events; then the
         batch after the cursor, skipping (and so holding back, in order) the events of threads
         still parked. A failing event parks its thread only: the cursor moves on for the rest."""
-        async with self.pool.connection() as conn, conn.transaction():
-            cursor = await outbox.lock_cursor(conn, plugin_name)
+        # pipelined: BEGIN goes with the round's statement, the cursor's update with COMMIT
+        async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
+            cursor, rows = await outbox.lock_round(conn, plugin_name, self.batch_size)
             if cursor is None:  # another dispatcher has it, or it is backing off
                 return 0
             position, taken, held = cursor["last_event_id"], 0, set()
-            for parked in await outbox.parked(conn, plugin_name):
+            for parked in await outbox.parked(conn, plugin_name) if cursor["parked"] else ():
                 outcome: str | Exception = "parked"
                 if parked["due"]:
                     done, outcome = await self._retry_parked(conn, plugin_name, parked, position)
@@ -305,7 +329,6 @@ class Dispatcher:
                     return taken
                 if outcome == "parked":
                     held.add(parked["thread_id"])
-            rows = await outbox.events_after(conn, position, self.batch_size)
             if not rows:
                 await outbox.advance(conn, plugin_name, position)
                 return taken
@@ -340,9 +363,8 @@ class Dispatcher:
     ) -> list[dict[str, Any]]:
         """Deliver ``rows`` (in event order) to a plugin that takes batches, ``together`` events
         a call: the rows it did not take (all of them when it takes no batches). A call's
-        events are built ``concurrency`` at a time, each thread's head read once, and written
-        in one transaction, so a chunk's lag is its own building and writing, not the whole
-        batch's. When a call fails (the plugin writes nothing then), its rows and the rest are
+        events are built from two statements (``events``) and written in one transaction, so a
+        chunk's lag is its own building and writing, not the whole batch's. When a call fails (the plugin writes nothing then), its rows and the rest are
         returned: the caller delivers them one by one, which finds and handles the failing
         one exactly as without batches."""
         together = self._together(plugin_name)
@@ -350,25 +372,10 @@ class Dispatcher:
             return rows
         if fresh is not None:
             self._events.pop(fresh, None)
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def build(row: dict[str, Any], heads: dict[str, str | None]) -> Any:
-            async with gate:
-                return await self.event(row, head=heads.get(row["thread_id"]))
-
         for start in range(0, len(rows), self.together):
             chunk = rows[start : start + self.together]
             try:
-                # every thread's head in one statement (not one per event), then the events
-                wanted = list(
-                    dict.fromkeys(
-                        row["thread_id"]
-                        for row in chunk
-                        if row["kind"] != "run" and row["id"] not in self._events
-                    )
-                )
-                heads = await self._head_ids(wanted)
-                events = await asyncio.gather(*(build(row, heads) for row in chunk))
+                events = await self.events(chunk)
                 await together(events=events)
             except Exception as error:  # redelivered one by one, which classifies and records it
                 logger.debug("hook %s: a batch of %s failed (%s)", plugin_name, len(chunk), error)
@@ -472,8 +479,9 @@ class Dispatcher:
         return total
 
     async def run(self, url: str, stop: asyncio.Event, poll: float = 1.0) -> None:
-        """Deliver forever: woken by ``NOTIFY``, and every ``poll`` seconds in case one was missed
-        (or a plugin's backoff ended). Reconnects when the database goes away."""
+        """Deliver forever: woken by ``NOTIFY`` (``linger`` seconds later, with the events that
+        came meanwhile), and every ``poll`` seconds in case one was missed (or a plugin's
+        backoff ended). Reconnects when the database goes away."""
         await self.ensure_cursors()
         while not stop.is_set():
             try:
@@ -484,8 +492,11 @@ class Dispatcher:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     while not stop.is_set():
                         await self.drain()
+                        woken = False
                         async for _ in conn.notifies(timeout=poll, stop_after=1):
-                            pass
+                            woken = True
+                        if woken and self.linger > 0:
+                            await asyncio.sleep(self.linger)  # let the next events gather
                         # the notifications already here (a checkpoint each) wake one drain
                         async for _ in conn.notifies(timeout=0):
                             pass

@@ -27,7 +27,9 @@ class CheckpointEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     """The checkpoint's metadata as LangGraph stored it."""
     values: dict[str, Any] = field(default_factory=dict)
-    """The state's channel values at this checkpoint (messages, document...)."""
+    """The state's channel values at this checkpoint (messages, document...). Read-only: the
+    dispatcher's events share the messages a checkpoint did not change with the events
+    before and after it."""
     is_head: bool = True
     """Whether this checkpoint is the thread's current state when the event is delivered."""
 

@@ -12,10 +12,12 @@ written, so the dispatcher dead-letters that one event at once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,11 +131,42 @@ class _Thread:
     documents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
+#: Messages and documents whose rows the mirror keeps prepared, and document versions it
+#: remembers having stored.
+REMEMBERED = 4096
+
+
+class _Recent(OrderedDict):
+    """A bounded LRU."""
+
+    def __init__(self, size: int = REMEMBERED) -> None:
+        super().__init__()
+        self.size = size
+
+    def keep(self, key: Any, value: Any) -> Any:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
 class Mirror:
     """Writes the relational mirror through ``pool``."""
 
     def __init__(self, pool: DictPool) -> None:
         self.pool = pool
+        # The dispatcher's events share the messages a checkpoint did not change with the
+        # event before (store/checkpointer.py, ``values_only``): each message object's row is
+        # prepared once (its text cleaned, its tool calls made JSON), keyed by the object,
+        # which the entry holds so that its id is never reused meanwhile.
+        self._rows: _Recent = _Recent()
+        # A document's row (cleaned body, digest) by its content, and the versions this
+        # mirror's transactions committed, by conversation: documents are deleted only with
+        # their conversation (a new one has a new id), so a version committed stays stored
+        # and is not sent again; every state after the first draft repeats the document.
+        self._documents: _Recent = _Recent()
+        self._stored: _Recent = _Recent()
 
     @hookimpl
     async def after_checkpoint(self, event: CheckpointEvent) -> None:
@@ -158,6 +191,7 @@ class Mirror:
         for e in checkpoints:
             thread = threads.setdefault(e.thread_id, _Thread())
             replaced[id(e)] = self._gather(thread, e, documents_of[id(e)])
+        versions: list[documents.Version] = []
         if not threads and not any(isinstance(e, RunEvent) for e in events):
             return
         # pipelined: statements whose results are not read go out together, in one round trip
@@ -189,14 +223,14 @@ class Mirror:
             await messages_repo.set_current_batch(conn, heads)
             # a run rolled back by a later one: its checkpoints are gone, so are its messages
             await messages_repo.forget_orphans(conn, list(heads))
-            await documents.add_versions(
-                conn,
-                [
-                    _version(conversation_of[t], checkpoint_id, document)
-                    for t, thread in live.items()
-                    for checkpoint_id, document in thread.documents
-                ],
-            )
+            versions = [
+                version
+                for t, thread in live.items()
+                for checkpoint_id, document in thread.documents
+                if (version := self._version(conversation_of[t], checkpoint_id, document))
+                is not None
+            ]
+            await documents.add_versions(conn, versions)
             for each in events:  # audit entries in event order
                 if isinstance(each, RunEvent):
                     await self._audit_run(conn, each)
@@ -204,6 +238,8 @@ class Mirror:
                     await self._audit_checkpoint(conn, each)
                     if replaced[id(each)]:
                         await self._audit_sanitized(conn, each, replaced[id(each)])
+        for version in versions:  # committed
+            self._stored.keep(_stored_key(version), None)
 
     @staticmethod
     def _conversation(thread_id: str, thread: _Thread) -> dict[str, Any]:
@@ -217,9 +253,48 @@ class Mirror:
             "at": thread.at or datetime.now(UTC),
         }
 
-    @staticmethod
+    def _version(
+        self, conversation_id: uuid.UUID, checkpoint_id: str, document: dict[str, Any]
+    ) -> documents.Version | None:
+        """The row of a checkpoint's document (``valid_document``), None when this mirror
+        committed that version of that content for that conversation before."""
+        citations = document.get("citations") or []
+        content = (
+            document.get("key", "document"),
+            document["version"],
+            document.get("type", "document"),
+            document.get("jurisdiction"),
+            str(document.get("title", "")),
+            str(document.get("body", "")),
+            json.dumps(citations, sort_keys=True, default=str, ensure_ascii=False),
+        )
+        row = self._documents.get(content) or self._documents.keep(
+            content, _version(conversation_id, checkpoint_id, document)
+        )
+        if (conversation_id, *_stored_key(row)[1:]) in self._stored:
+            return None
+        return dataclasses.replace(
+            row, conversation_id=conversation_id, checkpoint_id=checkpoint_id
+        )
+
+    def _row(self, message: Any) -> tuple[messages_repo.Message, bool]:
+        """A message's row, and whether its text had to be cleaned (``clean_text``)."""
+        if (found := self._rows.get(id(message))) is not None and found[0] is message:
+            return found[1], found[2]
+        content, changed = clean_text(_content_text(message.content))
+        tool_calls = getattr(message, "tool_calls", None) or None
+        row = (
+            message.id,
+            _role(message),
+            getattr(message, "type", "unknown"),
+            content,
+            Jsonb(_clean_json(tool_calls)) if tool_calls else None,
+        )
+        self._rows.keep(id(message), (message, row, changed))
+        return row, changed
+
     def _gather(
-        thread: _Thread, event: CheckpointEvent, document: dict[str, Any] | None
+        self, thread: _Thread, event: CheckpointEvent, document: dict[str, Any] | None
     ) -> list[str]:
         """Add what ``event`` writes to its thread's part of a batch; returns the ids of its
         messages whose text had to be cleaned (``clean_text``)."""
@@ -242,17 +317,9 @@ class Mirror:
         at = event.created_at or datetime.now(UTC)
         thread.at = at if thread.at is None else max(thread.at, at)
         for message in messages:
-            content, changed = clean_text(_content_text(message.content))
+            row, changed = self._row(message)
             if changed:
                 replaced.append(message.id)
-            tool_calls = getattr(message, "tool_calls", None) or None
-            row = (
-                message.id,
-                _role(message),
-                getattr(message, "type", "unknown"),
-                content,
-                Jsonb(_clean_json(tool_calls)) if tool_calls else None,
-            )
             thread.messages.append((event.checkpoint_id, row))
         if event.is_head:
             thread.current = [m.id for m in messages]
@@ -312,6 +379,11 @@ class Mirror:
                 f"run.finished:{event.run_id}",
             ),
         )
+
+
+def _stored_key(version: documents.Version) -> tuple:
+    """What tells a stored document version (its unique key)."""
+    return (version.conversation_id, version.key, version.version, version.content_hash)
 
 
 def _version(conversation_id: uuid.UUID, checkpoint_id: str, document: dict[str, Any]):

@@ -10,13 +10,26 @@ from typing import Any
 
 from store.db import DictConnection, one
 
-LOCK_CURSOR_SQL = """
-SELECT plugin, last_event_id, attempts FROM hook_cursors
-WHERE plugin = %s AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-FOR UPDATE SKIP LOCKED
+#: A round of a plugin's delivery in one statement: its cursor locked for the transaction
+#: (skipped when another dispatcher holds it, or it is backing off), whether any of its
+#: threads is parked, and the events after the cursor (no row: the cursor is taken or backing
+#: off; one row without an event: nothing after it).
+ROUND_SQL = """
+WITH c AS (
+    SELECT plugin, last_event_id, attempts FROM hook_cursors
+    WHERE plugin = %(plugin)s AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+    FOR UPDATE SKIP LOCKED
+)
+SELECT c.last_event_id AS cursor_last_event_id, c.attempts AS cursor_attempts,
+       EXISTS (SELECT 1 FROM hook_parked_threads p WHERE p.plugin = c.plugin) AS cursor_parked,
+       e.*
+FROM c LEFT JOIN LATERAL (
+    SELECT * FROM hook_events WHERE id > c.last_event_id ORDER BY id LIMIT %(limit)s
+) e ON true
+ORDER BY e.id
 """
+_ROUND_COLUMNS = ("cursor_last_event_id", "cursor_attempts", "cursor_parked")
 EVENT_SQL = "SELECT * FROM hook_events WHERE id = %s"
-EVENTS_AFTER_SQL = "SELECT * FROM hook_events WHERE id > %s ORDER BY id LIMIT %s"
 THREAD_EVENTS_SQL = """
 SELECT * FROM hook_events WHERE thread_id = %s AND id >= %s AND id <= %s ORDER BY id LIMIT %s
 """
@@ -41,14 +54,27 @@ async def ensure_cursor(conn: DictConnection, plugin: str) -> None:
     )
 
 
-async def lock_cursor(conn: DictConnection, plugin: str) -> dict[str, Any] | None:
-    """The plugin's cursor, locked for this transaction; None when another dispatcher holds it
-    or it is backing off."""
-    return await (await conn.execute(LOCK_CURSOR_SQL, (plugin,))).fetchone()
-
-
-async def events_after(conn: DictConnection, event_id: int, limit: int) -> list[dict[str, Any]]:
-    return await (await conn.execute(EVENTS_AFTER_SQL, (event_id, limit))).fetchall()
+async def lock_round(
+    conn: DictConnection, plugin: str, limit: int
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """``ROUND_SQL``: the plugin's cursor locked for this transaction (``last_event_id``,
+    ``attempts``, and ``parked``: whether any thread is parked), or None when another
+    dispatcher holds it or it is backing off; and up to ``limit`` events after it, in order."""
+    found = await (await conn.execute(ROUND_SQL, {"plugin": plugin, "limit": limit})).fetchall()
+    if not found:
+        return None, []
+    first = found[0]
+    cursor = {
+        "last_event_id": first["cursor_last_event_id"],
+        "attempts": first["cursor_attempts"],
+        "parked": first["cursor_parked"],
+    }
+    if first["id"] is None:
+        return cursor, []
+    for row in found:
+        for column in _ROUND_COLUMNS:
+            del row[column]
+    return cursor, found
 
 
 async def thread_events(
