@@ -222,18 +222,38 @@ async def snippets(
     if query is None:
         query = await _query(conn, q)
     lexemes, prefixes = query
-    texts = [row.pop("text") for row in rows]
-    found = [_candidates(text, prefixes) if prefixes else [] for text in texts]
-    await _stem(conn, {word for spans in found for _, _, word in spans if word not in _STEMS})
-    stems = _STEMS
-    for row, text, spans in zip(rows, texts, found, strict=True):
-        marks = [
-            (s, e)
-            for s, e, word in spans
-            if (not lexemes.isdisjoint(stems[word]) if word in stems else word in lexemes)
-        ]
-        row["snippet"] = snippet(text, marks)
+    waiting = []
+    for row in rows:
+        text = row.pop("text")
+        cut = _cut(text, lexemes, prefixes)
+        if cut is None:
+            waiting.append((row, text))
+        else:
+            row["snippet"] = cut
+    if waiting:  # words whose stems are not known yet: learn them all at once
+        words = {word for _, text in waiting for _, _, word in _candidates(text, prefixes)}
+        await _stem(conn, words)
+        for row, text in waiting:
+            row["snippet"] = _cut(text, lexemes, prefixes, learning=False)
     return rows
+
+
+def _cut(
+    text: str, lexemes: frozenset[str], prefixes: tuple[str, ...], *, learning: bool = True
+) -> str | None:
+    """``text``'s snippet, or None while one of its words' stems is not known (``learning``)."""
+    marks = []
+    for s, e, word in _candidates(text, prefixes) if prefixes else ():
+        stems = _STEMS.get(word)
+        if stems is None:
+            if word.isalpha():
+                if learning:
+                    return None
+                continue  # the stemmer did not answer for it: not marked
+            stems = frozenset((word,))  # numbers and 'v2' are their own lexeme
+        if not lexemes.isdisjoint(stems):
+            marks.append((s, e))
+    return snippet(text, marks)
 
 
 #: By query: its lexemes, and what a word stemmed to one of them starts with (``_prefixes``).
