@@ -902,7 +902,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
                 await cur.execute(
                     PUT_SQL,
                     {
-                        "thread": thread_id,
+                        "thread": thread,
                         "ns": ns,
                         "id": checkpoint["id"],
                         "parent": parent_id,
@@ -964,7 +964,7 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             await cur.execute(
                 UPSERT_WRITES_SQL if upsert else INSERT_WRITES_SQL,
                 {
-                    "thread": thread_id,
+                    "thread": str(thread_id),
                     "ns": ns,
                     "id": configurable["checkpoint_id"],
                     "task": task_id,
