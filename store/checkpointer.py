@@ -28,10 +28,13 @@ What the stock saver (3.2.0) lacks, and this adds:
   needs, ``acopy_thread`` copies chains as they are;
 - each value stored once: a write that the next checkpoint stores too (the message a node
   appends, the document and terms it returns: compared byte for byte) becomes a reference to
-  that value once the checkpoint is saved (``ref:<version>[:<start>:<end>]``); values of more
-  than 96 bytes are deflated with a preset dictionary (``z1.<type>``); versions are 11
-  characters (``_compact``; the stock ones are 49 and still sort below them, so a thread the
-  stock saver started goes on); a checkpoint's id is not stored again inside its JSON;
+  that value in the statement that saves the checkpoint (``ref:<version>[:<start>:<end>]``);
+  values of more than 96 bytes are deflated with a preset dictionary (``z1.<type>``); versions
+  are 11 characters (``_compact``; the stock ones are 49 and still sort below them, so a thread
+  the stock saver started goes on); a checkpoint's id is not stored again inside its JSON;
+- one statement a write: a checkpoint with its blobs and references (``PUT_SQL``), a task's
+  writes (``INSERT_WRITES_SQL``), each one round trip and one transaction, serialized in the
+  caller's loop (the stock saver pipelines a statement a row, after a hop to a worker thread);
 - flat reads: a checkpoint's blobs are fetched by their key (the stock ``SELECT`` hashes every
   blob of the thread), and the state reads (``Pregel.aget_state``, ``aget_state_history``) get
   new lists of messages decoded once and shared between them; any other read (a run's) decodes
