@@ -123,7 +123,9 @@ class Searched:
         conversation: the owner's rows that match, newest first, one page, with exactly the
         filters ``params`` gives (a value, or True)."""
         query = QUERY if prepare(params) is False else HIDDEN_QUERY
-        return self._page_sql(self._matches_sql(self.table, query, params), query, sort, cut)
+        conversation = f"JOIN conversations c ON c.id = {self.alias}.conversation_id"
+        matches = self._matches_sql(self.table, query, params, conversation)
+        return self._page_sql(matches, query, sort, cut)
 
     def walked_sql(self, params: dict[str, Any], sort: Sort, *, cut: bool = True) -> str:
         """The statement whose plan is the same whatever the words: the table's newest
@@ -135,15 +137,23 @@ class Searched:
     SELECT * FROM {self.table} {a} WHERE true {period}
     ORDER BY {a}.created_at DESC, {a}.id DESC LIMIT {self.walk}
 )"""  # noqa: S608
-        matches = self._matches_sql(newest, HIDDEN_QUERY, params)
+        # each row's conversation looked up by its key, whatever the planner thinks of the
+        # owner's share of conversations (a generic plan could otherwise hash them all)
+        conversation = (
+            "CROSS JOIN LATERAL (SELECT * FROM conversations c "  # noqa: S608
+            f"WHERE c.id = {a}.conversation_id OFFSET 0) c"
+        )
+        matches = self._matches_sql(newest, HIDDEN_QUERY, params, conversation)
         return self._page_sql(matches, HIDDEN_QUERY, sort, cut)
 
-    def _matches_sql(self, source: str, query: str, params: dict[str, Any]) -> str:
+    def _matches_sql(
+        self, source: str, query: str, params: dict[str, Any], conversation: str
+    ) -> str:
         a = self.alias
         chosen = " ".join(sql for name, sql in self.filters.items() if params.get(name))
         return f"""
 SELECT {a}.id, {a}.created_at, {a}.search_vector AS vector, {self.columns}
-FROM {source} {a} JOIN conversations c ON c.id = {a}.conversation_id
+FROM {source} {a} {conversation}
 WHERE c.owner_id = %(owner)s AND {a}.search_vector @@ {query} {chosen}
 ORDER BY {a}.created_at DESC, {a}.id DESC
 LIMIT %(limit)s OFFSET %(offset)s
