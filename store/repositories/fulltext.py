@@ -365,7 +365,7 @@ def snippet(text: str, marks: list[tuple[int, int]]) -> str:
     fragments = []
     end = 0
     for at in starts or (0,):
-        at = min(at, n - FRAGMENT)
+        at = min(max(at, 0), n - FRAGMENT)
         stop = at + FRAGMENT
         start = max(end, text.rfind(" ", 0, at) + 1) if at > 0 else 0
         if stop < n:  # between words, the word cut short left out
