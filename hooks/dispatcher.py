@@ -132,10 +132,11 @@ class Dispatcher:
         self.concurrency = concurrency
         #: How many events a plugin that takes batches gets in one call (docs/hooks.md).
         self.together = together
-        #: Seconds ``run`` waits after a notification before delivering, so that the events of
-        #: the next moments are delivered together: a round's fixed cost (the cursor's and the
-        #: mirror's transactions, a dozen statements) is then shared by several events, not
-        #: paid by each of them as it trickles in.
+        #: Seconds at least between the starts of two rounds of ``run``: woken sooner by a
+        #: notification, it waits, so that a busy server's events are delivered several at a
+        #: time. A round's fixed cost (the cursor's and the mirror's transactions, a dozen
+        #: statements) is then shared by the events of ``linger`` seconds, not paid by each
+        #: as it trickles in; an event after a quiet while goes at once.
         self.linger = linger
         self.pm = pm
         self.batch_size = batch_size
@@ -479,9 +480,10 @@ class Dispatcher:
         return total
 
     async def run(self, url: str, stop: asyncio.Event, poll: float = 1.0) -> None:
-        """Deliver forever: woken by ``NOTIFY`` (``linger`` seconds later, with the events that
-        came meanwhile), and every ``poll`` seconds in case one was missed (or a plugin's
-        backoff ended). Reconnects when the database goes away."""
+        """Deliver forever: woken by ``NOTIFY`` (no sooner than ``linger`` seconds after the
+        last round began, with the events that came meanwhile), and every ``poll`` seconds in
+        case one was missed (or a plugin's backoff ended). Reconnects when the database goes
+        away."""
         await self.ensure_cursors()
         while not stop.is_set():
             try:
@@ -490,13 +492,14 @@ class Dispatcher:
                 )
                 async with conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    clock = asyncio.get_running_loop().time
                     while not stop.is_set():
+                        started = clock()
                         await self.drain()
-                        woken = False
                         async for _ in conn.notifies(timeout=poll, stop_after=1):
-                            woken = True
-                        if woken and self.linger > 0:
-                            await asyncio.sleep(self.linger)  # let the next events gather
+                            # rounds start ``linger`` apart at most: a quiet thread's event
+                            # goes at once, a busy server's gather meanwhile
+                            await asyncio.sleep(max(0.0, started + self.linger - clock()))
                         # the notifications already here (a checkpoint each) wake one drain
                         async for _ in conn.notifies(timeout=0):
                             pass

@@ -2,7 +2,7 @@
 a batch's checkpoints in one statement (``PostgresCheckpointer.aget_tuples``), its events share
 the messages a checkpoint did not change, the mirror does not send a document version again
 that its own transactions stored (only after they committed, and per conversation), and
-``Dispatcher.run`` lets the events of the next moments gather before a delivery."""
+``Dispatcher.run`` lets a busy server's events gather between its rounds."""
 
 from __future__ import annotations
 
@@ -193,9 +193,9 @@ async def test_a_version_stored_before_is_stored_again_in_a_new_conversation(poo
 
 
 async def test_the_loop_delivers_the_events_of_the_next_moments_together(pool, database_url):
-    """``Dispatcher.run`` waits ``linger`` seconds after a notification: a turn's checkpoints
-    (input, the graph's start, the reply) and a second thread's, committed meanwhile, reach
-    the mirror in one call."""
+    """``Dispatcher.run`` starts its rounds ``linger`` seconds apart at most: woken by a
+    turn's first checkpoint, it waits, and that turn's checkpoints (input, the graph's start,
+    the reply) and a second thread's, committed meanwhile, reach the mirror in one call."""
     calls: list[int] = []
 
     class Counting(Mirror):
