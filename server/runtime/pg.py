@@ -34,6 +34,11 @@ the edition is ``pg``; ``serve()`` before uvicorn starts):
    runtime loaded the thread and the run through the ORM (their JSONB decoded), counted the
    thread's live runs apart and flushed twice, between a run's last checkpoint and its answer.
    A rollback, or a thread or run not found (its 404), takes the runtime's own path.
+13. ``database.start_pool`` builds its engine with ``pool_pre_ping=True``: every session began
+   with a ping (BEGIN, an empty query, ROLLBACK), seven a turn. The engine is built without
+   it (``database.create_async_engine`` wrapped), and a checkout replaces a connection that
+   asyncpg has seen the server close (a restart, a terminated backend: ``is_closed()``, no
+   round trip), which is what the ping found.
 
 Patches 3-5 of the study (migrations racing, the runtime's ``alembic_version``) are not carried:
 ``migrate()`` runs the runtime's migrations once, under an advisory lock, in a version table of
@@ -118,7 +123,7 @@ def _runtime(module: str) -> Any:
 def _targets() -> dict[str, tuple[Any, str, Any]]:
     """``name -> (owner, attribute, the function as found)`` for every patch target."""
     ops, queue, store = _runtime("ops"), _runtime("queue"), _runtime("store")
-    checkpoint = _runtime("checkpoint")
+    checkpoint, database = _runtime("checkpoint"), _runtime("database")
 
     def static(cls: type, name: str) -> Any:
         return inspect.getattr_static(cls, name).__func__
@@ -147,6 +152,8 @@ def _targets() -> dict[str, tuple[Any, str, Any]]:
             "set_joint_status",
             static(ops.Threads, "set_joint_status"),
         ),
+        # patch 13 replaces the engine factory start_pool calls; start_pool is what it checks
+        "database.start_pool": (database, "create_async_engine", database.start_pool),
     }
 
 
@@ -163,6 +170,7 @@ KNOWN_SOURCES: dict[str, str] = {
     "checkpoint.setup_checkpointer": "caa125df0613616e",
     "queue._claim_and_dispatch": "b5e3a70e25c69212",
     "ops.Threads.set_joint_status": "40bf42b3ba78351b",
+    "database.start_pool": "94f2b65b1cacf1c8",
 }
 
 
@@ -479,6 +487,35 @@ def _wrap_set_joint_status(op: Callable) -> Callable:
     return set_joint_status
 
 
+# -- 13. no ping before each session -----------------------------------------------------------
+def refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A checkout of the runtime's pool: a connection asyncpg has seen the server close is
+    replaced (the pool retries with a new one), without a round trip."""
+    from sqlalchemy import exc
+
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is None or driver.is_closed():
+        raise exc.DisconnectionError("the server closed this connection")
+
+
+def _wrap_start_pool(op: Callable) -> Callable:
+    # ``op`` is start_pool (checked against its source); what is replaced is the engine factory
+    # it calls, looked up on its module at each call
+    from sqlalchemy import event
+
+    create = _runtime("database").create_async_engine
+
+    @functools.wraps(create)
+    def create_async_engine(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("pool_pre_ping"):
+            return create(*args, **kwargs)
+        engine = create(*args, **{**kwargs, "pool_pre_ping": False})
+        event.listen(engine.sync_engine.pool, "checkout", refuse_closed)
+        return engine
+
+    return create_async_engine
+
+
 # -- install ---------------------------------------------------------------------------------
 _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "ops.Runs.put": _wrap_runs_put,
@@ -492,6 +529,7 @@ _WRAPPERS: dict[str, Callable[[Callable], Callable]] = {
     "checkpoint.setup_checkpointer": _wrap_setup_checkpointer,
     "queue._claim_and_dispatch": _wrap_claim_and_dispatch,
     "ops.Threads.set_joint_status": _wrap_set_joint_status,
+    "database.start_pool": _wrap_start_pool,
 }
 _STATIC = {
     "ops.Runs.put",

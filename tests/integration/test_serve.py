@@ -464,6 +464,26 @@ async def test_a_run_s_end_is_written_to_its_thread(service):
     assert last["status"] == "success"
 
 
+async def test_the_next_run_succeeds_after_every_database_connection_dies(service):
+    """What a PostgreSQL restart does to both processes' pools (patch 13: the runtime's
+    connections are not pinged before each session, a closed one is replaced at checkout)."""
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    await b.client().runs.wait(thread_id, "drafter", input=user("I need to draft an NDA"))
+    killed = rows(
+        a.database_url,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )[0][0]
+    assert killed >= 2
+    for server in (a, b):
+        await server.client().runs.wait(
+            thread_id, "drafter", input=user("Make it for California jurisdiction")
+        )
+    state = await a.client().threads.get_state(thread_id)
+    assert state["values"]["document"]["terms"]["governing_law"] == "CA"
+
+
 async def test_rollback_deletes_the_interrupted_run_across_processes(service):
     a, b = service
     thread_id = (await a.client().threads.create())["thread_id"]

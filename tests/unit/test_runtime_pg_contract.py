@@ -64,6 +64,10 @@ def installed():
 
 def test_install_wraps_each_target_once(installed):
     for name, (owner, attribute, found) in installed.items():
+        if name == "database.start_pool":  # patch 13 replaces what start_pool calls
+            assert getattr(owner, attribute).__adlaan_wrapped__ is found
+            assert not hasattr(found, "__adlaan_wrapped__")
+            continue
         original = found.__adlaan_wrapped__
         assert not hasattr(original, "__adlaan_wrapped__"), name
         assert getattr(owner, attribute) is not original, name
@@ -276,3 +280,33 @@ def test_set_joint_status_still_writes_what_the_patch_writes(installed):
     for column in ("metadata", "status", "updated_at", "state_updated_at", "interrupts", "error"):
         assert column in threads, column
     assert "values" in threads and "updated_at" in models.RunRow.__table__.c
+
+
+# -- 13. no ping before each session -----------------------------------------------------------
+def test_start_pool_still_builds_its_engine_with_a_pre_ping(installed):
+    source = inspect.getsource(pg._runtime("database").start_pool)
+    assert "engine = create_async_engine(" in source and "pool_pre_ping=True" in source
+
+
+def test_the_engine_is_built_without_pings_and_refuses_closed_connections(installed):
+    from sqlalchemy import exc
+
+    database = pg._runtime("database")
+    engine = database.create_async_engine(
+        "postgresql+asyncpg://nobody@127.0.0.1:1/none", pool_pre_ping=True
+    )
+    try:
+        assert engine.sync_engine.pool._pre_ping is False
+    finally:
+        asyncio.run(engine.dispose())
+
+    class Driver:
+        def __init__(self, closed: bool) -> None:
+            self.closed = closed
+
+        def is_closed(self) -> bool:
+            return self.closed
+
+    pg.refuse_closed(SimpleNamespace(driver_connection=Driver(False)), None, None)
+    with pytest.raises(exc.DisconnectionError):
+        pg.refuse_closed(SimpleNamespace(driver_connection=Driver(True)), None, None)
