@@ -191,9 +191,9 @@ async def search_documents(
     limit: int = 20,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The owner's document versions whose title or text matches ``q``, as message search
-    finds messages (``store/repositories/fulltext.py``), each with a ``<mark>``-ed snippet; planned for its own words and
-    filters (``fulltext.prepare``)."""
+    """The owner's document versions whose title or text matches ``q``, found as message
+    search finds messages (``store/repositories/fulltext.py``: a walk of the newest 1,000
+    versions, or a statement planned for the words), each with a ``<mark>``-ed snippet."""
     params = {
         "q": q,
         "owner": owner,
