@@ -18,6 +18,7 @@ LOCAL_PG ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: setup dev test test-unit test-upstream lint bench bench-storage clean lock lock-upgrade test-package
 .PHONY: dockerfile image serve bench-serve bench-serve-soak bench-search bench-mirror bench-drafter
+.PHONY: bench-mirror-serve
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (python3 --version)"; exit 1; }
@@ -130,6 +131,10 @@ bench-search: setup
 
 bench-mirror: setup
 	$(BIN)/python -m bench.mirror
+
+# The same on the production server, `adlaan serve` (needs Redis).
+bench-mirror-serve: setup
+	$(BIN)/python -m bench.mirror --server serve
 
 # The production server (docs/serving.md): PostgreSQL from DATABASE_URL, Redis from REDIS_URL.
 serve: setup

@@ -2,7 +2,8 @@
 ``drafter``, each on a thread of its own, once with the hook dispatcher off (``HOOKS_ENABLED=
 false``, as the stock server) and once on, in the same run.
 
-    .venv/bin/python -m bench.mirror [--clients 32] [--turns 10] [--out docs/benchmarks.md]
+    .venv/bin/python -m bench.mirror [--clients 32] [--turns 10] [--server dev|serve]
+        [--out docs/benchmarks.md]
 
 Lag is the time from a run's response (``runs.wait`` returning) until the row of the run's last
 message is in ``messages``: one poller reads every awaited message id in one statement every
@@ -241,20 +242,34 @@ def start_worker(url: str, workdir: Path) -> subprocess.Popen:
     )
 
 
+#: ``--server``: `langgraph dev` (``adlaan dev``), or the production server, `adlaan serve`
+#: (one process each, on Redis databases of their own)
+SERVERS = ("dev", "serve")
+#: `adlaan serve`'s pools cut so that three servers and a worker fit a 100-connection PostgreSQL
+SERVE_POOLS = {"PG_POOL_SIZE": "5", "PG_MAX_OVERFLOW": "5", "DB_POOL_SIZE": "6"}
+
+
+def make_server(kind: str, label: str, url: str, workdir: Path) -> LangGraphServer:
+    """The server ``label`` of the benchmark: hooks on only for ``on``."""
+    env = {"HOOKS_ENABLED": str(label == "on").lower()}
+    if kind == "dev":
+        return LangGraphServer(url, workdir, extra_env=env)
+    from tests.accounts import make_user
+    from tests.serve import ServeServer, redis_url
+
+    redis = redis_url(13 + MODES.index(label))
+    return ServeServer(url, workdir, redis, {**env, **SERVE_POOLS}, user=make_user(url))
+
+
 async def run(
-    urls: dict[str, str], clients: int, turns: int, rounds: int
+    urls: dict[str, str], clients: int, turns: int, rounds: int, kind: str = "dev"
 ) -> tuple[dict[str, Result], dict[str, str], Drain]:
     """The servers up at once, each on a database of its own; ``rounds`` loads on each, the
     order rotating, so drift in the machine's other work hits them alike."""
     workdirs = {
         label: Path(tempfile.mkdtemp(prefix=f"adlaan-bench-mirror-{label}-")) for label in MODES
     }
-    servers = {
-        label: LangGraphServer(
-            urls[label], workdirs[label], extra_env={"HOOKS_ENABLED": str(label == "on").lower()}
-        )
-        for label in MODES
-    }
+    servers = {label: make_server(kind, label, urls[label], workdirs[label]) for label in MODES}
     results = {label: Result(0, 0.0, [], [], []) for label in MODES}
     verdicts: dict[str, str] = {}
     worker = start_worker(urls["worker"], workdirs["worker"])
@@ -292,6 +307,8 @@ async def run(
 
 
 START, END = "<!-- mirror:start -->", "<!-- mirror:end -->"
+#: the section of ``--server serve``
+SERVE_START, SERVE_END = "<!-- mirror-serve:start -->", "<!-- mirror-serve:end -->"
 
 
 def render(
@@ -302,8 +319,21 @@ def render(
     turns: int,
     rounds: int,
     version: str,
+    kind: str = "dev",
 ) -> str:
     off, on, worker = (results[label] for label in MODES)
+    start, end = (START, END) if kind == "dev" else (SERVE_START, SERVE_END)
+    if kind == "dev":
+        title, command = "", "make bench-mirror` (`.venv/bin/python -m bench.mirror"
+        server = "the real `langgraph dev`"
+        inside = "as `adlaan dev` runs it"
+    else:
+        title, command = (
+            " on `adlaan serve`",
+            "make bench-mirror-serve` (`.venv/bin/python -m bench.mirror --server serve",
+        )
+        server = "the production server, `adlaan serve` (one process each, langgraph-runtime-pg on PostgreSQL and a Redis database of its own),"
+        inside = "as `adlaan serve` runs it"
     ms = 1000
 
     def cell(value: float | None, unit: str, base: float | None, higher: bool) -> str:
@@ -325,16 +355,16 @@ def render(
         return _percentile(values, q) * ms
 
     lines = [
-        START,
-        f"## Mirror under load: {clients} concurrent clients",
+        start,
+        f"## Mirror under load{title}: {clients} concurrent clients",
         "",
-        f"Produced by `make bench-mirror` (`.venv/bin/python -m bench.mirror`) on "
+        f"Produced by `{command}`) on "
         f"{datetime.now(UTC):%Y-%m-%d} ({platform.machine()}, {os.cpu_count()} cores shared with "
-        f"other work, PostgreSQL {version}): the real `langgraph dev` serving `drafter`, "
+        f"other work, PostgreSQL {version}): {server} serving `drafter`, "
         f"{clients} `langgraph_sdk` clients at once, each on a thread of its own making {turns} "
         "turns one after another. Three servers up at once, each on a database of its own: "
         "hooks off (`HOOKS_ENABLED=false`, the stock server), hooks on (the dispatcher in the "
-        "server's process, as `adlaan dev` runs it), and hooks off in the server with "
+        f"server's process, {inside}), and hooks off in the server with "
         "`adlaan hooks worker` delivering from a process of its own; each loaded "
         f"{rounds} times, the order rotating (load average {os.getloadavg()[0]:,.1f} at the end "
         "of the run). Lag: from `runs.wait` returning until the row of the run's last message "
@@ -377,8 +407,11 @@ def render(
         "one drain, and a batch that is not full ends it.",
         "- Before batches (commit 689e5de: one transaction and about 15 statements an event, "
         "four threads at once), the same benchmark measured hooks on at 0.56× hooks off in the "
-        "server and 0.68× with the worker, lag p50 62 ms and p99 291 ms (load average 3.5).",
-        END,
+        "server and 0.68× with the worker, lag p50 62 ms and p99 291 ms (load average 3.5)."
+        if kind == "dev"
+        else "- The same code as the development server's section above; only the server and "
+        "its runtime differ.",
+        end,
         "",
     ]
     return "\n".join(lines)
@@ -389,6 +422,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="loads on each server, rotating")
+    parser.add_argument("--server", choices=SERVERS, default="dev")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
     admin = admin_url()
@@ -404,16 +438,21 @@ def main() -> None:
     try:
         for url in urls.values():
             migrate(url)
-        results, verdicts, backlog = asyncio.run(run(urls, args.clients, args.turns, args.rounds))
+        results, verdicts, backlog = asyncio.run(
+            run(urls, args.clients, args.turns, args.rounds, args.server)
+        )
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             for name in names.values():
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
-    block = render(results, verdicts, backlog, args.clients, args.turns, args.rounds, version)
+    block = render(
+        results, verdicts, backlog, args.clients, args.turns, args.rounds, version, args.server
+    )
     print(block, flush=True)
-    write_section(Path(args.out), block, START, END)
+    start, end = (START, END) if args.server == "dev" else (SERVE_START, SERVE_END)
+    write_section(Path(args.out), block, start, end)
 
 
 if __name__ == "__main__":
