@@ -207,6 +207,12 @@ class Mirror:
                 conn, [self._conversation(t, threads[t]) for t in order if t not in deleted]
             )
             live = {t: threads[t] for t in conversation_of}
+            heads = {
+                conversation_of[t]: thread.current
+                for t, thread in live.items()
+                if thread.current is not None
+            }
+            # new rows of the heads' messages are written current (no second write of them)
             await messages_repo.upsert_batch(
                 conn,
                 [
@@ -214,12 +220,8 @@ class Mirror:
                     for t, thread in live.items()
                     for checkpoint_id, row in thread.messages
                 ],
+                heads,
             )
-            heads = {
-                conversation_of[t]: thread.current
-                for t, thread in live.items()
-                if thread.current is not None
-            }
             await messages_repo.set_current_batch(conn, heads)
             # a run rolled back by a later one: its checkpoints are gone, so are its messages
             await messages_repo.forget_orphans(conn, list(heads))

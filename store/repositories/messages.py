@@ -73,11 +73,14 @@ async def search_messages(
 #: the unchanged ones are left alone: no new row version, no ``tsvector`` recomputed, no index
 #: entry, in one statement for every conversation of a batch.
 UPSERT_SQL = """
-INSERT INTO messages (conversation_id, message_id, role, type, content, tool_calls, checkpoint_id)
-SELECT v.conversation_id, v.message_id, v.role, v.type, v.content, v.tool_calls, v.checkpoint_id
+INSERT INTO messages (conversation_id, message_id, role, type, content, tool_calls, checkpoint_id,
+                      is_current, position)
+SELECT v.conversation_id, v.message_id, v.role, v.type, v.content, v.tool_calls, v.checkpoint_id,
+       v.position IS NOT NULL, v.position
 FROM unnest(%(conversations)s::uuid[], %(ids)s::text[], %(roles)s::text[], %(types)s::text[],
-            %(contents)s::text[], %(tool_calls)s::jsonb[], %(checkpoints)s::text[])
-     AS v(conversation_id, message_id, role, type, content, tool_calls, checkpoint_id)
+            %(contents)s::text[], %(tool_calls)s::jsonb[], %(checkpoints)s::text[],
+            %(positions)s::int[])
+     AS v(conversation_id, message_id, role, type, content, tool_calls, checkpoint_id, position)
 WHERE NOT EXISTS (
     SELECT 1 FROM messages m
     WHERE m.conversation_id = v.conversation_id AND m.message_id = v.message_id
@@ -113,15 +116,25 @@ WHERE messages.id = n.id
 Message = tuple[str, str, str, str, Any]
 
 
-async def upsert_batch(conn: DictConnection, rows: list[tuple[uuid.UUID, str, Message]]) -> None:
+async def upsert_batch(
+    conn: DictConnection,
+    rows: list[tuple[uuid.UUID, str, Message]],
+    heads: dict[uuid.UUID, list[str]] | None = None,
+) -> None:
     """Store messages of several checkpoints, ``(conversation_id, checkpoint_id, message)``
     each, with ``UPSERT_SQL``: a message given more than once keeps its last content and the
-    checkpoint of its first (where it first appeared)."""
+    checkpoint of its first (where it first appeared). A new row of a message that ``heads``
+    (what ``set_current_batch`` is given next) lists is written current at its position at
+    once, so that statement need not rewrite it (an existing row is left to it)."""
+    at: dict[tuple[uuid.UUID, str], int] = {}
+    for conversation_id, message_ids in (heads or {}).items():
+        for position, message_id in enumerate(message_ids):
+            at.setdefault((conversation_id, message_id), position)
     latest: dict[tuple[uuid.UUID, str], list[Any]] = {}
     for conversation_id, checkpoint_id, message in rows:
         key = (conversation_id, message[0])
         first = latest[key][1] if key in latest else checkpoint_id
-        latest[key] = [conversation_id, first, *message]
+        latest[key] = [conversation_id, first, *message, at.get(key)]
     if not latest:
         return
     columns = list(zip(*latest.values(), strict=True))
@@ -135,6 +148,7 @@ async def upsert_batch(conn: DictConnection, rows: list[tuple[uuid.UUID, str, Me
             "types": list(columns[4]),
             "contents": [crypto.seal(text) for text in columns[5]],
             "tool_calls": [crypto.seal_json(calls) for calls in columns[6]],
+            "positions": list(columns[7]),
         },
     )
 
