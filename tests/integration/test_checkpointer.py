@@ -174,6 +174,18 @@ async def test_delete_for_runs_removes_exactly_that_runs_checkpoints(saver, data
     assert leftover == 0
 
 
+def bare_checkpoint() -> dict:
+    """A new checkpoint with nothing in it (a new id each time)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "v": 4,
+        "ts": "",
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
+    }
+
+
 async def test_queries_of_different_threads_run_in_parallel(database_url):
     pool = make_async_pool(database_url, max_size=8)
     await pool.open(wait=True)
@@ -208,15 +220,7 @@ async def test_a_deleted_thread_cannot_be_written_back(saver, database_url):
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="was deleted"):
         await saver.aput(
             late.config,
-            {
-                **late.config,
-                "id": str(uuid.uuid4()),
-                "v": 4,
-                "ts": "",
-                "channel_values": {},
-                "channel_versions": {},
-                "versions_seen": {},
-            },
+            {**late.config, **bare_checkpoint()},
             {},
             {},
         )
@@ -244,14 +248,7 @@ async def test_a_tasks_writes_are_kept_as_the_stock_saver_keeps_them(saver):
         thread = str(uuid.uuid4())
         first = await writer.aput(
             cfg(thread) | {"configurable": {"thread_id": thread, "checkpoint_ns": ""}},
-            {
-                "id": str(uuid.uuid4()),
-                "v": 4,
-                "ts": "",
-                "channel_values": {},
-                "channel_versions": {},
-                "versions_seen": {},
-            },
+            bare_checkpoint(),
             {},
             {},
         )

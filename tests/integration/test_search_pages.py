@@ -178,20 +178,25 @@ QUERIES = [
 ]
 
 
+def _insert(database_url: str, thread_id: str, prefix: str, texts: list[str]) -> None:
+    """Messages of ``texts`` in ``thread_id``'s conversation, ids ``prefix`` 1, 2..."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO messages (conversation_id, message_id, role, type, content) "
+            "SELECT c.id, %s || n, 'user', 'human', text "
+            "FROM conversations c, unnest(%s::text[]) WITH ORDINALITY t(text, n) "
+            "WHERE c.thread_id = %s",
+            (prefix, texts, thread_id),
+        )
+
+
 def _marked(snippet: str) -> list[str]:
     return [word.lower() for word in re.findall(r"<mark>(.*?)</mark>", snippet)]
 
 
 async def test_snippets_mark_the_words_ts_headline_marks(database_url):
     owner, threads = _fill(database_url)
-    with psycopg.connect(database_url) as conn:
-        conn.execute(
-            "INSERT INTO messages (conversation_id, message_id, role, type, content, created_at) "
-            "SELECT c.id, 'corpus-' || n, 'user', 'human', text, now() "
-            "FROM conversations c, unnest(%s::text[]) WITH ORDINALITY t(text, n) "
-            "WHERE c.thread_id = %s",
-            (CORPUS, threads["active0"]),
-        )
+    _insert(database_url, threads["active0"], "corpus-", CORPUS)
     async with await psycopg.AsyncConnection.connect(
         libpq_url(database_url), **connection_kwargs()
     ) as conn:
@@ -225,14 +230,7 @@ async def test_long_texts_are_cut_to_fragments_around_the_matches(database_url):
         "Escrow " + filler * 60,  # more than is searched: its first 100,000 characters
         filler * 30 + "Far in, the escrow account. " + filler,
     ]
-    with psycopg.connect(database_url) as conn:
-        conn.execute(
-            "INSERT INTO messages (conversation_id, message_id, role, type, content) "
-            "SELECT c.id, 'long-' || n, 'user', 'human', text "
-            "FROM conversations c, unnest(%s::text[]) WITH ORDINALITY t(text, n) "
-            "WHERE c.thread_id = %s",
-            (texts, threads["active0"]),
-        )
+    _insert(database_url, threads["active0"], "long-", texts)
     async with await psycopg.AsyncConnection.connect(
         libpq_url(database_url), **connection_kwargs()
     ) as conn:
