@@ -162,6 +162,7 @@ async def test_the_request_past_the_limit_is_refused_and_other_users_are_not(lim
         assert (await http.post("/threads/search", json={}, headers=alice.headers)).is_success
         for _ in range(PER_USER - 1):
             assert (await http.get("/auth/me", headers=alice.headers)).status_code == 200
+        first_minute = int(time.time() // 60)  # refusals are audited once per key and minute
         assert_limited(await http.get("/auth/me", headers=alice.headers), "user", PER_USER)
         refused = await http.post("/threads/search", json={}, headers=alice.headers)
         assert_limited(refused, "user", PER_USER)
@@ -174,9 +175,12 @@ async def test_the_request_past_the_limit_is_refused_and_other_users_are_not(lim
         for path in ("/ok", "/adlaan/health", "/"):
             assert (await http.get(path, headers=alice.headers)).status_code == 200, path
         # bob, from the same address, is not affected
+        last_minute = int(time.time() // 60)
         for _ in range(PER_USER):
             assert (await http.get("/auth/me", headers=bob.headers)).status_code == 200
-    assert audited(database_url, alice.id, f"user:{alice.id}") == 1, "once a minute"
+    # once a minute: one entry, or two when her refusals straddled a minute's end
+    entries = audited(database_url, alice.id, f"user:{alice.id}")
+    assert 1 <= entries <= last_minute - first_minute + 1, (entries, first_minute, last_minute)
 
 
 async def test_a_header_naming_someone_else_changes_nothing(limited, database_url):
@@ -284,17 +288,21 @@ async def test_logins_from_one_address_are_limited_before_the_password_is_checke
         for _ in range(PER_CLIENT):
             wrong = await http.post("/auth/login", json={"email": grace.email, "password": "x"})
             assert wrong.status_code == 401, wrong.text
+        first_minute = int(time.time() // 60)
         for _ in range(3):
             right = await http.post(
                 "/auth/login", json={"email": grace.email, "password": PASSWORD}
             )
             assert_limited(right, "client", PER_CLIENT)
+        last_minute = int(time.time() // 60)
     with psycopg.connect(database_url) as conn:
         counted = conn.execute(
             "SELECT attempts FROM login_throttle WHERE key = %s", (f"client:{address}",)
         ).fetchone()[0]
     assert counted == PER_CLIENT, "the refused logins never reached the login route"
-    assert audited(database_url, None, f"client:{address}") == 1
+    # once a minute (two entries only if the refusals straddled a minute's end)
+    entries = audited(database_url, None, f"client:{address}")
+    assert 1 <= entries <= last_minute - first_minute + 1, (entries, first_minute, last_minute)
 
 
 async def test_a_flood_of_bad_credentials_is_refused_without_looking_them_up(limited, database_url):
