@@ -134,9 +134,6 @@ class _Thread:
 #: Messages and documents whose rows the mirror keeps prepared, and document versions it
 #: remembers having stored.
 REMEMBERED = 4096
-#: Messages whose committed rows the mirror remembers (``Mirror._sent``): 40 for each of 2,500
-#: conversations.
-SENT_MESSAGES = 100_000
 
 
 class _Recent(OrderedDict):
@@ -170,12 +167,6 @@ class Mirror:
         # and is not sent again; every state after the first draft repeats the document.
         self._documents: _Recent = _Recent()
         self._stored: _Recent = _Recent()
-        # The row of each message this mirror's transactions committed, by conversation and
-        # message id: a later event whose message is that very object (the reader shared it,
-        # unchanged, from the state it read before) needs no statement for it. An object is
-        # shared only along the chain of states the reader read, so a message that was
-        # deleted since (a rolled-back run's) or changed comes as a new object and is sent.
-        self._sent: _Recent = _Recent(SENT_MESSAGES)
 
     @hookimpl
     async def after_checkpoint(self, event: CheckpointEvent) -> None:
@@ -221,15 +212,16 @@ class Mirror:
                 for t, thread in live.items()
                 if thread.current is not None
             }
-            # new rows of the heads' messages are written current (no second write of them);
-            # the rows this mirror committed, as these very objects, are not sent again
-            sent = [
-                (conversation_of[t], checkpoint_id, row)
-                for t, thread in live.items()
-                for checkpoint_id, row in thread.messages
-                if self._sent.get((conversation_of[t], row[0])) is not row
-            ]
-            await messages_repo.upsert_batch(conn, sent, heads)
+            # new rows of the heads' messages are written current (no second write of them)
+            await messages_repo.upsert_batch(
+                conn,
+                [
+                    (conversation_of[t], checkpoint_id, row)
+                    for t, thread in live.items()
+                    for checkpoint_id, row in thread.messages
+                ],
+                heads,
+            )
             await messages_repo.set_current_batch(conn, heads)
             # a run rolled back by a later one: its checkpoints are gone, so are its messages
             await messages_repo.forget_orphans(conn, list(heads))
@@ -250,8 +242,6 @@ class Mirror:
                         await self._audit_sanitized(conn, each, replaced[id(each)])
         for version in versions:  # committed
             self._stored.keep(_stored_key(version), None)
-        for conversation_id, _, row in sent:  # committed; the last row of a message stays
-            self._sent.keep((conversation_id, row[0]), row)
 
     @staticmethod
     def _conversation(thread_id: str, thread: _Thread) -> dict[str, Any]:

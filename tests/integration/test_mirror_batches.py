@@ -192,52 +192,6 @@ async def test_a_version_stored_before_is_stored_again_in_a_new_conversation(poo
     assert current == [m.id for m in (await state_of(graph, thread_id))["messages"]]
 
 
-async def test_a_message_committed_before_is_not_sent_again_but_a_new_conversation_gets_all(
-    pool, database_url, monkeypatch
-):
-    """The next turn's events repeat every earlier message, as the very objects the reader
-    shares: the mirror sends only the new ones once it has committed the rest. A conversation
-    deleted and made again by the next event gets every message again."""
-    from hooks.builtin import mirror as mirror_module
-
-    sent: list[str] = []
-    upsert = mirror_module.messages_repo.upsert_batch
-
-    async def recorded(conn, rows, heads=None):
-        sent.extend(row[0] for _, _, row in rows)
-        await upsert(conn, rows, heads)
-
-    monkeypatch.setattr(mirror_module.messages_repo, "upsert_batch", recorded)
-    graph = drafter(pool)
-    thread_id = str(uuid.uuid4())
-    dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", Mirror(pool))]))
-    await dispatcher.ensure_cursors()
-    await say(graph, thread_id, "draft an NDA")
-    await dispatcher.drain()
-    first = [m.id for m in (await state_of(graph, thread_id))["messages"]]
-    assert set(sent) == set(first)
-
-    def current() -> list[str]:
-        got = mirrored(database_url, thread_id)["messages"]
-        return [m[0] for m in sorted(got, key=lambda m: m[3]) if m[2]]
-
-    sent.clear()
-    await say(graph, thread_id, "thanks")
-    await dispatcher.drain()
-    state = [m.id for m in (await state_of(graph, thread_id))["messages"]]
-    assert set(sent) == set(state) - set(first), "only the turn's new messages are sent"
-    assert current() == state
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM conversations WHERE thread_id = %s", (thread_id,))
-    sent.clear()
-    await say(graph, thread_id, "and now?")
-    await dispatcher.drain()
-    state = [m.id for m in (await state_of(graph, thread_id))["messages"]]
-    assert set(state) <= set(sent), "a new conversation is sent every message"
-    assert current() == state
-
-
 async def test_the_loop_delivers_the_events_of_the_next_moments_together(pool, database_url):
     """``Dispatcher.run`` starts its rounds ``linger`` seconds apart at most: woken by a
     turn's first checkpoint, it waits, and that turn's checkpoints (input, the graph's start,
