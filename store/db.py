@@ -6,13 +6,12 @@ Everything here takes a URL; choosing the URL is the settings object's job (``se
 from __future__ import annotations
 
 import asyncio
-import select
 import time
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
 import psycopg
-from psycopg import AsyncConnection, AsyncCursor, pq
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
@@ -120,32 +119,6 @@ def connection_kwargs(*, prepare: bool = True) -> dict[str, Any]:
     return kwargs
 
 
-def disturbed(conn: psycopg.BaseConnection[Any]) -> bool:
-    """Whether something happened to an idle pooled connection since it was returned: it is
-    closed, not idle, or its socket has something to read (an idle connection is sent nothing
-    unless the server ends it, shuts down or restarts: the error, or the end of the stream, is
-    then waiting there; a notification to a listener counts too)."""
-    if conn.closed or conn.pgconn.status != pq.ConnStatus.OK:
-        return True
-    if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
-        return True
-    try:
-        poller = select.poll()
-        poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
-        return bool(poller.poll(0))
-    except (OSError, ValueError):  # not a socket we can ask: assume the worst
-        return True
-
-
-async def check_if_disturbed(conn: AsyncConnection[Any]) -> None:
-    """The pools' check on checkout: the full check (an empty query, a round trip; raises when
-    the connection is dead, and the pool replaces it) only for a ``disturbed`` connection. A
-    query on an undisturbed one costs nothing more, and a server that went away since has
-    closed its sockets, which makes them disturbed."""
-    if disturbed(conn):
-        await AsyncConnectionPool.check_connection(conn)
-
-
 def make_async_pool(
     url: str,
     *,
@@ -158,8 +131,7 @@ def make_async_pool(
     name: str = "adlaan",
 ) -> DictPool:
     """An unopened async pool that checks each connection on checkout (a restarted server's
-    dead connections are replaced, not handed to a query), with a round trip only when the
-    connection shows it may need one (``check_if_disturbed``)."""
+    dead connections are replaced, not handed to a query)."""
     return AsyncConnectionPool(
         conninfo=libpq_url(url),
         connection_class=DictConnection,
@@ -169,7 +141,7 @@ def make_async_pool(
         max_lifetime=max_lifetime,
         timeout=timeout,
         kwargs=connection_kwargs(prepare=prepare),
-        check=check_if_disturbed,
+        check=AsyncConnectionPool.check_connection,
         open=False,
         name=name,
     )
