@@ -33,7 +33,11 @@ the edition is ``pg``; ``serve()`` before uvicorn starts):
    then the thread's status, values, interrupts and error, in one transaction as before. The
    runtime loaded the thread and the run through the ORM (their JSONB decoded), counted the
    thread's live runs apart and flushed twice, between a run's last checkpoint and its answer.
-   A rollback, or a thread or run not found (its 404), takes the runtime's own path.
+   A thread or run not found (its 404) takes the runtime's own path, and so does a rollback,
+   after the rolled-back run's checkpoints are deleted: the runtime deletes the run's row
+   here, which frees the thread for its next run, and langgraph-api's worker deletes the
+   checkpoints only afterwards, so another process could start the next run from the
+   rolled-back one's head (its state, and a change of ``messages`` based on a deleted value).
 13. ``database.start_pool`` builds its engine with ``pool_pre_ping=True``: every session began
    with a ping (BEGIN, an empty query, ROLLBACK), seven a turn. The engine is built without
    it (``database.create_async_engine`` wrapped), and a checkout replaces a connection that
@@ -428,6 +432,14 @@ def _wrap_claim_and_dispatch(op: Callable) -> Callable:
 LIVE_RUN_STATUSES = ("pending", "running")
 
 
+async def _forget_rolled_back(run_id: Any) -> None:
+    """Delete a rolled-back run's checkpoints with langgraph-api's own clean-up (which logs,
+    not raises, a failure, as it does when the worker calls it)."""
+    from langgraph_api.worker_runtime import cleanup_custom_checkpointer_for_run
+
+    await cleanup_custom_checkpointer_for_run(str(run_id))
+
+
 def _wrap_set_joint_status(op: Callable) -> Callable:
     from datetime import UTC, datetime
 
@@ -441,6 +453,10 @@ def _wrap_set_joint_status(op: Callable) -> Callable:
         conn, thread_id, run_id, run_status, graph_id, checkpoint=None, exception=None
     ):
         if run_status == "rollback":
+            # What the run wrote goes first: the row's deletion frees the thread, and another
+            # process may claim the next run at once (langgraph-api deletes the checkpoints
+            # only after this returns; that second deletion then finds nothing).
+            await _forget_rolled_back(run_id)
             return await op(conn, thread_id, run_id, run_status, graph_id, checkpoint, exception)
         from langgraph_api.serde import json_dumpb, json_loads
 

@@ -484,18 +484,6 @@ async def test_the_next_run_succeeds_after_every_database_connection_dies(servic
     assert state["values"]["document"]["terms"]["governing_law"] == "CA"
 
 
-#: A race found by the clean-clone CI on 2026-11-26 (1 run in 4): the second run can start from
-#: the rolled-back run's head before that run's checkpoints are deleted, and then its stored
-#: change of ``messages`` refers to a value the deletion removes ("lost its base" on the next
-#: read). Kept running, not required to pass, until the deletion and the checkpoint's write
-#: are ordered (issue 14 stays open for it).
-ROLLBACK_RACE = pytest.mark.xfail(
-    reason="rollback across processes races the second run's first write (lost base)",
-    strict=False,
-)
-
-
-@ROLLBACK_RACE
 async def test_rollback_deletes_the_interrupted_run_across_processes(service):
     a, b = service
     thread_id = (await a.client().threads.create())["thread_id"]
@@ -523,6 +511,55 @@ async def test_rollback_deletes_the_interrupted_run_across_processes(service):
     assert [e["status"] for e in events] == ["interrupted"], events
 
 
+async def test_a_rolled_back_run_s_next_run_waits_for_its_checkpoints_to_go(service):
+    """The next run must not start from the rolled-back run's head (patch 12): with the
+    rolled-back run's checkpoint rows held locked, its deletion waits, and so does the next run,
+    on either process; once they are released, the next run starts from the thread's state
+    before the rolled-back run. (Deleting the run's row first, as langgraph-api's worker does,
+    freed the thread before the checkpoints were gone: a clean-clone CI run found the next run
+    storing a change of ``messages`` based on a deleted value.)"""
+    a, b = service
+    thread_id = (await a.client().threads.create())["thread_id"]
+    first = await a.client().runs.create(thread_id, "slow", input=user("go"))
+    deadline = time.monotonic() + 10
+    while not rows(
+        a.database_url,
+        "SELECT 1 FROM checkpoints WHERE metadata ->> 'run_id' = %s "
+        "AND (metadata ->> 'step')::int >= 1",
+        first["run_id"],
+    ):
+        assert time.monotonic() < deadline, "the first step's checkpoint was not written"
+        time.sleep(0.05)
+    with psycopg.connect(a.database_url) as holder:
+        locked = holder.execute(
+            "SELECT checkpoint_id FROM checkpoints WHERE metadata ->> 'run_id' = %s FOR KEY SHARE",
+            (first["run_id"],),
+        ).fetchall()
+        assert locked
+        second = await b.client().runs.create(
+            thread_id, "slow", input=user("again"), multitask_strategy="rollback"
+        )
+        deadline = time.monotonic() + 10
+        while run_status(a.database_url, first["run_id"]) == "running":
+            assert time.monotonic() < deadline, "the first run was not cancelled"
+            time.sleep(0.05)
+        time.sleep(2)  # both processes poll their queue at least every 0.5 s
+        statuses = [run_status(a.database_url, r["run_id"]) for r in (first, second)]
+        assert statuses == ["interrupted", "pending"], statuses
+        holder.rollback()
+    await b.client().runs.join(thread_id, second["run_id"])
+    assert (await a.client().runs.get(thread_id, second["run_id"]))["status"] == "success"
+    left = rows(
+        a.database_url,
+        "SELECT count(*) FROM checkpoints WHERE metadata ->> 'run_id' = %s",
+        first["run_id"],
+    )[0][0]
+    assert left == 0
+    state = await b.client().threads.get_state(thread_id)
+    texts = [m["content"] for m in state["values"]["messages"]]
+    assert texts == ["again", "first step done", "second step done"], texts
+
+
 async def _rolled_back(service) -> tuple[str, list[str]]:
     """A thread whose first (running) run was rolled back by a second; its state's texts."""
     a, b = service
@@ -537,7 +574,6 @@ async def _rolled_back(service) -> tuple[str, list[str]]:
     return thread_id, [m["content"] for m in state["values"]["messages"]]
 
 
-@ROLLBACK_RACE
 async def test_the_mirror_forgets_a_rolled_back_run(service):
     a, _ = service
     thread_id, texts = await _rolled_back(service)
