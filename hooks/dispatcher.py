@@ -126,6 +126,8 @@ class Dispatcher:
         concurrency: int = 1,
         together: int = 32,
         linger: float = 0.05,
+        max_linger: float = 0.15,
+        duty: float = 10.0,
     ) -> None:
         self.pool = pool
         #: How many threads' events are delivered at once (each thread's still in order).
@@ -138,6 +140,14 @@ class Dispatcher:
         #: statements) is then shared by the events of ``linger`` seconds, not paid by each
         #: as it trickles in; an event after a quiet while goes at once.
         self.linger = linger
+        #: Under load the wait grows to ``duty`` times the last round's duration, up to
+        #: ``max_linger`` seconds: a round's fixed cost (about twenty statements, and the
+        #: dispatcher's work around them) then takes at most a tenth of the time, however
+        #: slow the machine, instead of a round every ``linger`` with one or two events in it
+        #: (a turn writes six checkpoints). A quick round on a quiet or fast machine keeps
+        #: ``linger``; an event after a quiet while still goes at once.
+        self.max_linger = max(linger, max_linger)
+        self.duty = duty
         self.pm = pm
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -479,6 +489,11 @@ class Dispatcher:
             names = full
         return total
 
+    def apart(self, spent: float) -> float:
+        """How long after its start the next round may start, the last one having taken
+        ``spent`` seconds: ``linger``, or ``duty`` times ``spent`` up to ``max_linger``."""
+        return min(self.max_linger, max(self.linger, self.duty * spent))
+
     async def run(self, url: str, stop: asyncio.Event, poll: float = 1.0) -> None:
         """Deliver forever: woken by ``NOTIFY`` (no sooner than ``linger`` seconds after the
         last round began, with the events that came meanwhile), and every ``poll`` seconds in
@@ -496,10 +511,11 @@ class Dispatcher:
                     while not stop.is_set():
                         started = clock()
                         await self.drain()
+                        apart = self.apart(clock() - started)
                         async for _ in conn.notifies(timeout=poll, stop_after=1):
-                            # rounds start ``linger`` apart at most: a quiet thread's event
-                            # goes at once, a busy server's gather meanwhile
-                            await asyncio.sleep(max(0.0, started + self.linger - clock()))
+                            # rounds start ``apart`` seconds apart at most: a quiet thread's
+                            # event goes at once, a busy server's gather meanwhile
+                            await asyncio.sleep(max(0.0, started + apart - clock()))
                         # the notifications already here (a checkpoint each) wake one drain
                         async for _ in conn.notifies(timeout=0):
                             pass

@@ -205,7 +205,7 @@ async def test_the_loop_delivers_the_events_of_the_next_moments_together(pool, d
 
     graph = drafter(pool)
     dispatcher = Dispatcher(pool, get_plugin_manager(builtins=[("mirror", Counting(pool))]))
-    dispatcher.linger = 1.0
+    dispatcher.linger = dispatcher.max_linger = 1.0
     await dispatcher.ensure_cursors()
     stop = asyncio.Event()
     loop = asyncio.create_task(dispatcher.run(database_url, stop, poll=0.2))

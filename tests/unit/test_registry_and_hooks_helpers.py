@@ -82,3 +82,15 @@ def test_the_actor_is_a_non_empty_string_under_the_one_key_the_server_writes():
 def test_clean_text_replaces_only_what_postgresql_refuses():
     assert clean_text("plain, ünïcode and emoji 🙂") == ("plain, ünïcode and emoji 🙂", False)
     assert clean_text("nul\x00 and lone \udc00") == ("nul\ufffd and lone \ufffd", True)
+
+
+def test_rounds_wait_longer_as_they_take_longer_up_to_the_cap():
+    """``Dispatcher.apart``: ``linger`` after a quick round, ``duty`` times a slow round's
+    duration, never more than ``max_linger``."""
+    from hooks.dispatcher import Dispatcher
+
+    dispatcher = Dispatcher.__new__(Dispatcher)
+    dispatcher.linger, dispatcher.max_linger, dispatcher.duty = 0.05, 0.15, 10.0
+    assert dispatcher.apart(0.001) == 0.05
+    assert dispatcher.apart(0.008) == 0.08
+    assert dispatcher.apart(0.5) == 0.15
