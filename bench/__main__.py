@@ -39,6 +39,21 @@ def admin_url() -> str:
     return ensure_embedded(Settings().data_dir, database="postgres")
 
 
+def machine_speed() -> str:
+    """How fast this machine runs Python now, to compare figures taken on different days (the
+    machine is shared, and its speed has varied threefold between sessions): the best of three
+    runs of a fixed pure-Python loop, in milliseconds (lower is faster)."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return f"a reference Python loop (2M additions) took {best * 1000:,.0f} ms"
+
+
 class Scratch(NamedTuple):
     """A benchmark's database: the admin URL it was made on, its name, and its URL."""
 

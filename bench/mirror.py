@@ -33,7 +33,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from bench.__main__ import admin_url, write_section
+from bench.__main__ import admin_url, machine_speed, write_section
 from store.migrate import migrate
 from tests.server import LangGraphServer
 
@@ -95,6 +95,9 @@ class Result:
     latencies: list[float]
     lags: list[float]
     threads: list[str]
+    #: the loads that measured the lag (the poller running): their turns and seconds
+    polled_turns: int = 0
+    polled_seconds: float = 0.0
 
 
 async def _client(server: LangGraphServer, turns: int, watcher: Watcher | None, out: Result):
@@ -158,6 +161,7 @@ class Drain:
     write: float = 0.0  # the mirror's transactions
     batches: int = 0  # how many (one per batch of events)
     cpu: float = 0.0  # the dispatcher's process time
+    rounds: Rounds | None = None  # the same backlog again, in small rounds and in large
 
 
 async def drain(url: str) -> Drain:
@@ -224,6 +228,62 @@ async def drain(url: str) -> Drain:
     return timing
 
 
+@dataclass
+class Rounds:
+    """A round's fixed cost: the same backlog delivered again in small rounds and in large."""
+
+    small: int = 3
+    large: int = 200
+    #: batch size -> (events, rounds, the dispatcher's CPU ms an event, PostgreSQL's ms an event)
+    by_size: dict[int, tuple[int, int, float, float]] = field(default_factory=dict)
+
+    def fixed_ms(self) -> tuple[float, float]:
+        """CPU ms a round costs beyond its events: (the dispatcher's, PostgreSQL's)."""
+        (_, _, d_small, p_small), (_, _, d_large, p_large) = (
+            self.by_size[self.small],
+            self.by_size[self.large],
+        )
+        return (d_small - d_large) * self.small, (p_small - p_large) * self.small
+
+
+async def round_cost(url: str) -> Rounds:
+    """Deliver the hooks-off server's backlog again (the cursor reset, the mirror's tables
+    emptied) in rounds of ``small`` events, then of ``large``, counting the dispatcher's CPU
+    and that of the database's PostgreSQL backends (``bench.serve.consumers``)."""
+    from bench.serve import CpuMeter, consumers
+    from hooks.builtin.mirror import Mirror
+    from hooks.dispatcher import Dispatcher
+    from hooks.manager import get_plugin_manager
+    from store.db import make_async_pool
+
+    rounds = Rounds()
+    database = make_url(url).database or ""
+    for size in (rounds.small, rounds.large):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("UPDATE hook_cursors SET last_event_id = 0, attempts = 0")
+            conn.execute("TRUNCATE messages, documents, conversations, audit_logs CASCADE")
+        pool = make_async_pool(url, max_size=4)
+        await pool.open(wait=True)
+        try:
+            pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])
+            dispatcher = Dispatcher(
+                pool, pm, concurrency=CONCURRENCY, batch_size=size, together=min(size, 32)
+            )
+            await dispatcher.ensure_cursors()
+            meter = CpuMeter(consumers(database, {}))
+            meter.start()
+            cpu, events, count = time.process_time(), 0, 0
+            while taken := await dispatcher.deliver("mirror"):
+                events, count = events + taken, count + 1
+            cpu = time.process_time() - cpu
+            backends = meter.stop()["PostgreSQL, the benchmark's backends"]
+            per = max(events, 1)
+            rounds.by_size[size] = (events, count, cpu / per * 1000, backends / per * 1000)
+        finally:
+            await pool.close()
+    return rounds
+
+
 #: hooks off (the stock server); on, in the server; off in the server but delivered by
 #: ``adlaan hooks worker``, a process of its own (the way a deployment can run the dispatcher)
 MODES = ("off", "on", "worker")
@@ -279,21 +339,29 @@ async def run(
             await load(server, 4, 2, None)  # warm up
         for i in range(rounds):
             for label in MODES[i % 3 :] + MODES[: i % 3]:
-                url = urls[label] if label != "off" else None
-                got = await load(servers[label], clients, turns, url)
+                # throughput and latency with nothing but the clients: the lag's poller (a
+                # query every POLL seconds) would charge the measuring to the hooks-on servers
+                got = await load(servers[label], clients, turns, None)
                 total = results[label]
                 total.turns += got.turns
                 total.seconds += got.seconds
                 total.latencies += got.latencies
+                total.threads += got.threads
+                print(f"{label}: {got.turns / got.seconds:,.1f} turns/s", flush=True)
+                if label == "off":
+                    continue
+                # the lag: the same load again, with the poller
+                got = await load(servers[label], clients, turns, urls[label])
+                total.polled_turns += got.turns
+                total.polled_seconds += got.seconds
                 total.lags += got.lags
                 total.threads += got.threads
-                lag = (
-                    f", lag p50 {statistics.median(got.lags) * 1000:,.0f} ms, p99 "
-                    f"{_percentile(got.lags, 0.99) * 1000:,.0f} ms"
-                    if got.lags
-                    else ""
+                print(
+                    f"{label}, polled: {got.turns / got.seconds:,.1f} turns/s, lag p50 "
+                    f"{statistics.median(got.lags) * 1000:,.0f} ms, p99 "
+                    f"{_percentile(got.lags, 0.99) * 1000:,.0f} ms",
+                    flush=True,
                 )
-                print(f"{label}: {got.turns / got.seconds:,.1f} turns/s{lag}", flush=True)
         for label in ("on", "worker"):
             verdicts[label] = await check(servers[label], urls[label], results[label].threads)
     finally:
@@ -303,6 +371,8 @@ async def run(
         worker.wait(20)
     backlog = await drain(urls["off"])  # what the hooks-off server left in its outbox
     print(backlog, flush=True)
+    backlog.rounds = await round_cost(urls["off"])
+    print(backlog.rounds, flush=True)
     return results, verdicts, backlog
 
 
@@ -367,21 +437,36 @@ def render(
         f"server's process, {inside}), and hooks off in the server with "
         "`adlaan hooks worker` delivering from a process of its own; each loaded "
         f"{rounds} times, the order rotating (load average {os.getloadavg()[0]:,.1f} at the end "
-        "of the run). Lag: from `runs.wait` returning until the row of the run's last message "
-        f"is in `messages` (one poller, every {POLL * 1000:.0f} ms, for all clients, through "
-        "the mirror's indexes). In brackets: against hooks off (> 1: better).",
+        f"of the run; {machine_speed()}). Throughput and turn latency come from those loads, with nothing but the "
+        "clients running. Lag comes from a second load of each hooks-on server right after "
+        "each of its loads (the same clients and turns): from `runs.wait` returning until the "
+        "row of the run's last message is in `messages` (one poller, every "
+        f"{POLL * 1000:.0f} ms, for all clients, through the mirror's indexes); the throughput "
+        "of those loads, the poller's queries running, has its own row. In brackets: against "
+        "hooks off (> 1: better).",
         "",
         "| benchmark | hooks off | hooks on, in the server | hooks on, `adlaan hooks worker` |",
         "|---|---:|---:|---:|",
         row("throughput", [r.turns / r.seconds for r in (off, on, worker)], "turns/s", True),
         row("turn latency p50", [p(r.latencies, 0.5) for r in (off, on, worker)], "ms"),
         row("turn latency p99", [p(r.latencies, 0.99) for r in (off, on, worker)], "ms"),
+        row(
+            "throughput while the lag is polled",
+            [off.turns / off.seconds]
+            + [
+                r.polled_turns / r.polled_seconds if r.polled_seconds else None
+                for r in (on, worker)
+            ],
+            "turns/s",
+            True,
+        ),
         row("mirror lag p50", [None, p(on.lags, 0.5), p(worker.lags, 0.5)], "ms"),
         row("mirror lag p99", [None, p(on.lags, 0.99), p(worker.lags, 0.99)], "ms"),
         "",
         f"- Checked after the run: in the server, {verdicts['on']}; with the worker, "
         f"{verdicts['worker']} (current messages once each, in the state's order); the poller "
-        f"saw {len(on.lags):,} and {len(worker.lags):,} of {on.turns:,} turns' last messages.",
+        f"saw {len(on.lags):,} and {len(worker.lags):,} of {on.polled_turns:,} turns' last "
+        "messages.",
         f"- Where a delivery's time goes: the hooks-off server left {backlog.events:,} events "
         f"({backlog.events / max(off.turns, 1):,.1f} a turn) in the outbox; one dispatcher "
         f"outside the server (as the server's: up to 200 events a round, 32 a mirror "
@@ -392,9 +477,11 @@ def render(
         f"{backlog.write / max(backlog.events, 1) * ms:,.2f} ms an event in the mirror's "
         f"transactions; {backlog.cpu / max(backlog.events, 1) * ms:,.2f} ms of the "
         "dispatcher's CPU an event (PostgreSQL's not counted).",
+        *([_rounds_line(backlog.rounds)] if backlog.rounds else []),
         "- How the mirror is delivered here (`hooks/dispatcher.py`, `hooks/builtin/mirror.py`): "
         "the dispatcher's rounds start at least 50 ms apart (`linger`: a busy server's events "
-        "are delivered several at a time); a round locks the cursor and takes up to 200 events "
+        "are delivered several at a time), and up to 150 ms apart when a round took over 5 ms "
+        "(ten times its duration); a round locks the cursor and takes up to 200 events "
         "after it in one statement, and hands the mirror 32 at a time (`after_events`), built "
         "from two statements (the chunk's checkpoints read at once, pending writes left out, "
         "each change applied to the value read before it, unchanged messages shared with the "
@@ -415,6 +502,20 @@ def render(
         "",
     ]
     return "\n".join(lines)
+
+
+def _rounds_line(rounds: Rounds) -> str:
+    small, large = rounds.by_size[rounds.small], rounds.by_size[rounds.large]
+    dispatcher, postgres = rounds.fixed_ms()
+    return (
+        f"- A round's fixed cost: the same backlog delivered again in rounds of {rounds.small} "
+        f"events ({small[1]:,} rounds) took {small[2]:,.2f} ms of the dispatcher's CPU and "
+        f"{small[3]:,.2f} ms of PostgreSQL's backends an event, against {large[2]:,.2f} and "
+        f"{large[3]:,.2f} ms in rounds of {rounds.large} ({large[1]:,} rounds): a round costs "
+        f"about {dispatcher:,.1f} + {postgres:,.1f} ms beyond its events. That is why, under "
+        "load, the dispatcher waits up to ten times its last round's duration (at most 150 ms) "
+        "before the next (`Dispatcher.apart`)."
+    )
 
 
 def main() -> None:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.__main__ import machine_speed
+
 ROOT = Path(__file__).resolve().parents[1]
 START_MARK, END_MARK = "<!-- serve:start -->", "<!-- serve:end -->"
 SOAK_START, SOAK_END = "<!-- serve-soak:start -->", "<!-- serve-soak:end -->"
@@ -370,7 +372,8 @@ def render(results: list[Result], command: str, concurrency: int, seconds: float
         "## Serving: `adlaan serve` and `langgraph dev`",
         "",
         f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d} ({os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f} at the end). Latency: an offline `drafter` turn "
+        f"load average {os.getloadavg()[0]:.1f} at the end; {machine_speed()}). Latency: an "
+        "offline `drafter` turn "
         "(a new thread's first turn) through `runs.wait`, one at a time. Throughput: "
         f"{concurrency} clients, each running such turns back to back for {seconds:.0f} s (on two "
         "processes, half the clients on each); p50 under load is a whole turn (thread creation "
@@ -417,7 +420,8 @@ def render_soak(load: Load, command: str, concurrency: int) -> str:
         "## Serving: the soak (`adlaan serve`, 2 processes)",
         "",
         f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d} ({os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f} at the end): {concurrency} clients, half on "
+        f"load average {os.getloadavg()[0]:.1f} at the end; {machine_speed()}): {concurrency} "
+        "clients, half on "
         f"each of two `adlaan serve` processes, each running offline `drafter` turns (a new "
         f"thread and `runs.wait`) back to back for {load.seconds:.0f} s"
         + (
