@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from tests.accounts import PASSWORD, make_user
-from tests.integration.test_mirror import wait_for_mirror
+from tests.integration.test_mirror import fork_from_first_turn, wait_for_mirror
 
 pytestmark = pytest.mark.integration
 SEED = ["I need to draft an NDA", "Make it for California jurisdiction", "Add a 2-year term"]
@@ -147,14 +147,7 @@ async def test_list_rename_archive_and_paginate(me, database_url):
 async def test_messages_current_branch_and_all_branches(me, database_url):
     _, sdk, http = me
     thread_id = await conversation(sdk, database_url)
-    history = await sdk.threads.get_history(thread_id, limit=100)
-    turn_one = next(h for h in reversed(history) if not h["next"] and h["values"].get("document"))
-    await sdk.runs.wait(
-        thread_id,
-        "drafter",
-        input=user("Make it for Texas jurisdiction"),
-        checkpoint_id=turn_one["checkpoint"]["checkpoint_id"],
-    )
+    await fork_from_first_turn(sdk, thread_id, "Make it for Texas jurisdiction")
     wait_for_mirror(database_url)
     state = await sdk.threads.get_state(thread_id)
     current = (await http.get(f"/api/v1/conversations/{thread_id}/messages")).json()

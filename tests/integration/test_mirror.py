@@ -52,6 +52,19 @@ def current_messages(database_url, thread_id):
     ]
 
 
+async def fork_from_first_turn(client, thread_id: str, text: str) -> None:
+    """Run ``text`` on a branch from the thread's first finished drafting turn (the oldest
+    checkpoint with a document and nothing left to run), as Studio's fork does."""
+    history = await client.threads.get_history(thread_id, limit=100)
+    turn_one = next(h for h in reversed(history) if not h["next"] and h["values"].get("document"))
+    await client.runs.wait(
+        thread_id,
+        "drafter",
+        input=user(text),
+        checkpoint_id=turn_one["checkpoint"]["checkpoint_id"],
+    )
+
+
 async def test_conversation_fork_and_copy_are_mirrored_exactly(server, database_url):
     client = server.client()
     thread_id = (await client.threads.create(metadata={"client": "alice"}))["thread_id"]
@@ -61,14 +74,7 @@ async def test_conversation_fork_and_copy_are_mirrored_exactly(server, database_
         m["id"] for m in (await client.threads.get_state(thread_id))["values"]["messages"]
     ]
     copy_id = (await client.threads.copy(thread_id))["thread_id"]
-    history = await client.threads.get_history(thread_id, limit=100)
-    turn_one = next(h for h in reversed(history) if not h["next"] and h["values"].get("document"))
-    await client.runs.wait(
-        thread_id,
-        "drafter",
-        input=user("Make it for Texas jurisdiction"),
-        checkpoint_id=turn_one["checkpoint"]["checkpoint_id"],
-    )
+    await fork_from_first_turn(client, thread_id, "Make it for Texas jurisdiction")
     state = await client.threads.get_state(thread_id)
     wait_for_mirror(database_url)
 
@@ -282,14 +288,7 @@ async def test_a_pruned_branch_stays_in_the_mirror(server, database_url, pool):
     thread_id = (await client.threads.create())["thread_id"]
     for text in SEED[:2]:
         await client.runs.wait(thread_id, "drafter", input=user(text))
-    history = await client.threads.get_history(thread_id, limit=100)
-    turn_one = next(h for h in reversed(history) if not h["next"] and h["values"].get("document"))
-    await client.runs.wait(
-        thread_id,
-        "drafter",
-        input=user("Make it for Texas jurisdiction"),
-        checkpoint_id=turn_one["checkpoint"]["checkpoint_id"],
-    )
+    await fork_from_first_turn(client, thread_id, "Make it for Texas jurisdiction")
     wait_for_mirror(database_url)
     every = "SELECT m.message_id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.thread_id = %s"
     before = {r[0] for r in rows(database_url, every, thread_id)}
