@@ -480,7 +480,7 @@ def render(
         *([_rounds_line(backlog.rounds)] if backlog.rounds else []),
         "- How the mirror is delivered here (`hooks/dispatcher.py`, `hooks/builtin/mirror.py`): "
         "the dispatcher's rounds start at least 50 ms apart (`linger`: a busy server's events "
-        "are delivered several at a time), and up to 150 ms apart when a round took over 5 ms "
+        "are delivered several at a time), and up to 100 ms apart when a round took over 5 ms "
         "(ten times its duration); a round locks the cursor and takes up to 200 events "
         "after it in one statement, and hands the mirror 32 at a time (`after_events`), built "
         "from two statements (the chunk's checkpoints read at once, pending writes left out, "
@@ -513,7 +513,7 @@ def _rounds_line(rounds: Rounds) -> str:
         f"{small[3]:,.2f} ms of PostgreSQL's backends an event, against {large[2]:,.2f} and "
         f"{large[3]:,.2f} ms in rounds of {rounds.large} ({large[1]:,} rounds): a round costs "
         f"about {dispatcher:,.1f} + {postgres:,.1f} ms beyond its events. That is why, under "
-        "load, the dispatcher waits up to ten times its last round's duration (at most 150 ms) "
+        "load, the dispatcher waits up to ten times its last round's duration (at most 100 ms) "
         "before the next (`Dispatcher.apart`)."
     )
 
