@@ -91,6 +91,14 @@ def wait_status(url, run_id, wanted, timeout) -> float:
     raise AssertionError(f"run {run_id} is {run_status(url, run_id)}, not {wanted}")
 
 
+def wait_until(ready, timeout: float, what: str, step: float = 0.05) -> None:
+    """Poll ``ready()`` until it is true; fails with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, what
+        time.sleep(step)
+
+
 def running_on(servers, run_id, timeout=10.0):
     """The server whose worker runs ``run_id`` (its worker logs the run when it starts it)."""
     deadline = time.monotonic() + timeout
@@ -521,15 +529,16 @@ async def test_a_rolled_back_run_s_next_run_waits_for_its_checkpoints_to_go(serv
     a, b = service
     thread_id = (await a.client().threads.create())["thread_id"]
     first = await a.client().runs.create(thread_id, "slow", input=user("go"))
-    deadline = time.monotonic() + 10
-    while not rows(
-        a.database_url,
-        "SELECT 1 FROM checkpoints WHERE metadata ->> 'run_id' = %s "
-        "AND (metadata ->> 'step')::int >= 1",
-        first["run_id"],
-    ):
-        assert time.monotonic() < deadline, "the first step's checkpoint was not written"
-        time.sleep(0.05)
+    wait_until(
+        lambda: rows(
+            a.database_url,
+            "SELECT 1 FROM checkpoints WHERE metadata ->> 'run_id' = %s "
+            "AND (metadata ->> 'step')::int >= 1",
+            first["run_id"],
+        ),
+        10,
+        "the first step's checkpoint was not written",
+    )
     with psycopg.connect(a.database_url) as holder:
         locked = holder.execute(
             "SELECT checkpoint_id FROM checkpoints WHERE metadata ->> 'run_id' = %s FOR KEY SHARE",
@@ -539,10 +548,11 @@ async def test_a_rolled_back_run_s_next_run_waits_for_its_checkpoints_to_go(serv
         second = await b.client().runs.create(
             thread_id, "slow", input=user("again"), multitask_strategy="rollback"
         )
-        deadline = time.monotonic() + 10
-        while run_status(a.database_url, first["run_id"]) == "running":
-            assert time.monotonic() < deadline, "the first run was not cancelled"
-            time.sleep(0.05)
+        wait_until(
+            lambda: run_status(a.database_url, first["run_id"]) != "running",
+            10,
+            "the first run was not cancelled",
+        )
         time.sleep(2)  # both processes poll their queue at least every 0.5 s
         statuses = [run_status(a.database_url, r["run_id"]) for r in (first, second)]
         assert statuses == ["interrupted", "pending"], statuses
