@@ -29,9 +29,8 @@ from hooks import PermanentError, hookimpl
 from hooks.events import CheckpointEvent, RunEvent
 from store import crypto
 from store.db import DictPool
-from store.repositories import checkpoints, conversations, documents, owners, tombstones
+from store.repositories import audit, conversations, documents, tombstones
 from store.repositories import messages as messages_repo
-from store.repositories.audit import INSERT_SQL as AUDIT_SQL
 
 TITLE_LENGTH = 120
 #: NUL, and surrogate code points (a Python str holds them only unpaired): PostgreSQL refuses both.
@@ -107,15 +106,6 @@ def _content_text(content: Any) -> str:
     return json.dumps(content, default=str, ensure_ascii=False)
 
 
-async def _actor_of(conn, event: CheckpointEvent | RunEvent) -> str | None:
-    """The principal the server recorded for the event, else the thread's durable owner (the
-    only user who can act on it): the audit trail never names whom a caller's metadata says."""
-    if event.actor:
-        return event.actor
-    found = await owners.owner_of(conn, "thread", event.thread_id)
-    return found if isinstance(found, str) else None
-
-
 @dataclass
 class _Thread:
     """What one thread's checkpoint events of a batch write, gathered in their order."""
@@ -129,11 +119,15 @@ class _Thread:
     #: the message ids of the last head checkpoint, if any was the head
     current: list[str] | None = None
     documents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: each message's last row's fingerprint (``Mirror._row``), by message id
+    fingerprints: dict[str, int] = field(default_factory=dict)
 
 
 #: Messages and documents whose rows the mirror keeps prepared, and document versions it
 #: remembers having stored.
 REMEMBERED = 4096
+#: Conversations whose stored messages the mirror remembers (a fingerprint each).
+CONVERSATIONS_REMEMBERED = 1024
 
 
 class _Recent(OrderedDict):
@@ -167,6 +161,11 @@ class Mirror:
         # and is not sent again; every state after the first draft repeats the document.
         self._documents: _Recent = _Recent()
         self._stored: _Recent = _Recent()
+        # What this mirror's committed transactions stored of each conversation's messages:
+        # (the conversation row's writer then, {message id: fingerprint}). A message whose row
+        # would not change is not sent again, while nothing else wrote the conversation
+        # (``_known``): every state repeats the thread's earlier messages.
+        self._messages: _Recent = _Recent(CONVERSATIONS_REMEMBERED)
 
     @hookimpl
     async def after_checkpoint(self, event: CheckpointEvent) -> None:
@@ -195,53 +194,74 @@ class Mirror:
         if not threads and not any(isinstance(e, RunEvent) for e in events):
             return
         # pipelined: statements whose results are not read go out together, in one round trip
-        async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
-            if threads:
-                # in one order, so that two batches (two dispatchers) never wait on each other
-                await conn.execute(LOCK_THREADS_SQL, (sorted(threads),))
-            # a deleted thread (a stateless run's, say): a late event must not write it back;
-            # one statement for every thread of the batch, then one upsert for the living
-            order = sorted(threads)
-            deleted = await tombstones.deleted_among(conn, order) if order else set()
-            conversation_of: dict[str, uuid.UUID] = await conversations.upsert_seen_many(
-                conn, [self._conversation(t, threads[t]) for t in order if t not in deleted]
-            )
-            live = {t: threads[t] for t in conversation_of}
-            heads = {
-                conversation_of[t]: thread.current
-                for t, thread in live.items()
-                if thread.current is not None
-            }
-            # new rows of the heads' messages are written current (no second write of them)
-            await messages_repo.upsert_batch(
-                conn,
-                [
-                    (conversation_of[t], checkpoint_id, row)
+        async with self.pool.connection() as conn:
+            async with conn.pipeline(), conn.transaction():
+                if threads:
+                    # in one order: two batches (two dispatchers) never wait on each other
+                    await conn.execute(LOCK_THREADS_SQL, (sorted(threads),))
+                # a deleted thread (a stateless run's, say): a late event must not write it;
+                # one statement for every thread of the batch, then one upsert for the living
+                order = sorted(threads)
+                deleted = await tombstones.deleted_among(conn, order) if order else set()
+                seen = await conversations.upsert_seen_many(
+                    conn, [self._conversation(t, threads[t]) for t in order if t not in deleted]
+                )
+                conversation_of = {t: each.id for t, each in seen.items()}
+                live = {t: threads[t] for t in conversation_of}
+                heads = {
+                    conversation_of[t]: thread.current
                     for t, thread in live.items()
-                    for checkpoint_id, row in thread.messages
-                ],
-                heads,
-            )
-            await messages_repo.set_current_batch(conn, heads)
-            # a run rolled back by a later one: its checkpoints are gone, so are its messages
-            await messages_repo.forget_orphans(conn, list(heads))
-            versions = [
-                version
-                for t, thread in live.items()
-                for checkpoint_id, document in thread.documents
-                if (version := self._version(conversation_of[t], checkpoint_id, document))
-                is not None
-            ]
-            await documents.add_versions(conn, versions)
-            for each in events:  # audit entries in event order
-                if isinstance(each, RunEvent):
-                    await self._audit_run(conn, each)
-                elif each.metadata and each.thread_id in conversation_of:
-                    await self._audit_checkpoint(conn, each)
-                    if replaced[id(each)]:
-                        await self._audit_sanitized(conn, each, replaced[id(each)])
-        for version in versions:  # committed
+                    if thread.current is not None
+                }
+                known = {seen[t].id: self._known(seen[t]) for t in live}
+                # new rows of the heads' messages are written current (no second write of them);
+                # a message whose stored row is the one it would get is not sent (``_known``)
+                await messages_repo.upsert_batch(
+                    conn,
+                    [
+                        (conversation_of[t], checkpoint_id, row)
+                        for t, thread in live.items()
+                        for checkpoint_id, row in thread.messages
+                        if known[conversation_of[t]].get(row[0]) != thread.fingerprints[row[0]]
+                    ],
+                    heads,
+                )
+                await messages_repo.set_current_batch(conn, heads)
+                # a run rolled back by a later one: its checkpoints are gone, so are its messages
+                orphaned = await messages_repo.forget_orphans(conn, list(heads))
+                versions = [
+                    version
+                    for t, thread in live.items()
+                    for checkpoint_id, document in thread.documents
+                    if (version := self._version(conversation_of[t], checkpoint_id, document))
+                    is not None
+                ]
+                await documents.add_versions(conn, versions)
+                # audit entries in event order, in one statement
+                await audit.record_entries(conn, _audit_entries(events, conversation_of, replaced))
+            # committed: the conversations the rollbacks' clean-up took messages from
+            gone = await messages_repo.forgotten(orphaned)
+        for version in versions:
             self._stored.keep(_stored_key(version), None)
+        for t, thread in live.items():
+            conversation = seen[t]
+            if conversation.id in gone:  # rows deleted: what they held is forgotten
+                self._messages.pop(conversation.id, None)
+                continue
+            stored = known[conversation.id]
+            stored.update(thread.fingerprints)
+            self._messages.keep(conversation.id, (conversation.after, stored))
+
+    def _known(self, conversation: conversations.Seen) -> dict[str, int]:
+        """The fingerprints (``_row``) of the messages this mirror's committed transactions
+        stored in ``conversation``, by message id, when nothing else wrote it since (its row was
+        last written by the last of them: every transaction that writes a conversation's
+        messages writes its row, under the thread's lock); else none."""
+        found = self._messages.get(conversation.id)
+        if found is None or found[0] != conversation.before:
+            return {}
+        fingerprints: dict[str, int] = found[1]
+        return fingerprints
 
     @staticmethod
     def _conversation(thread_id: str, thread: _Thread) -> dict[str, Any]:
@@ -279,21 +299,26 @@ class Mirror:
             row, conversation_id=conversation_id, checkpoint_id=checkpoint_id
         )
 
-    def _row(self, message: Any) -> tuple[messages_repo.Message, bool]:
-        """A message's row, and whether its text had to be cleaned (``clean_text``)."""
+    def _row(self, message: Any) -> tuple[messages_repo.Message, bool, int]:
+        """A message's row, whether its text had to be cleaned (``clean_text``), and the
+        row's fingerprint (what ``_known`` compares)."""
         if (found := self._rows.get(id(message))) is not None and found[0] is message:
-            return found[1], found[2]
+            return found[1], found[2], found[3]
         content, changed = clean_text(_content_text(message.content))
         tool_calls = getattr(message, "tool_calls", None) or None
+        calls = _clean_json(tool_calls) if tool_calls else None
         row = (
             message.id,
             _role(message),
             getattr(message, "type", "unknown"),
             content,
-            Jsonb(_clean_json(tool_calls)) if tool_calls else None,
+            Jsonb(calls) if calls else None,
         )
-        self._rows.keep(id(message), (message, row, changed))
-        return row, changed
+        # 64 bits of a keyed hash (SipHash, a key per process): what a row holds, compared
+        # without keeping its text
+        fingerprint = hash((row[1], row[2], content, json.dumps(calls, sort_keys=True)))
+        self._rows.keep(id(message), (message, row, changed, fingerprint))
+        return row, changed, fingerprint
 
     def _gather(
         self, thread: _Thread, event: CheckpointEvent, document: dict[str, Any] | None
@@ -319,68 +344,84 @@ class Mirror:
         at = event.created_at or datetime.now(UTC)
         thread.at = at if thread.at is None else max(thread.at, at)
         for message in messages:
-            row, changed = self._row(message)
+            row, changed, fingerprint = self._row(message)
             if changed:
                 replaced.append(message.id)
             thread.messages.append((event.checkpoint_id, row))
+            thread.fingerprints[message.id] = fingerprint
         if event.is_head:
             thread.current = [m.id for m in messages]
         if document is not None:
             thread.documents.append((event.checkpoint_id, document))
         return replaced
 
-    async def _audit_checkpoint(self, conn, event: CheckpointEvent) -> None:
-        forked = False
-        if event.parent_checkpoint_id and event.source in ("update", "input", "fork"):
-            forked = await checkpoints.is_fork(
-                conn, event.thread_id, event.parent_checkpoint_id, event.checkpoint_id
+
+def _audit_entries(
+    events: Sequence[CheckpointEvent | RunEvent],
+    conversation_of: dict[str, uuid.UUID],
+    replaced: dict[int, list[str]],
+) -> list[audit.Entry]:
+    """The audit entries of ``events``, in their order: a run's end; a run's start, a state
+    update or a fork (``audit.INSERT_MANY_SQL`` tells a fork from the checkpoints); text that
+    had to be cleaned. An entry without an actor names the thread's owner."""
+    entries: list[audit.Entry] = []
+    for event in events:
+        if isinstance(event, RunEvent):
+            entries.append(
+                audit.Entry(
+                    event.actor,
+                    "run.finished",
+                    event.thread_id,
+                    {
+                        "run_id": event.run_id,
+                        "status": event.status,
+                        "assistant_id": event.assistant_id,
+                    },
+                    f"run.finished:{event.run_id}",
+                )
             )
-        if event.source == "input" and event.run_id:
-            action = "thread.forked" if forked else "run.started"
-            key = f"run.started:{event.run_id}"
-        elif event.source in ("update", "fork"):
-            action = "thread.forked" if forked else "state.updated"
-            key = f"{action}:{event.thread_id}:{event.checkpoint_id}"
-        else:
-            return
-        details = {
-            "checkpoint_id": event.checkpoint_id,
-            "parent_checkpoint_id": event.parent_checkpoint_id,
-            "run_id": event.run_id,
-            "graph_id": event.graph_id,
-        }
-        actor = await _actor_of(conn, event)
-        await conn.execute(AUDIT_SQL, (actor, action, event.thread_id, Jsonb(details), key))
+            continue
+        if not event.metadata or event.thread_id not in conversation_of:
+            continue
+        if (entry := _checkpoint_entry(event)) is not None:
+            entries.append(entry)
+        if replaced[id(event)]:
+            entries.append(
+                audit.Entry(
+                    "mirror",
+                    "message.sanitized",
+                    event.thread_id,
+                    {
+                        "message_ids": replaced[id(event)],
+                        "reason": "NUL or lone surrogate replaced by U+FFFD",
+                    },
+                    f"sanitized:{event.thread_id}:{event.checkpoint_id}",
+                )
+            )
+    return entries
 
-    async def _audit_sanitized(self, conn, event: CheckpointEvent, replaced: list[str]) -> None:
-        details = {"message_ids": replaced, "reason": "NUL or lone surrogate replaced by U+FFFD"}
-        await conn.execute(
-            AUDIT_SQL,
-            (
-                "mirror",
-                "message.sanitized",
-                event.thread_id,
-                Jsonb(details),
-                f"sanitized:{event.thread_id}:{event.checkpoint_id}",
-            ),
-        )
 
-    async def _audit_run(self, conn, event: RunEvent) -> None:
-        details = {
-            "run_id": event.run_id,
-            "status": event.status,
-            "assistant_id": event.assistant_id,
-        }
-        await conn.execute(
-            AUDIT_SQL,
-            (
-                await _actor_of(conn, event),
-                "run.finished",
-                event.thread_id,
-                Jsonb(details),
-                f"run.finished:{event.run_id}",
-            ),
-        )
+def _checkpoint_entry(event: CheckpointEvent) -> audit.Entry | None:
+    """A checkpoint's audit entry: a run started, a state updated (either one a fork when it
+    branches off an earlier checkpoint), or none."""
+    parent, checkpoint_id = event.parent_checkpoint_id, event.checkpoint_id
+    if event.source == "input" and event.run_id:
+        action, key = "run.started", f"run.started:{event.run_id}"
+        fork_key = key
+    elif event.source in ("update", "fork"):
+        action = "state.updated"
+        key = f"state.updated:{event.thread_id}:{checkpoint_id}"
+        fork_key = f"thread.forked:{event.thread_id}:{checkpoint_id}"
+    else:
+        return None
+    details = {
+        "checkpoint_id": checkpoint_id,
+        "parent_checkpoint_id": parent,
+        "run_id": event.run_id,
+        "graph_id": event.graph_id,
+    }
+    fork = audit.Fork("thread.forked", fork_key, parent, checkpoint_id) if parent else None
+    return audit.Entry(event.actor, action, event.thread_id, details, key, fork)
 
 
 def _stored_key(version: documents.Version) -> tuple:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.types.json import Jsonb
 
@@ -15,6 +16,75 @@ INSERT_SQL = """
 INSERT INTO audit_logs (actor, action, target, details, dedupe_key) VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (dedupe_key) DO NOTHING
 """
+
+#: Several entries in one statement, in their order (``Entry``). An entry without an actor
+#: names its thread's durable owner (None when erased or unclaimed); one with a ``fork``
+#: becomes ``fork.action`` (keyed ``fork.key``) when a root checkpoint of the thread lies
+#: strictly between its parent and its checkpoint: the checkpoint branches off an earlier one.
+INSERT_MANY_SQL = """
+INSERT INTO audit_logs (actor, action, target, details, dedupe_key)
+SELECT COALESCE(v.actor, (SELECT o.owner_id::text FROM resource_owners o
+                          WHERE o.kind = 'thread' AND o.resource_id = v.target)),
+       CASE WHEN f.forked THEN v.fork_action ELSE v.action END,
+       v.target, v.details,
+       CASE WHEN f.forked THEN v.fork_key ELSE v.dedupe_key END
+FROM unnest(%(actors)s::text[], %(actions)s::text[], %(targets)s::text[], %(details)s::jsonb[],
+            %(keys)s::text[], %(fork_actions)s::text[], %(fork_keys)s::text[],
+            %(parents)s::text[], %(checkpoints)s::text[])
+     WITH ORDINALITY AS v(actor, action, target, details, dedupe_key, fork_action, fork_key,
+                          parent, checkpoint, n)
+CROSS JOIN LATERAL (
+    SELECT v.fork_action IS NOT NULL AND EXISTS (
+        SELECT 1 FROM checkpoints k
+        WHERE k.thread_id = v.target AND k.checkpoint_ns = ''
+          AND k.checkpoint_id > v.parent AND k.checkpoint_id < v.checkpoint
+    ) AS forked
+) f
+ORDER BY v.n
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+
+
+class Fork(NamedTuple):
+    """What an entry becomes when its checkpoint turns out to fork (``INSERT_MANY_SQL``)."""
+
+    action: str
+    key: str
+    parent_checkpoint_id: str
+    checkpoint_id: str
+
+
+class Entry(NamedTuple):
+    """One entry for ``record_entries``: ``actor`` None takes the target thread's owner."""
+
+    actor: str | None
+    action: str
+    target: str
+    details: dict[str, Any]
+    dedupe_key: str
+    fork: Fork | None = None
+
+
+async def record_entries(conn: DictConnection, entries: Sequence[Entry]) -> None:
+    """Append ``entries`` in order, in one statement (``INSERT_MANY_SQL``); none of their
+    results is read, so in a pipeline it waits for nothing."""
+    if not entries:
+        return
+    forks = [entry.fork for entry in entries]
+    await conn.execute(
+        INSERT_MANY_SQL,
+        {
+            "actors": [entry.actor for entry in entries],
+            "actions": [entry.action for entry in entries],
+            "targets": [entry.target for entry in entries],
+            "details": [Jsonb(entry.details) for entry in entries],
+            "keys": [entry.dedupe_key for entry in entries],
+            "fork_actions": [fork.action if fork else None for fork in forks],
+            "fork_keys": [fork.key if fork else None for fork in forks],
+            "parents": [fork.parent_checkpoint_id if fork else None for fork in forks],
+            "checkpoints": [fork.checkpoint_id if fork else None for fork in forks],
+        },
+    )
 
 
 async def record(

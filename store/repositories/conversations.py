@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.types.json import Jsonb
 
@@ -14,6 +14,10 @@ from store.db import DictConnection, one
 #: The mirror's upsert (a checkpoint seen): the owner comes from ``resource_owners``, never from
 #: what a checkpoint's metadata says. One row per thread (each given once), in one statement.
 UPSERT_MANY_SQL = """
+WITH before AS (
+    SELECT thread_id, xmin::text AS xmin FROM conversations
+    WHERE thread_id = ANY(%(threads)s::text[])
+)
 INSERT INTO conversations (id, thread_id, owner_id, title, metadata, last_activity_at, created_at)
 SELECT v.id, v.thread_id,
        (SELECT owner_id FROM resource_owners
@@ -28,7 +32,8 @@ ON CONFLICT (thread_id) DO UPDATE SET
     metadata = conversations.metadata || EXCLUDED.metadata,
     last_activity_at = GREATEST(conversations.last_activity_at, EXCLUDED.last_activity_at),
     updated_at = now()
-RETURNING thread_id, id
+RETURNING thread_id, id, (SELECT b.xmin FROM before b WHERE b.thread_id = conversations.thread_id)
+    AS before, xmin::text AS after
 """
 #: A thread owned by a user is that user's conversation from its creation on, whatever writes
 #: its checkpoints (runs carry the owner in their metadata; state updates do not).
@@ -159,7 +164,7 @@ async def upsert_seen(
         "metadata": Jsonb(metadata),
         "at": at,
     }
-    return (await upsert_seen_many(conn, [row]))[thread_id]
+    return (await upsert_seen_many(conn, [row]))[thread_id].id
 
 
 async def of_owner(conn: DictConnection, owner: str) -> list[dict[str, Any]]:
@@ -172,12 +177,21 @@ async def of_owner(conn: DictConnection, owner: str) -> list[dict[str, Any]]:
     return await cur.fetchall()
 
 
-async def upsert_seen_many(
-    conn: DictConnection, rows: Sequence[dict[str, Any]]
-) -> dict[str, uuid.UUID]:
+class Seen(NamedTuple):
+    """A conversation ``upsert_seen_many`` wrote: its id, and the transaction ids that wrote
+    its row last before (None: it is new) and now (this transaction). A conversation whose
+    ``before`` is what the caller's own last write left knows that nothing wrote the row
+    since: the mirror then trusts what it remembers writing of its messages."""
+
+    id: uuid.UUID
+    before: str | None
+    after: str
+
+
+async def upsert_seen_many(conn: DictConnection, rows: Sequence[dict[str, Any]]) -> dict[str, Seen]:
     """``upsert_seen`` for several threads in one statement: ``rows`` hold ``id``,
     ``thread_id``, ``title``, ``metadata`` (a ``Jsonb``) and ``at``, one per thread, written in
-    their order; returns each thread's conversation id."""
+    their order; returns each thread's conversation (``Seen``)."""
     if not rows:
         return {}
     cur = await conn.execute(
@@ -190,4 +204,7 @@ async def upsert_seen_many(
             "ats": [row["at"] for row in rows],
         },
     )
-    return {row["thread_id"]: row["id"] for row in await cur.fetchall()}
+    return {
+        row["thread_id"]: Seen(row["id"], row["before"], row["after"])
+        for row in await cur.fetchall()
+    }

@@ -15,6 +15,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from psycopg import AsyncCursor
+
 from store import crypto
 from store.db import DictConnection
 from store.repositories import fulltext
@@ -215,15 +217,27 @@ WHERE c.id = m.conversation_id AND m.conversation_id = ANY(%(heads)s::uuid[])
               AND child.parent_checkpoint_id = tip.checkpoint_id
         )
   )
+RETURNING m.conversation_id
 """
 
 
-async def forget_orphans(conn: DictConnection, conversation_ids: list[uuid.UUID]) -> None:
+async def forget_orphans(
+    conn: DictConnection, conversation_ids: list[uuid.UUID]
+) -> AsyncCursor[dict[str, Any]] | None:
     """After head checkpoints of ``conversation_ids`` were mirrored (``set_current_batch``):
     delete their messages that no checkpoint holds any more (``ORPHANS_SQL``), so the mirrored
-    conversation is the thread's state and its remaining branches."""
-    if conversation_ids:
-        await conn.execute(ORPHANS_SQL, {"heads": conversation_ids})
+    conversation is the thread's state and its remaining branches. Returns the statement's
+    cursor, for ``forgotten`` to read when its result is in (in a pipeline: after it)."""
+    if not conversation_ids:
+        return None
+    return await conn.execute(ORPHANS_SQL, {"heads": conversation_ids})
+
+
+async def forgotten(cursor: AsyncCursor[dict[str, Any]] | None) -> set[uuid.UUID]:
+    """The conversations whose messages ``forget_orphans`` deleted."""
+    if cursor is None:
+        return set()
+    return {row["conversation_id"] for row in await cursor.fetchall()}
 
 
 async def of_conversation(
