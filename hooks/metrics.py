@@ -1,10 +1,16 @@
 """The dispatcher's Prometheus metrics: how long an event waits before a plugin has handled it
 (the mirror's lag), and the plugins' failures. Registered on prometheus_client's global registry,
-which the server's ``/metrics`` serves with the rest (``server/metrics.py``)."""
+which the server's ``/metrics`` serves with the rest (``server/metrics.py``).
+
+A dispatcher in a child process of the server (``server/hooks.py``) sends each observation to
+its parent instead (``forward_to``), which records it (``record``): the server's ``/metrics``
+and admin stats count every delivery, wherever it ran."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 
@@ -25,14 +31,47 @@ HOOK_FAILURES = Counter(
 )
 
 
+#: Where observations go instead of this process's metrics (``forward_to``).
+_forward: Callable[[dict[str, Any]], None] | None = None
+
+
+def forward_to(send: Callable[[dict[str, Any]], None] | None) -> None:
+    """Send every observation to ``send`` (a dict ``record`` takes) instead of recording it
+    here; None records here again."""
+    global _forward
+    _forward = send
+
+
 def delivered(plugin: str, created_at: datetime) -> None:
     """``plugin`` has handled an event that entered the outbox at ``created_at``."""
     if created_at.tzinfo is None:  # the column is timestamptz; a naive value is UTC
         created_at = created_at.replace(tzinfo=UTC)
-    lag = (datetime.now(UTC) - created_at).total_seconds()
-    MIRROR_LAG.labels(plugin=plugin).observe(max(lag, 0.0))
+    lag = max((datetime.now(UTC) - created_at).total_seconds(), 0.0)
+    if _forward is not None:
+        _forward({"lag": lag, "plugin": plugin})
+    else:
+        MIRROR_LAG.labels(plugin=plugin).observe(lag)
 
 
 def failed(plugin: str, kind: str) -> None:
     """``plugin`` raised on an event; ``kind`` is the dispatcher's classification."""
-    HOOK_FAILURES.labels(plugin=plugin, kind=kind).inc()
+    if _forward is not None:
+        _forward({"failed": kind, "plugin": plugin})
+    else:
+        HOOK_FAILURES.labels(plugin=plugin, kind=kind).inc()
+
+
+def record(observation: Any) -> bool:
+    """Record an observation another process forwarded (``forward_to``); False when it is not
+    one (nothing is recorded)."""
+    if not isinstance(observation, dict) or not isinstance(observation.get("plugin"), str):
+        return False
+    plugin = observation["plugin"]
+    lag, kind = observation.get("lag"), observation.get("failed")
+    if isinstance(lag, int | float) and not isinstance(lag, bool) and lag >= 0:
+        MIRROR_LAG.labels(plugin=plugin).observe(float(lag))
+        return True
+    if kind in ("permanent", "transient", "unavailable"):
+        HOOK_FAILURES.labels(plugin=plugin, kind=kind).inc()
+        return True
+    return False

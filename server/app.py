@@ -27,7 +27,7 @@ from starlette.routing import Mount
 
 from server import gate, metrics, runtime
 from server.guard import RequestGuard
-from server.hooks import make_dispatcher
+from server.hooks import DispatcherProcess, make_dispatcher
 from server.registry import Registry
 from server.registry import install as install_registry
 from server.retention import run_sweeper
@@ -92,13 +92,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "clients; start the server with 'adlaan dev' so that only TRUSTED_PROXIES are"
         )
     stop_hooks = asyncio.Event()
-    dispatcher = (
-        asyncio.create_task(
+    dispatcher = None
+    if settings.hooks_enabled and settings.hooks_dispatcher == "process":
+        # a child process (server/hooks.py): its own pool, its own core
+        app.state.hooks_process = DispatcherProcess(url)
+        dispatcher = asyncio.create_task(app.state.hooks_process.run(), name="adlaan-hooks")
+    elif settings.hooks_enabled:
+        dispatcher = asyncio.create_task(
             make_dispatcher(pool, settings).run(url, stop_hooks), name="adlaan-hooks"
         )
-        if settings.hooks_enabled
-        else None
-    )
     sweeper = (
         asyncio.create_task(run_sweeper(pool, settings), name="adlaan-retention")
         if settings.retention_sweep_interval > 0

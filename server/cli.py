@@ -228,19 +228,16 @@ def hooks_worker() -> None:
     """Deliver hook events until interrupted (alongside, or instead of, the server's dispatcher)."""
     import asyncio
 
-    from server.hooks import make_dispatcher
+    from server.hooks import deliver_forever
 
     url = _ready_database()
     settings = get_settings()
 
-    async def work(pool):
-        dispatcher = make_dispatcher(pool, settings)
+    def started(dispatcher) -> None:
         console.print(f"delivering to: {', '.join(dispatcher.plugin_names())} (Ctrl-C stops)")
-        await dispatcher.run(url, asyncio.Event())
 
     try:
-        # the dispatcher builds events and reads heads concurrently: room for that and a write
-        _with_pool(url, work, size=8)
+        asyncio.run(deliver_forever(url, settings, asyncio.Event(), started=started))
     except KeyboardInterrupt:
         console.print("stopped")
 

@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         alias="HOOKS_ENABLED",
         description="Run the hook dispatcher inside the server (off: run `adlaan hooks worker`).",
     )
+    hooks_dispatcher: Literal["process", "server"] = Field(
+        default="process",
+        alias="HOOKS_DISPATCHER",
+        description="Where the server's dispatcher runs (with HOOKS_ENABLED): 'process', a "
+        "child process the server starts, restarts and stops (a busy server's event loop and "
+        "the deliveries never wait on each other); 'server', in the server's event loop.",
+    )
     hooks_allow: str = Field(
         default="",
         alias="HOOKS_ALLOW",

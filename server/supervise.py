@@ -61,7 +61,7 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: SIGTERM when the parent dies (Linux only)."""
     if sys.platform.startswith("linux"):
         import ctypes
@@ -90,7 +90,7 @@ def _stop_group(pgid: int, grace: float = GRACE) -> None:
 def run_supervised(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     """Run ``argv`` until it exits; return its exit code (128 + N when signal N ended it)."""
     child = subprocess.Popen(  # noqa: S603 (argv is ours)
-        list(argv), env=dict(env), cwd=cwd, start_new_session=True, preexec_fn=_die_with_parent
+        list(argv), env=dict(env), cwd=cwd, start_new_session=True, preexec_fn=die_with_parent
     )
     pgid = child.pid
     read_end, write_end = os.pipe()

@@ -107,15 +107,19 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def connection_kwargs(*, prepare: bool = True) -> dict[str, Any]:
+def connection_kwargs(*, prepare: bool = True, generic_plans: bool = False) -> dict[str, Any]:
     """Connection options for every pooled connection of the project.
 
     ``prepare=False`` turns server-side prepared statements off, which transaction poolers
-    such as PgBouncer need.
+    such as PgBouncer need. ``generic_plans`` has PostgreSQL plan a prepared statement once
+    (``plan_cache_mode``), not again at every execution whose arguments might change the plan:
+    for a pool whose statements are all alike whatever their arguments (the hook dispatcher's).
     """
     kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row, **KEEPALIVE_KWARGS}
     if not prepare:
         kwargs["prepare_threshold"] = None
+    elif generic_plans:
+        kwargs["options"] = "-c plan_cache_mode=force_generic_plan"
     return kwargs
 
 
@@ -128,6 +132,7 @@ def make_async_pool(
     max_lifetime: float = 1800.0,
     timeout: float = 30.0,
     prepare: bool = True,
+    generic_plans: bool = False,
     name: str = "adlaan",
 ) -> DictPool:
     """An unopened async pool that checks each connection on checkout (a restarted server's
@@ -140,7 +145,7 @@ def make_async_pool(
         max_idle=max_idle,
         max_lifetime=max_lifetime,
         timeout=timeout,
-        kwargs=connection_kwargs(prepare=prepare),
+        kwargs=connection_kwargs(prepare=prepare, generic_plans=generic_plans),
         check=AsyncConnectionPool.check_connection,
         open=False,
         name=name,
