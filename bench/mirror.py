@@ -18,10 +18,7 @@ import argparse
 import asyncio
 import os
 import platform
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -213,7 +210,7 @@ async def drain(url: str) -> Drain:
 
             return timed
 
-    pool = make_async_pool(url, max_size=4)
+    pool = make_async_pool(url, max_size=4, generic_plans=True)  # as server/hooks.py's
     await pool.open(wait=True)
     try:
         pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])
@@ -262,7 +259,7 @@ async def round_cost(url: str) -> Rounds:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("UPDATE hook_cursors SET last_event_id = 0, attempts = 0")
             conn.execute("TRUNCATE messages, documents, conversations, audit_logs CASCADE")
-        pool = make_async_pool(url, max_size=4)
+        pool = make_async_pool(url, max_size=4, generic_plans=True)  # as server/hooks.py's
         await pool.open(wait=True)
         try:
             pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])
@@ -284,22 +281,10 @@ async def round_cost(url: str) -> Rounds:
     return rounds
 
 
-#: hooks off (the stock server); on, in the server; off in the server but delivered by
-#: ``adlaan hooks worker``, a process of its own (the way a deployment can run the dispatcher)
-MODES = ("off", "on", "worker")
-
-
-def start_worker(url: str, workdir: Path) -> subprocess.Popen:
-    """``adlaan hooks worker`` on ``url``, in a process group of its own."""
-    log = (workdir / "worker.log").open("ab")
-    return subprocess.Popen(  # noqa: S603 (our own venv's adlaan)
-        [str(Path(sys.executable).parent / "adlaan"), "hooks", "worker"],
-        env={**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"},
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+#: hooks off (the stock server); on, as the server runs them by default (the dispatcher in a
+#: child process of the server's, ``HOOKS_DISPATCHER=process``); on, the dispatcher in the
+#: server's event loop (``HOOKS_DISPATCHER=server``)
+MODES = ("off", "on", "loop")
 
 
 #: ``--server``: `langgraph dev` (``adlaan dev``), or the production server, `adlaan serve`
@@ -311,7 +296,10 @@ SERVE_POOLS = {"PG_POOL_SIZE": "5", "PG_MAX_OVERFLOW": "5", "DB_POOL_SIZE": "6"}
 
 def make_server(kind: str, label: str, url: str, workdir: Path) -> LangGraphServer:
     """The server ``label`` of the benchmark: hooks on only for ``on``."""
-    env = {"HOOKS_ENABLED": str(label == "on").lower()}
+    env = {
+        "HOOKS_ENABLED": str(label != "off").lower(),
+        "HOOKS_DISPATCHER": "server" if label == "loop" else "process",
+    }
     if kind == "dev":
         return LangGraphServer(url, workdir, extra_env=env)
     from tests.accounts import make_user
@@ -332,7 +320,6 @@ async def run(
     servers = {label: make_server(kind, label, urls[label], workdirs[label]) for label in MODES}
     results = {label: Result(0, 0.0, [], [], []) for label in MODES}
     verdicts: dict[str, str] = {}
-    worker = start_worker(urls["worker"], workdirs["worker"])
     try:
         for server in servers.values():
             server.start()
@@ -362,13 +349,11 @@ async def run(
                     f"{_percentile(got.lags, 0.99) * 1000:,.0f} ms",
                     flush=True,
                 )
-        for label in ("on", "worker"):
+        for label in ("on", "loop"):
             verdicts[label] = await check(servers[label], urls[label], results[label].threads)
     finally:
         for server in servers.values():
             server.stop()
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(20)
     backlog = await drain(urls["off"])  # what the hooks-off server left in its outbox
     print(backlog, flush=True)
     backlog.rounds = await round_cost(urls["off"])
@@ -391,19 +376,19 @@ def render(
     version: str,
     kind: str = "dev",
 ) -> str:
-    off, on, worker = (results[label] for label in MODES)
+    off, on, loop = (results[label] for label in MODES)
     start, end = (START, END) if kind == "dev" else (SERVE_START, SERVE_END)
     if kind == "dev":
         title, command = "", "make bench-mirror` (`.venv/bin/python -m bench.mirror"
         server = "the real `langgraph dev`"
-        inside = "as `adlaan dev` runs it"
+        inside = "`adlaan dev`"
     else:
         title, command = (
             " on `adlaan serve`",
             "make bench-mirror-serve` (`.venv/bin/python -m bench.mirror --server serve",
         )
         server = "the production server, `adlaan serve` (one process each, langgraph-runtime-pg on PostgreSQL and a Redis database of its own),"
-        inside = "as `adlaan serve` runs it"
+        inside = "`adlaan serve`"
     ms = 1000
 
     def cell(value: float | None, unit: str, base: float | None, higher: bool) -> str:
@@ -433,9 +418,10 @@ def render(
         f"other work, PostgreSQL {version}): {server} serving `drafter`, "
         f"{clients} `langgraph_sdk` clients at once, each on a thread of its own making {turns} "
         "turns one after another. Three servers up at once, each on a database of its own: "
-        "hooks off (`HOOKS_ENABLED=false`, the stock server), hooks on (the dispatcher in the "
-        f"server's process, {inside}), and hooks off in the server with "
-        "`adlaan hooks worker` delivering from a process of its own; each loaded "
+        "hooks off (`HOOKS_ENABLED=false`, the stock server), hooks on as "
+        f"{inside} runs them (the dispatcher in a child process the server starts, "
+        "`HOOKS_DISPATCHER=process`, the default), and hooks on with the dispatcher in the "
+        "server's event loop (`HOOKS_DISPATCHER=server`, as before); each loaded "
         f"{rounds} times, the order rotating (load average {os.getloadavg()[0]:,.1f} at the end "
         f"of the run; {machine_speed()}). Throughput and turn latency come from those loads, with nothing but the "
         "clients running. Lag comes from a second load of each hooks-on server right after "
@@ -445,27 +431,25 @@ def render(
         "of those loads, the poller's queries running, has its own row. In brackets: against "
         "hooks off (> 1: better).",
         "",
-        "| benchmark | hooks off | hooks on, in the server | hooks on, `adlaan hooks worker` |",
+        "| benchmark | hooks off | hooks on (a child process, the default) | hooks on, in the "
+        "server's event loop |",
         "|---|---:|---:|---:|",
-        row("throughput", [r.turns / r.seconds for r in (off, on, worker)], "turns/s", True),
-        row("turn latency p50", [p(r.latencies, 0.5) for r in (off, on, worker)], "ms"),
-        row("turn latency p99", [p(r.latencies, 0.99) for r in (off, on, worker)], "ms"),
+        row("throughput", [r.turns / r.seconds for r in (off, on, loop)], "turns/s", True),
+        row("turn latency p50", [p(r.latencies, 0.5) for r in (off, on, loop)], "ms"),
+        row("turn latency p99", [p(r.latencies, 0.99) for r in (off, on, loop)], "ms"),
         row(
             "throughput while the lag is polled",
             [off.turns / off.seconds]
-            + [
-                r.polled_turns / r.polled_seconds if r.polled_seconds else None
-                for r in (on, worker)
-            ],
+            + [r.polled_turns / r.polled_seconds if r.polled_seconds else None for r in (on, loop)],
             "turns/s",
             True,
         ),
-        row("mirror lag p50", [None, p(on.lags, 0.5), p(worker.lags, 0.5)], "ms"),
-        row("mirror lag p99", [None, p(on.lags, 0.99), p(worker.lags, 0.99)], "ms"),
+        row("mirror lag p50", [None, p(on.lags, 0.5), p(loop.lags, 0.5)], "ms"),
+        row("mirror lag p99", [None, p(on.lags, 0.99), p(loop.lags, 0.99)], "ms"),
         "",
-        f"- Checked after the run: in the server, {verdicts['on']}; with the worker, "
-        f"{verdicts['worker']} (current messages once each, in the state's order); the poller "
-        f"saw {len(on.lags):,} and {len(worker.lags):,} of {on.polled_turns:,} turns' last "
+        f"- Checked after the run: from the child process, {verdicts['on']}; from the event "
+        f"loop, {verdicts['loop']} (current messages once each, in the state's order); the "
+        f"poller saw {len(on.lags):,} and {len(loop.lags):,} of {on.polled_turns:,} turns' last "
         "messages.",
         f"- Where a delivery's time goes: the hooks-off server left {backlog.events:,} events "
         f"({backlog.events / max(off.turns, 1):,.1f} a turn) in the outbox; one dispatcher "
@@ -490,11 +474,13 @@ def render(
         "conversation upsert for all threads, one statement per table for the messages (each "
         "message object's row prepared once), the current flags and the document versions "
         "(a version its committed transactions stored for that conversation is not sent "
-        "again), and the audit entries per event. The notifications already received wake "
-        "one drain, and a batch that is not full ends it.",
+        "again, nor a message whose stored row would not change), and the audit entries. The "
+        "dispatcher's own pool plans its statements once (generic plans). The notifications "
+        "already received wake one drain, and a batch that is not full ends it.",
         "- Before batches (commit 689e5de: one transaction and about 15 statements an event, "
         "four threads at once), the same benchmark measured hooks on at 0.56× hooks off in the "
-        "server and 0.68× with the worker, lag p50 62 ms and p99 291 ms (load average 3.5)."
+        "server and 0.68× with `adlaan hooks worker`, lag p50 62 ms and p99 291 ms (load "
+        "average 3.5)."
         if kind == "dev"
         else "- The same code as the development server's section above; only the server and "
         "its runtime differ.",
