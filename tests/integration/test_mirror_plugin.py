@@ -433,3 +433,46 @@ async def test_a_refused_event_in_a_batch_is_dead_lettered_alone(pool, database_
     assert letters, "the bad document is dead-lettered"
     assert {thread_id for thread_id, _ in letters} == {bad}
     assert all("document.version must be a positive integer" in error for _, error in letters)
+
+
+async def test_a_message_another_mirror_rewrote_is_written_again(pool, database_url):
+    """A mirror does not send a message whose stored row it knows would not change, but only
+    while nothing else wrote the conversation: two dispatchers (two processes) taking turns on a
+    thread each write the state they were given."""
+    first, second = Mirror(pool), Mirror(pool)
+    thread = str(uuid.uuid4())
+
+    def contents() -> list[tuple[str, str]]:
+        return [(m[0], m[2]) for m in mirrored(database_url, thread)["messages"]]
+
+    hello = HumanMessage("hello", id="h")
+    await first.after_events([event(thread, [hello, AIMessage("draft one", id="a")])])
+    # the other mirror rewrites the answer (an update_state with the same message id)
+    await second.after_events([event(thread, [hello, AIMessage("draft two", id="a")])])
+    assert contents() == [("a", "draft two"), ("h", "hello")]
+    # the first mirror's next event holds its own earlier content again: written, not skipped
+    await first.after_events([event(thread, [hello, AIMessage("draft one", id="a")])])
+    assert contents() == [("a", "draft one"), ("h", "hello")]
+    # and unchanged messages are not sent again by the mirror that stored them: a row it
+    # knows is left as it is (its content changed behind the mirror's back, and no other
+    # transaction wrote the conversation, so the mirror still believes its own write)
+    query(database_url, "UPDATE messages SET content = 'tampered' WHERE message_id = 'h'")
+    await first.after_events([event(thread, [hello, AIMessage("draft one", id="a")])])
+    assert contents() == [("a", "draft one"), ("h", "tampered")]
+
+
+async def test_messages_a_rollback_deleted_are_written_again_when_they_come_back(
+    pool, database_url, mirror
+):
+    """The rows ``forget_orphans`` deletes are forgotten by the mirror that remembered them."""
+    thread = str(uuid.uuid4())
+    hello, answer = HumanMessage("hello", id="h"), AIMessage("draft", id="a")
+    first = event(thread, [hello, answer], checkpoint_id="00000001-gone")
+    await mirror.after_events([first])
+    # the checkpoint that held them is gone (a rolled-back run), and the head no longer has
+    # the answer: its row is an orphan, deleted
+    await mirror.after_events([event(thread, [hello], checkpoint_id="00000002-head")])
+    assert [m[0] for m in mirrored(database_url, thread)["messages"]] == ["h"]
+    # the same message comes back: it is stored again, not taken for still stored
+    await mirror.after_events([event(thread, [hello, answer], checkpoint_id="00000003-head")])
+    assert [m[0] for m in mirrored(database_url, thread)["messages"]] == ["a", "h"]

@@ -5,9 +5,11 @@ tests/integration/test_registry_restore.py, test_dispatcher.py and test_mirror_p
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
+from hooks import metrics
 from hooks.builtin.mirror import clean_text
 from hooks.dispatcher import _actor
 from server.registry import Registry, is_temporary
@@ -94,3 +96,38 @@ def test_rounds_wait_longer_as_they_take_longer_up_to_the_cap():
     assert dispatcher.apart(0.001) == 0.05
     assert dispatcher.apart(0.008) == 0.08
     assert dispatcher.apart(0.5) == 0.15
+
+
+def test_a_child_dispatchers_observations_are_recorded_by_the_server_and_nothing_else():
+    lag = metrics.MIRROR_LAG.labels(plugin="unit-forwarded")
+    failures = metrics.HOOK_FAILURES.labels(plugin="unit-forwarded", kind="transient")
+    sent: list[dict] = []
+    metrics.forward_to(sent.append)
+    try:  # in the child: observations are sent, not recorded
+        metrics.delivered("unit-forwarded", datetime.now(UTC))
+        metrics.failed("unit-forwarded", "transient")
+    finally:
+        metrics.forward_to(None)
+    assert _count(lag) == 0 and failures._value.get() == 0
+    assert [sorted(o) for o in sent] == [["lag", "plugin"], ["failed", "plugin"]]
+    # in the server: what the child sent is recorded as its own
+    assert all(metrics.record(json.loads(json.dumps(o))) for o in sent)
+    assert _count(lag) == 1 and failures._value.get() == 1
+    # a line that is not an observation records nothing
+    for junk in (
+        None,
+        "text",
+        {"lag": 1.0},
+        {"plugin": "p", "lag": -1},
+        {"plugin": "p"},
+        {"plugin": "p", "lag": True},
+        {"plugin": "p", "failed": "made-up"},
+    ):
+        assert not metrics.record(junk)
+    assert _count(lag) == 1 and failures._value.get() == 1
+
+
+def _count(histogram) -> float:
+    return next(
+        s.value for m in histogram.collect() for s in m.samples if s.name.endswith("_count")
+    )
