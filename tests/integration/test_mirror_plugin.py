@@ -456,7 +456,8 @@ async def test_a_message_another_mirror_rewrote_is_written_again(pool, database_
     # and unchanged messages are not sent again by the mirror that stored them: a row it
     # knows is left as it is (its content changed behind the mirror's back, and no other
     # transaction wrote the conversation, so the mirror still believes its own write)
-    query(database_url, "UPDATE messages SET content = 'tampered' WHERE message_id = 'h'")
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE messages SET content = 'tampered' WHERE message_id = 'h'")
     await first.after_events([event(thread, [hello, AIMessage("draft one", id="a")])])
     assert contents() == [("a", "draft one"), ("h", "tampered")]
 
