@@ -165,7 +165,7 @@ async def drain(url: str) -> Drain:
     from hooks.builtin.mirror import Mirror
     from hooks.dispatcher import Dispatcher
     from hooks.manager import get_plugin_manager
-    from store.db import make_async_pool
+    from store.db import DISPATCHER_OPTIONS, make_async_pool
 
     timing = Drain()
 
@@ -210,7 +210,9 @@ async def drain(url: str) -> Drain:
 
             return timed
 
-    pool = make_async_pool(url, max_size=4, generic_plans=True)  # as server/hooks.py's
+    pool = make_async_pool(
+        url, max_size=4, options=DISPATCHER_OPTIONS, check=False
+    )  # as the dispatcher's
     await pool.open(wait=True)
     try:
         pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])
@@ -251,7 +253,7 @@ async def round_cost(url: str) -> Rounds:
     from hooks.builtin.mirror import Mirror
     from hooks.dispatcher import Dispatcher
     from hooks.manager import get_plugin_manager
-    from store.db import make_async_pool
+    from store.db import DISPATCHER_OPTIONS, make_async_pool
 
     rounds = Rounds()
     database = make_url(url).database or ""
@@ -259,7 +261,9 @@ async def round_cost(url: str) -> Rounds:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("UPDATE hook_cursors SET last_event_id = 0, attempts = 0")
             conn.execute("TRUNCATE messages, documents, conversations, audit_logs CASCADE")
-        pool = make_async_pool(url, max_size=4, generic_plans=True)  # as server/hooks.py's
+        pool = make_async_pool(
+            url, max_size=4, options=DISPATCHER_OPTIONS, check=False
+        )  # as the dispatcher's
         await pool.open(wait=True)
         try:
             pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])

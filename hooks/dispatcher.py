@@ -288,8 +288,19 @@ class Dispatcher:
         events are not at fault), exponentially up to ``max_delay``."""
         message = f"{type(error).__name__}: {error}"[:2000]
         logger.warning("hook %s: unavailable (attempt %s): %s", plugin_name, attempts, message)
+        await self.unavailable()
         delay = min(self.base_delay * 2 ** (attempts - 1), self.max_delay)
         await outbox.back_off(conn, plugin_name, position, attempts, message, delay)
+
+    async def unavailable(self) -> None:
+        """The database looked unavailable: the pool's idle connections are checked, and the
+        dead ones (a restarted or failed-over server's) replaced, so that the next round does
+        not take one. A dispatcher's own pool does not check a connection at every checkout
+        (server/hooks.py); this is when it does."""
+        try:
+            await self.pool.check()
+        except Exception as error:
+            logger.debug("hook dispatcher: checking the pool failed: %s", error)
 
     async def _retry_parked(
         self, conn: Any, plugin_name: str, parked: dict[str, Any], position: int
@@ -525,4 +536,5 @@ class Dispatcher:
                 raise
             except Exception:
                 logger.exception("hook dispatcher lost its database connection; retrying")
+                await self.unavailable()
                 await asyncio.sleep(1.0)

@@ -29,7 +29,7 @@ from hooks.dispatcher import Dispatcher
 from hooks.manager import get_plugin_manager
 from server.settings import RESOLVED_URL_ENV, Settings, get_settings
 from server.supervise import die_with_parent
-from store.db import DictPool, make_async_pool, mask_url
+from store.db import DISPATCHER_OPTIONS, DictPool, make_async_pool, mask_url
 
 logger = logging.getLogger("adlaan.hooks")
 
@@ -49,13 +49,17 @@ def make_pool(url: str, settings: Settings, *, size: int = 8) -> DictPool:
     """A dispatcher's own pool (``adlaan hooks worker``, the server's child process), unopened.
     Its statements take arrays (a round's events, threads, messages): PostgreSQL planned each
     again at every execution, about a sixth of its work in a round of a few events, so they
-    are planned once (generic plans), except behind PgBouncer, which takes no such option."""
+    are planned once; its commits do not wait for the disk (``store.db.DISPATCHER_OPTIONS``
+    says why that loses nothing). Neither behind PgBouncer, which takes no such options.
+    Connections are not checked on checkout (a round trip each, four a round): the dispatcher
+    checks the pool when the database looks unavailable (``Dispatcher.unavailable``)."""
     pooler = settings.database_pooler == "pgbouncer"
     return make_async_pool(
         url,
         max_size=size,
         prepare=not pooler,
-        generic_plans=not pooler,
+        options=None if pooler else DISPATCHER_OPTIONS,
+        check=False,
         timeout=float(settings.db_connect_timeout),
         name="adlaan-hooks",
     )

@@ -107,20 +107,27 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def connection_kwargs(*, prepare: bool = True, generic_plans: bool = False) -> dict[str, Any]:
+def connection_kwargs(*, prepare: bool = True, options: str | None = None) -> dict[str, Any]:
     """Connection options for every pooled connection of the project.
 
     ``prepare=False`` turns server-side prepared statements off, which transaction poolers
-    such as PgBouncer need. ``generic_plans`` has PostgreSQL plan a prepared statement once
-    (``plan_cache_mode``), not again at every execution whose arguments might change the plan:
-    for a pool whose statements are all alike whatever their arguments (the hook dispatcher's).
+    such as PgBouncer need. ``options`` are run-time settings for the server (``-c name=value``,
+    as libpq's ``options``; PgBouncer refuses them), e.g. ``DISPATCHER_OPTIONS``.
     """
     kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row, **KEEPALIVE_KWARGS}
     if not prepare:
         kwargs["prepare_threshold"] = None
-    elif generic_plans:
-        kwargs["options"] = "-c plan_cache_mode=force_generic_plan"
+    if options:
+        kwargs["options"] = options
     return kwargs
+
+
+#: What a hook dispatcher's connections set (server/hooks.py): statements planned once, and
+#: commits that do not wait for the WAL to reach the disk. The mirror is derived from
+#: checkpoints that were committed durably, and a crash loses only a suffix of the WAL: a lost
+#: cursor update is a redelivery (delivery is at least once), never a skipped event, since a
+#: mirror's transaction commits before the cursor's that passes its events.
+DISPATCHER_OPTIONS = "-c plan_cache_mode=force_generic_plan -c synchronous_commit=off"
 
 
 def make_async_pool(
@@ -132,11 +139,14 @@ def make_async_pool(
     max_lifetime: float = 1800.0,
     timeout: float = 30.0,
     prepare: bool = True,
-    generic_plans: bool = False,
+    options: str | None = None,
+    check: bool = True,
     name: str = "adlaan",
 ) -> DictPool:
     """An unopened async pool that checks each connection on checkout (a restarted server's
-    dead connections are replaced, not handed to a query)."""
+    dead connections are replaced, not handed to a query); ``check=False`` for a pool whose
+    user can take a failed statement and then checks the pool itself (the hook dispatcher:
+    ``AsyncConnectionPool.check`` when the database looks unavailable)."""
     return AsyncConnectionPool(
         conninfo=libpq_url(url),
         connection_class=DictConnection,
@@ -145,8 +155,8 @@ def make_async_pool(
         max_idle=max_idle,
         max_lifetime=max_lifetime,
         timeout=timeout,
-        kwargs=connection_kwargs(prepare=prepare, generic_plans=generic_plans),
-        check=AsyncConnectionPool.check_connection,
+        kwargs=connection_kwargs(prepare=prepare, options=options),
+        check=AsyncConnectionPool.check_connection if check else None,
         open=False,
         name=name,
     )

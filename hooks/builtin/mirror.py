@@ -29,7 +29,7 @@ from hooks import PermanentError, hookimpl
 from hooks.events import CheckpointEvent, RunEvent
 from store import crypto
 from store.db import DictPool
-from store.repositories import audit, conversations, documents, tombstones
+from store.repositories import audit, conversations, documents
 from store.repositories import messages as messages_repo
 
 TITLE_LENGTH = 120
@@ -199,12 +199,11 @@ class Mirror:
                 if threads:
                     # in one order: two batches (two dispatchers) never wait on each other
                     await conn.execute(LOCK_THREADS_SQL, (sorted(threads),))
-                # a deleted thread (a stateless run's, say): a late event must not write it;
-                # one statement for every thread of the batch, then one upsert for the living
-                order = sorted(threads)
-                deleted = await tombstones.deleted_among(conn, order) if order else set()
+                # one upsert for every thread of the batch, which leaves out the deleted ones
+                # (a stateless run's, say: a late event must not write it back); a statement
+                # after the locks', so it sees a deletion that committed while they waited
                 seen = await conversations.upsert_seen_many(
-                    conn, [self._conversation(t, threads[t]) for t in order if t not in deleted]
+                    conn, [self._conversation(t, threads[t]) for t in sorted(threads)]
                 )
                 conversation_of = {t: each.id for t, each in seen.items()}
                 live = {t: threads[t] for t in conversation_of}

@@ -12,7 +12,8 @@ from psycopg.types.json import Jsonb
 from store.db import DictConnection, one
 
 #: The mirror's upsert (a checkpoint seen): the owner comes from ``resource_owners``, never from
-#: what a checkpoint's metadata says. One row per thread (each given once), in one statement.
+#: what a checkpoint's metadata says. One row per thread (each given once), in one statement;
+#: a deleted thread (``deleted_threads``) is left out, and so is not in what it returns.
 UPSERT_MANY_SQL = """
 WITH before AS (
     SELECT thread_id, xmin::text AS xmin FROM conversations
@@ -25,6 +26,7 @@ SELECT v.id, v.thread_id,
        v.title, v.metadata, v.at, v.at
 FROM unnest(%(ids)s::uuid[], %(threads)s::text[], %(titles)s::text[], %(metadata)s::jsonb[],
             %(ats)s::timestamptz[]) WITH ORDINALITY AS v(id, thread_id, title, metadata, at, n)
+WHERE NOT EXISTS (SELECT 1 FROM deleted_threads d WHERE d.thread_id = v.thread_id)
 ORDER BY v.n
 ON CONFLICT (thread_id) DO UPDATE SET
     owner_id = COALESCE(conversations.owner_id, EXCLUDED.owner_id),
@@ -191,7 +193,8 @@ class Seen(NamedTuple):
 async def upsert_seen_many(conn: DictConnection, rows: Sequence[dict[str, Any]]) -> dict[str, Seen]:
     """``upsert_seen`` for several threads in one statement: ``rows`` hold ``id``,
     ``thread_id``, ``title``, ``metadata`` (a ``Jsonb``) and ``at``, one per thread, written in
-    their order; returns each thread's conversation (``Seen``)."""
+    their order; returns each thread's conversation (``Seen``), but a deleted thread's, which
+    it does not write."""
     if not rows:
         return {}
     cur = await conn.execute(

@@ -7,6 +7,8 @@ holds the plugin back; dead letters after ``max_attempts``, ``retry_dead_letters
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 
 import psycopg
@@ -335,3 +337,61 @@ async def test_checkpoint_events_are_the_root_checkpoints_in_order_as_events(poo
     head = events[-1].values["messages"]
     assert [m.content for m in head] == ["turn 0", "drafted", "turn 1", "drafted"]
     assert [e.step for e in events] == sorted(e.step for e in events)
+
+
+async def test_a_dispatcher_on_its_own_pool_gets_over_its_connections_being_killed(
+    database_url: str,
+):
+    """The dispatcher's own pool (server/hooks.py) does not check connections at checkout:
+    after every backend of it is terminated (a restart, a failover), the first round takes a
+    dead connection and fails, the dispatcher checks the pool (every dead connection replaced
+    at once, not one failed round a second each), and the next events are delivered within a
+    couple of seconds, none lost."""
+    from server.hooks import make_pool
+    from server.settings import Settings
+
+    pool = make_pool(database_url, Settings(), size=4)
+    await pool.open(wait=True)
+    recorder = AsyncRecorder()
+    pm = get_plugin_manager(builtins=[("recorder", recorder)])
+    dispatcher = Dispatcher(pool, pm, base_delay=0.1)
+    stop = asyncio.Event()
+    delivering = asyncio.create_task(dispatcher.run(database_url, stop, poll=0.2))
+    loop = asyncio.get_running_loop()
+
+    async def seen(expected: list[int], within: float) -> float:
+        start = loop.time()
+        while recorder.seen != expected:
+            assert loop.time() - start < within, recorder.seen
+            await asyncio.sleep(0.05)
+        return loop.time() - start
+
+    try:
+        first = await add_run_events(pool, 3)
+        await seen(first, 10)
+        # four idle connections in the pool, all to be killed
+        async with contextlib.AsyncExitStack() as stack:
+            for _ in range(4):
+                await stack.enter_async_context(pool.connection())
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
+            )
+            for i in range(2):
+                conn.execute(RUN_EVENT_SQL, (f"later-{i}", f"run-later-{i}", Jsonb({})))
+            later = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM hook_events WHERE thread_id LIKE 'later-%' ORDER BY id"
+                ).fetchall()
+            ]
+        # one failed round (and the lost LISTEN connection) cost a second each at most
+        assert await seen(first + later, 10) < 3.5
+    finally:
+        stop.set()
+        delivering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivering
+        await pool.close()
