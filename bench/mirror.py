@@ -461,7 +461,7 @@ def render(
         f"poller saw {len(on.lags):,} and {len(loop.lags):,} of {on.polled_turns:,} turns' last "
         "messages.",
         f"- Where a delivery's time goes: the hooks-off server left {backlog.events:,} events "
-        f"({backlog.events / max(off.turns, 1):,.1f} a turn) in the outbox; one dispatcher "
+        f"({backlog.events / max(off.turns + off.polled_turns, 1):,.1f} a turn) in the outbox; one dispatcher "
         f"outside the server (as the server's: up to 200 events a round, 32 a mirror "
         f"transaction) delivered them at "
         f"{backlog.events / max(backlog.seconds, 1e-9):,.0f} events/s in {backlog.batches:,} "
