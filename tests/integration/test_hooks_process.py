@@ -59,6 +59,15 @@ def _mirrored(database_url: str, thread_id: str) -> int:
     return row[0] if row else 0
 
 
+async def _turn_mirrored(client, database_url: str, thread: str, text: str) -> None:
+    """A drafter turn on ``thread``, then wait until the mirror holds its current messages."""
+    input_ = {"messages": [{"role": "user", "content": text}]}
+    await client.runs.wait(thread, "drafter", input=input_)
+    state = await client.threads.get_state(thread)
+    current = len(state["values"]["messages"])
+    await _until(lambda: _mirrored(database_url, thread) == current, what=f"mirrored: {text}")
+
+
 def _lag_count(server: LangGraphServer, admin) -> float:
     answer = httpx.get(f"{server.url}/metrics", headers=admin.headers, timeout=10)
     assert answer.status_code == 200, answer.text
@@ -78,11 +87,7 @@ async def test_the_dispatcher_runs_in_a_child_process_the_server_keeps(database_
         (first,) = _children(server)
         client = server.client()
         thread = (await client.threads.create())["thread_id"]
-        input_ = {"messages": [{"role": "user", "content": "I need to draft an NDA"}]}
-        await client.runs.wait(thread, "drafter", input=input_)
-        state = await client.threads.get_state(thread)
-        current = len(state["values"]["messages"])
-        await _until(lambda: _mirrored(database_url, thread) == current, what="mirrored")
+        await _turn_mirrored(client, database_url, thread, "I need to draft an NDA")
         # the child's observations are the server's metrics
         await _until(lambda: _lag_count(server, admin) >= 1, what="the lag observed")
 
@@ -93,11 +98,7 @@ async def test_the_dispatcher_runs_in_a_child_process_the_server_keeps(database_
             within=60,
             what="a new dispatcher process",
         )
-        input_ = {"messages": [{"role": "user", "content": "Make it for California jurisdiction"}]}
-        await client.runs.wait(thread, "drafter", input=input_)
-        state = await client.threads.get_state(thread)
-        current = len(state["values"]["messages"])
-        await _until(lambda: _mirrored(database_url, thread) == current, what="mirrored again")
+        await _turn_mirrored(client, database_url, thread, "Make it for California jurisdiction")
         (second,) = _children(server)
     finally:
         server.stop()
@@ -113,11 +114,7 @@ async def test_hooks_dispatcher_server_keeps_the_dispatcher_in_the_server(
     try:
         client = server.client()
         thread = (await client.threads.create())["thread_id"]
-        input_ = {"messages": [{"role": "user", "content": "I need to draft an NDA"}]}
-        await client.runs.wait(thread, "drafter", input=input_)
-        state = await client.threads.get_state(thread)
-        current = len(state["values"]["messages"])
-        await _until(lambda: _mirrored(database_url, thread) == current, what="mirrored")
+        await _turn_mirrored(client, database_url, thread, "I need to draft an NDA")
         assert _children(server) == []
     finally:
         server.stop()
