@@ -165,7 +165,8 @@ async def drain(url: str) -> Drain:
     from hooks.builtin.mirror import Mirror
     from hooks.dispatcher import Dispatcher
     from hooks.manager import get_plugin_manager
-    from store.db import DISPATCHER_OPTIONS, make_async_pool
+    from server.hooks import make_pool
+    from server.settings import Settings
 
     timing = Drain()
 
@@ -210,9 +211,7 @@ async def drain(url: str) -> Drain:
 
             return timed
 
-    pool = make_async_pool(
-        url, max_size=4, options=DISPATCHER_OPTIONS, check=False
-    )  # as the dispatcher's
+    pool = make_pool(url, Settings(), size=4)  # the dispatcher's own pool
     await pool.open(wait=True)
     try:
         pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])
@@ -253,7 +252,8 @@ async def round_cost(url: str) -> Rounds:
     from hooks.builtin.mirror import Mirror
     from hooks.dispatcher import Dispatcher
     from hooks.manager import get_plugin_manager
-    from store.db import DISPATCHER_OPTIONS, make_async_pool
+    from server.hooks import make_pool
+    from server.settings import Settings
 
     rounds = Rounds()
     database = make_url(url).database or ""
@@ -261,9 +261,7 @@ async def round_cost(url: str) -> Rounds:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("UPDATE hook_cursors SET last_event_id = 0, attempts = 0")
             conn.execute("TRUNCATE messages, documents, conversations, audit_logs CASCADE")
-        pool = make_async_pool(
-            url, max_size=4, options=DISPATCHER_OPTIONS, check=False
-        )  # as the dispatcher's
+        pool = make_pool(url, Settings(), size=4)  # the dispatcher's own pool
         await pool.open(wait=True)
         try:
             pm = get_plugin_manager(builtins=[("mirror", Mirror(pool))])

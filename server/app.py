@@ -95,8 +95,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     dispatcher = None
     if settings.hooks_enabled and settings.hooks_dispatcher == "process":
         # a child process (server/hooks.py): its own pool, its own core
-        app.state.hooks_process = DispatcherProcess(url)
-        dispatcher = asyncio.create_task(app.state.hooks_process.run(), name="adlaan-hooks")
+        dispatcher = asyncio.create_task(DispatcherProcess(url).run(), name="adlaan-hooks")
     elif settings.hooks_enabled:
         dispatcher = asyncio.create_task(
             make_dispatcher(pool, settings).run(url, stop_hooks), name="adlaan-hooks"

@@ -52,7 +52,9 @@ def make_pool(url: str, settings: Settings, *, size: int = 8) -> DictPool:
     are planned once; its commits do not wait for the disk (``store.db.DISPATCHER_OPTIONS``
     says why that loses nothing). Neither behind PgBouncer, which takes no such options.
     Connections are not checked on checkout (a round trip each, four a round): the dispatcher
-    checks the pool when the database looks unavailable (``Dispatcher.unavailable``)."""
+    checks the pool when the database looks unavailable (``Dispatcher.unavailable``).
+    ``size``: the dispatcher builds events and reads heads concurrently; room for that and a
+    write."""
     pooler = settings.database_pooler == "pgbouncer"
     return make_async_pool(
         url,
@@ -74,7 +76,6 @@ async def deliver_forever(
 ) -> None:
     """A dispatcher on a pool of its own, delivering until ``stop`` is set; ``started`` is
     called with it first."""
-    # the dispatcher builds events and reads heads concurrently: room for that and a write
     pool = make_pool(url, settings)
     await pool.open(wait=False)
     try:
@@ -100,8 +101,6 @@ class DispatcherProcess:
         self.delay = delay
         self.max_delay = max_delay
         self.grace = grace
-        #: the running child, if any (tests read its pid)
-        self.process: asyncio.subprocess.Process | None = None
 
     def _environment(self) -> dict[str, str]:
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
@@ -114,7 +113,7 @@ class DispatcherProcess:
         delay = self.delay
         while True:
             started = clock()
-            self.process = await asyncio.create_subprocess_exec(
+            process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 "server.hooks",
@@ -124,10 +123,10 @@ class DispatcherProcess:
                 preexec_fn=die_with_parent,
             )
             try:
-                await self._record(self.process)
-                code = await self.process.wait()
+                await self._record(process)
+                code = await process.wait()
             except asyncio.CancelledError:
-                await self._stop(self.process)
+                await self._stop(process)
                 raise
             if clock() - started > 60:
                 delay = self.delay
