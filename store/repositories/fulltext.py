@@ -33,6 +33,7 @@ reads as more than words (``a.b@c.com``, ``1.5``, paths) still go through ``ts_h
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -352,21 +353,17 @@ def snippet(text: str, marks: list[tuple[int, int]]) -> str:
     escape = "&" in text or "<" in text or ">" in text
     if n <= FRAGMENT + LEAD:
         return _marked(text, 0, n, marks, escape)
-    if len(marks) == 1:  # the common case: one fragment around the one mark
-        starts = [marks[0][0] - LEAD]
+    last = n - FRAGMENT
+    if not marks:
+        starts = [0]
     else:
-        starts = []
-        rest = marks
-        while rest and len(starts) < FRAGMENTS:
-            start = _densest(rest, n)
-            starts.append(start)
-            stop = start + FRAGMENT
-            rest = [m for m in rest if m[1] <= start or m[0] >= stop]
-        starts.sort()
+        at = min(max(marks[0][0] - LEAD, 0), last)
+        # the common case: one fragment holds every mark
+        starts = [at] if marks[-1][1] <= at + FRAGMENT else _starts(marks, n)
     fragments = []
     end = 0
-    for at in starts or (0,):
-        at = min(max(at, 0), n - FRAGMENT)
+    for at in starts:
+        at = min(max(at, 0), last)
         stop = at + FRAGMENT
         start = max(end, text.rfind(" ", 0, at) + 1) if at > 0 else 0
         if stop < n:  # between words, the word cut short left out
@@ -374,24 +371,45 @@ def snippet(text: str, marks: list[tuple[int, int]]) -> str:
             if space > start:
                 stop = space
         if start < stop:
-            fragments.append(_marked(text, start, stop, marks, escape).rstrip(" ,;:"))
+            within = marks  # or, of many, those that may be within it (found by bisection)
+            if len(marks) > 8:
+                within = marks[bisect_left(marks, (start,)) : bisect_right(marks, (stop,))]
+            fragments.append(_marked(text, start, stop, within, escape).rstrip(" ,;:"))
             end = stop
     return DELIMITER.join(fragments)
 
 
-def _densest(marks: list[tuple[int, int]], n: int) -> int:
-    """Where a fragment starting ``LEAD`` characters before one of ``marks`` holds the most."""
+def _starts(marks: list[tuple[int, int]], n: int) -> list[int]:
+    """Where the fragments of a text of length ``n`` start, in order: the first where the most
+    ``marks`` are, the next where the most of those it does not touch are, and so on. Marks
+    are in order and do not overlap, so their starts and ends are both sorted, and the marks a
+    fragment holds are found by bisection (a long document may have thousands)."""
+    firsts = [s for s, _ in marks]
+    ends = [e for _, e in marks]
+    starts: list[int] = []
+    while firsts and len(starts) < FRAGMENTS:
+        start = _densest(firsts, ends, n)
+        starts.append(start)
+        touched = bisect_right(ends, start), bisect_left(firsts, start + FRAGMENT)
+        firsts = firsts[: touched[0]] + firsts[touched[1] :]
+        ends = ends[: touched[0]] + ends[touched[1] :]
+    return sorted(starts)
+
+
+def _densest(firsts: list[int], ends: list[int], n: int) -> int:
+    """Where a fragment starting ``LEAD`` characters before a mark (of those starting at
+    ``firsts`` and ending at ``ends``) holds the most: the first such place."""
     best, start = 0, 0
-    for mark, _ in marks:
-        at = min(mark - LEAD, n - FRAGMENT)
-        at = at if at > 0 else 0
-        stop = at + FRAGMENT
-        count = 0
-        for s, e in marks:
-            if s >= at and e <= stop:
-                count += 1
-        if count > best:
-            best, start = count, at
+    last = n - FRAGMENT
+    for first in firsts:
+        at = first - LEAD  # clamped without min() and max(): this loop is the hot one
+        if at > last:
+            at = last
+        if at < 0:
+            at = 0
+        held = bisect_right(ends, at + FRAGMENT) - bisect_left(firsts, at)
+        if held > best:
+            best, start = held, at
     return start
 
 
