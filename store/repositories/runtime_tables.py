@@ -10,6 +10,7 @@ tables and is left alone.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -39,11 +40,36 @@ RUN_EVENT_TRIGGER_SQL = (
 RUN_EVENT_VERSION = hashlib.sha256(RUN_EVENT_TRIGGER_SQL.encode()).hexdigest()[:16]
 
 
-def install_run_events(conn: psycopg.Connection[Any]) -> bool:
+#: How long replacing the trigger waits for ``runs``'s lock before it lets go and tries again,
+#: and how many times. A process already serving may hold ``runs`` in one transaction while it
+#: waits for another of its connections (langgraph-runtime-pg's queue loop reads the queue's
+#: stats, then sweeps on a second connection before it commits); a ``DROP TRIGGER`` queued
+#: for the table blocks that second connection, and neither ever goes on: a deadlock across
+#: connections that PostgreSQL cannot see. A lock timeout takes the ``DROP`` out of the queue.
+LOCK_TIMEOUT_MS, LOCK_ATTEMPTS = 2_000, 30
+
+
+def install_run_events(
+    conn: psycopg.Connection[Any], *, attempts: int = LOCK_ATTEMPTS, pause: float = 1.0
+) -> bool:
     """Create the function and, unless it is current, the trigger on the runtime's ``runs``, in
     one transaction (no moment without it); call it after the runtime's migrations and ours,
-    under their lock. Whether the trigger was (re)created."""
+    under their lock. A transaction that waits ``LOCK_TIMEOUT_MS`` for ``runs`` is rolled back
+    and tried again after ``pause`` seconds, up to ``attempts`` times (then the lock timeout's
+    error is raised). Whether the trigger was (re)created."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _install_run_events(conn)
+        except psycopg.errors.LockNotAvailable:
+            if attempt == attempts:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _install_run_events(conn: psycopg.Connection[Any]) -> bool:
     with conn.transaction():
+        conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
         conn.execute(RUN_EVENT_FUNCTION_SQL)
         found = (
             conn.cursor(row_factory=tuple_row)
