@@ -10,6 +10,7 @@ tables and is left alone.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +25,8 @@ from store.models.hook_event import (
     FINISHED_RUN_STATUSES,
     RUN_EVENT_FUNCTION_SQL,
 )
+
+logger = logging.getLogger("adlaan.runtime.pg")
 
 _FINISHED = ", ".join(f"'{status}'" for status in FINISHED_RUN_STATUSES)
 
@@ -57,14 +60,19 @@ def install_run_events(
     under their lock. A transaction that waits ``LOCK_TIMEOUT_MS`` for ``runs`` is rolled back
     and tried again after ``pause`` seconds, up to ``attempts`` times (then the lock timeout's
     error is raised). Whether the trigger was (re)created."""
-    for attempt in range(1, attempts + 1):
+    for attempt in range(1, attempts):
         try:
             return _install_run_events(conn)
         except psycopg.errors.LockNotAvailable:
-            if attempt == attempts:
-                raise
+            logger.warning(
+                "runs is busy (a serving process holds it); replacing the run-event trigger "
+                "again in %.0f s (attempt %d of %d)",
+                pause,
+                attempt,
+                attempts,
+            )
             time.sleep(pause)
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _install_run_events(conn)
 
 
 def _install_run_events(conn: psycopg.Connection[Any]) -> bool:
