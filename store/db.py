@@ -6,6 +6,7 @@ Everything here takes a URL; choosing the URL is the settings object's job (``se
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
@@ -232,3 +233,48 @@ async def await_database(
             if attempt == retries or is_permanent(error):
                 raise _unavailable(url, error) from None
             await asyncio.sleep(_backoff(delay, attempt))
+
+
+# --- schema changes while others serve ---------------------------------------------------------
+
+#: How long a schema change (a migration, the run-event trigger's replacement) waits for a
+#: table's lock before it is rolled back and, ``LOCK_PAUSE`` seconds later, tried again (at
+#: most ``LOCK_ATTEMPTS`` times in all). A lock request waiting in PostgreSQL's queue blocks
+#: every later request on its table: an upgrade while other processes serve would stall them
+#: all behind a long transaction, and for ever behind one that itself waits for another
+#: connection of its process (langgraph-runtime-pg's queue loop holds ``runs`` while it sweeps
+#: on a second connection; our dispatcher's round holds its cursor while the mirror writes),
+#: a deadlock PostgreSQL cannot see. A timed-out request leaves the queue.
+LOCK_TIMEOUT_MS, LOCK_ATTEMPTS, LOCK_PAUSE = 2_000, 30, 1.0
+
+_T = TypeVar("_T")
+_migrate_log = logging.getLogger("adlaan.migrate")
+
+
+def retrying_locks(
+    step: Callable[[], _T], what: str, *, attempts: int = LOCK_ATTEMPTS, pause: float = LOCK_PAUSE
+) -> _T:
+    """``step()``, which sets ``lock_timeout`` to ``LOCK_TIMEOUT_MS`` on its connection and
+    makes its changes in transactions, tried again while it fails on that timeout, ``pause``
+    seconds apart, at most ``attempts`` times in all; then the timeout's error is raised
+    (``what`` names the step in the warning each retry logs)."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(1, attempts):
+        try:
+            return step()
+        except (psycopg.errors.LockNotAvailable, OperationalError) as error:
+            cause = error.orig if isinstance(error, OperationalError) else error
+            if not isinstance(cause, psycopg.errors.LockNotAvailable):
+                raise
+            _migrate_log.warning(
+                "%s waited %d ms for a table that a serving process holds; trying again in "
+                "%.0f s (attempt %d of %d)",
+                what,
+                LOCK_TIMEOUT_MS,
+                pause,
+                attempt,
+                attempts,
+            )
+            time.sleep(pause)
+    return step()

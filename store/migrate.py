@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, pool
 
 from store.base import CHECKPOINTER_TABLES
 from store.checkpointer import RUN_ID_INDEX_SQL
-from store.db import libpq_url, sqlalchemy_url
+from store.db import LOCK_TIMEOUT_MS, libpq_url, retrying_locks, sqlalchemy_url
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Arbitrary but fixed key of the advisory lock that serialises migrations ("adlaan" in ASCII).
@@ -69,7 +69,10 @@ def migrate(url: str) -> None:
             time.sleep(0.2)
         try:
             setup_checkpointer_tables(url)
-            command.upgrade(alembic_config(url), "head")
+            config = alembic_config(url)
+            # each migration its own transaction: a new attempt starts at the one that timed out
+            config.attributes["lock_timeout_ms"] = LOCK_TIMEOUT_MS
+            retrying_locks(lambda: command.upgrade(config, "head"), "the schema's migration")
         finally:
             lock_conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
 

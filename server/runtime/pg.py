@@ -622,7 +622,7 @@ def migrate(url: str) -> None:
     from psycopg.rows import dict_row
     from sqlalchemy import create_engine, pool
 
-    from store.db import libpq_url
+    from store.db import LOCK_TIMEOUT_MS, libpq_url, retrying_locks
     from store.repositories import runtime_tables
 
     config = Config()
@@ -632,7 +632,7 @@ def migrate(url: str) -> None:
     def upgrade(revision, context):
         return script._upgrade_revs("head", revision)
 
-    with _locked(url, MIGRATION_LOCK_KEY):
+    def upgrade_runtime() -> None:
         # the runtime's env.py would use alembic_version (ours): run its revisions here instead
         engine = create_engine(runtime_migrate.to_sync_url(libpq_url(url)), poolclass=pool.NullPool)
         try:
@@ -640,6 +640,8 @@ def migrate(url: str) -> None:
                 engine.connect() as connection,
                 EnvironmentContext(config, script, fn=upgrade, destination_rev="head") as env,
             ):
+                connection.exec_driver_sql(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+                connection.commit()
                 env.configure(
                     connection=connection,
                     target_metadata=Base.metadata,
@@ -650,6 +652,9 @@ def migrate(url: str) -> None:
                     env.run_migrations()
         finally:
             engine.dispose()
+
+    with _locked(url, MIGRATION_LOCK_KEY):
+        retrying_locks(upgrade_runtime, "the runtime's migration")
         with psycopg.connect(
             libpq_url(url), autocommit=True, row_factory=dict_row, prepare_threshold=0
         ) as conn:

@@ -10,8 +10,6 @@ tables and is left alone.
 from __future__ import annotations
 
 import hashlib
-import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -20,13 +18,11 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from store import crypto
-from store.db import DictConnection
+from store.db import LOCK_ATTEMPTS, LOCK_PAUSE, LOCK_TIMEOUT_MS, DictConnection, retrying_locks
 from store.models.hook_event import (
     FINISHED_RUN_STATUSES,
     RUN_EVENT_FUNCTION_SQL,
 )
-
-logger = logging.getLogger("adlaan.runtime.pg")
 
 _FINISHED = ", ".join(f"'{status}'" for status in FINISHED_RUN_STATUSES)
 
@@ -43,36 +39,20 @@ RUN_EVENT_TRIGGER_SQL = (
 RUN_EVENT_VERSION = hashlib.sha256(RUN_EVENT_TRIGGER_SQL.encode()).hexdigest()[:16]
 
 
-#: How long replacing the trigger waits for ``runs``'s lock before it lets go and tries again,
-#: and how many times. A process already serving may hold ``runs`` in one transaction while it
-#: waits for another of its connections (langgraph-runtime-pg's queue loop reads the queue's
-#: stats, then sweeps on a second connection before it commits); a ``DROP TRIGGER`` queued
-#: for the table blocks that second connection, and neither ever goes on: a deadlock across
-#: connections that PostgreSQL cannot see. A lock timeout takes the ``DROP`` out of the queue.
-LOCK_TIMEOUT_MS, LOCK_ATTEMPTS = 2_000, 30
-
-
 def install_run_events(
-    conn: psycopg.Connection[Any], *, attempts: int = LOCK_ATTEMPTS, pause: float = 1.0
+    conn: psycopg.Connection[Any], *, attempts: int = LOCK_ATTEMPTS, pause: float = LOCK_PAUSE
 ) -> bool:
     """Create the function and, unless it is current, the trigger on the runtime's ``runs``, in
     one transaction (no moment without it); call it after the runtime's migrations and ours,
-    under their lock. A transaction that waits ``LOCK_TIMEOUT_MS`` for ``runs`` is rolled back
-    and tried again after ``pause`` seconds, up to ``attempts`` times (then the lock timeout's
-    error is raised). Whether the trigger was (re)created."""
-    for attempt in range(1, attempts):
-        try:
-            return _install_run_events(conn)
-        except psycopg.errors.LockNotAvailable:
-            logger.warning(
-                "runs is busy (a serving process holds it); replacing the run-event trigger "
-                "again in %.0f s (attempt %d of %d)",
-                pause,
-                attempt,
-                attempts,
-            )
-            time.sleep(pause)
-    return _install_run_events(conn)
+    under their lock. Waiting for ``runs`` gives up after ``LOCK_TIMEOUT_MS`` and is tried
+    again (``store.db.retrying_locks``): serving processes are never stalled behind it. Whether
+    the trigger was (re)created."""
+    return retrying_locks(
+        lambda: _install_run_events(conn),
+        "the run-event trigger's replacement",
+        attempts=attempts,
+        pause=pause,
+    )
 
 
 def _install_run_events(conn: psycopg.Connection[Any]) -> bool:

@@ -12,7 +12,7 @@ import threading
 import psycopg
 import pytest
 
-from store.db import libpq_url
+from store.db import LOCK_TIMEOUT_MS, libpq_url
 from store.repositories import runtime_tables
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def test_replacing_the_trigger_does_not_deadlock_a_serving_queue_loop(database_u
             daemon=True,
         )
         install.start()
-        _wait_for_lock_wait(url, "DROP TRIGGER")
+        wait_for_lock_wait(url, "DROP TRIGGER")
 
         def loop() -> None:  # the sweep, then the commit that ends the stats' transaction
             sweep.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()
@@ -46,7 +46,7 @@ def test_replacing_the_trigger_does_not_deadlock_a_serving_queue_loop(database_u
 
         looping = threading.Thread(target=loop, daemon=True)
         looping.start()
-        looping.join(timeout=4 * runtime_tables.LOCK_TIMEOUT_MS / 1000)
+        looping.join(timeout=4 * LOCK_TIMEOUT_MS / 1000)
         install.join(timeout=10)
         stuck = [name for name, t in (("loop", looping), ("install", install)) if t.is_alive()]
         assert not stuck, f"deadlocked: {stuck}"
@@ -67,7 +67,7 @@ def test_replacing_the_trigger_does_not_deadlock_a_serving_queue_loop(database_u
     assert comment == (runtime_tables.RUN_EVENT_VERSION,)
 
 
-def _wait_for_lock_wait(url: str, statement: str) -> None:
+def wait_for_lock_wait(url: str, statement: str) -> None:
     """Until a backend running ``statement`` waits for a lock (at most 10 s)."""
     import time
 
