@@ -63,7 +63,7 @@ def run_migrations_online() -> None:
         return
     engine = create_engine(sqlalchemy_url(_url()), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        if timeout := config.attributes.get("lock_timeout_ms"):  # store.migrate.LOCK_TIMEOUT_MS
+        if timeout := config.attributes.get("lock_timeout_ms"):  # store.db.LOCK_TIMEOUT_MS
             connection.exec_driver_sql(f"SET lock_timeout = {int(timeout)}")
             connection.commit()
         _configure(connection)

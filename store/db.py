@@ -269,7 +269,7 @@ def retrying_locks(
                 raise
             _migrate_log.warning(
                 "%s waited %d ms for a table that a serving process holds; trying again in "
-                "%.0f s (attempt %d of %d)",
+                "%g s (attempt %d of %d)",
                 what,
                 LOCK_TIMEOUT_MS,
                 pause,
