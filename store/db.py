@@ -147,8 +147,22 @@ def make_async_pool(
     """An unopened async pool that checks each connection on checkout (a restarted server's
     dead connections are replaced, not handed to a query); ``check=False`` for a pool whose
     user can take a failed statement and then checks the pool itself (the hook dispatcher:
-    ``AsyncConnectionPool.check`` when the database looks unavailable)."""
-    return AsyncConnectionPool(
+    ``AsyncConnectionPool.check`` when the database looks unavailable).
+
+    A failed check has the pool check all its idle connections at once (``_check_all``):
+    psycopg_pool waits before it tries the next one (1 s, then 2, 4, 8 ...), so a pool holding
+    five or more connections that a database restart cut would spend more than its whole
+    ``timeout`` finding them dead one by one."""
+    pool: DictPool
+
+    async def check_one(conn: DictConnection) -> None:
+        try:
+            await AsyncConnectionPool.check_connection(conn)
+        except Exception:
+            _check_all(pool)
+            raise
+
+    pool = AsyncConnectionPool(
         conninfo=libpq_url(url),
         connection_class=DictConnection,
         min_size=min(min_size, max_size),
@@ -157,10 +171,32 @@ def make_async_pool(
         max_lifetime=max_lifetime,
         timeout=timeout,
         kwargs=connection_kwargs(prepare=prepare, options=options),
-        check=AsyncConnectionPool.check_connection if check else None,
+        check=check_one if check else None,
         open=False,
         name=name,
     )
+    return pool
+
+
+#: The pools whose idle connections are being checked (``_check_all``), and the tasks doing it.
+_CHECKING: dict[int, asyncio.Task[None]] = {}
+
+
+def _check_all(pool: DictPool) -> None:
+    """Start checking every idle connection of ``pool`` (``AsyncConnectionPool.check``: the
+    broken ones are closed and replaced), unless that is under way already."""
+    key = id(pool)
+    if key in _CHECKING:
+        return
+    task = asyncio.get_running_loop().create_task(pool.check(), name=f"check pool {pool.name}")
+    _CHECKING[key] = task
+    task.add_done_callback(lambda done: _checked(key, done))
+
+
+def _checked(key: int, task: asyncio.Task[None]) -> None:
+    _CHECKING.pop(key, None)
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logging.getLogger("adlaan.db").warning("checking a pool's connections failed: %s", error)
 
 
 def _reason(error: Exception) -> str:
