@@ -149,17 +149,22 @@ def make_async_pool(
     user can take a failed statement and then checks the pool itself (the hook dispatcher:
     ``AsyncConnectionPool.check`` when the database looks unavailable).
 
-    A failed check has the pool check all its idle connections at once (``_check_all``):
+    A failed check has the pool check all its idle connections at once
+    (``AsyncConnectionPool.check``, in a task: the broken ones are closed and replaced):
     psycopg_pool waits before it tries the next one (1 s, then 2, 4, 8 ...), so a pool holding
     five or more connections that a database restart cut would spend more than its whole
     ``timeout`` finding them dead one by one."""
     pool: DictPool
+    checking: asyncio.Task[None] | None = None  # the pool's check, while it runs
 
     async def check_one(conn: DictConnection) -> None:
+        nonlocal checking
         try:
             await AsyncConnectionPool.check_connection(conn)
         except Exception:
-            _check_all(pool)
+            if checking is None or checking.done():
+                checking = asyncio.create_task(pool.check(), name=f"check pool {pool.name}")
+                checking.add_done_callback(_log_failure)
             raise
 
     pool = AsyncConnectionPool(
@@ -178,23 +183,7 @@ def make_async_pool(
     return pool
 
 
-#: The pools whose idle connections are being checked (``_check_all``), and the tasks doing it.
-_CHECKING: dict[int, asyncio.Task[None]] = {}
-
-
-def _check_all(pool: DictPool) -> None:
-    """Start checking every idle connection of ``pool`` (``AsyncConnectionPool.check``: the
-    broken ones are closed and replaced), unless that is under way already."""
-    key = id(pool)
-    if key in _CHECKING:
-        return
-    task = asyncio.get_running_loop().create_task(pool.check(), name=f"check pool {pool.name}")
-    _CHECKING[key] = task
-    task.add_done_callback(lambda done: _checked(key, done))
-
-
-def _checked(key: int, task: asyncio.Task[None]) -> None:
-    _CHECKING.pop(key, None)
+def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and (error := task.exception()) is not None:
         logging.getLogger("adlaan.db").warning("checking a pool's connections failed: %s", error)
 

@@ -17,6 +17,7 @@ from server.settings import RESOLVED_URL_ENV
 from store.base import CHECKPOINTER_TABLES, Base
 from store.db import sqlalchemy_url
 from store.migrate import alembic_config, include_object, migrate, schema_is_current
+from tests.integration.helpers import change_beside_a_serving_process
 
 pytestmark = pytest.mark.integration
 RELATIONAL = {"users", "conversations", "messages", "documents", "audit_logs"}
@@ -101,10 +102,6 @@ def test_an_upgrade_behind_a_serving_transaction_does_not_stall_it(empty_databas
     the mirror writes). The migration's lock request, queued between the two, would block the
     write, and the three would wait for ever; with the lock timeout the request leaves the
     queue, the process goes on, and the migration is tried again until it passes."""
-    import threading
-
-    from tests.integration.test_run_events_lock import wait_for_lock_wait
-
     migrate(empty_database)
     # before the migration that adds documents.final_at (an ALTER TABLE: an exclusive lock)
     command.downgrade(alembic_config(empty_database), "3e8a61c2d4f7")
@@ -112,36 +109,19 @@ def test_an_upgrade_behind_a_serving_transaction_does_not_stall_it(empty_databas
     writer = psycopg.connect(empty_database, autocommit=True)
     try:
         holder.execute("LOCK TABLE documents IN ROW EXCLUSIVE MODE")
-        failed: list[BaseException] = []
-
-        def upgrade() -> None:
-            try:
-                migrate(empty_database)
-            except BaseException as error:  # reported by the assertion below
-                failed.append(error)
-
-        upgrading = threading.Thread(target=upgrade, daemon=True)
-        upgrading.start()
-        wait_for_lock_wait(empty_database, "ALTER TABLE documents")
 
         def serve() -> None:  # the second connection's write, then the first's commit
             with writer.transaction():
                 writer.execute("LOCK TABLE documents IN ROW EXCLUSIVE MODE")
             holder.commit()
 
-        serving = threading.Thread(target=serve, daemon=True)
-        serving.start()
-        serving.join(timeout=10)
-        upgrading.join(timeout=30)
-        stuck = [name for name, t in (("serving", serving), ("upgrade", upgrading)) if t.is_alive()]
-        assert not stuck, f"deadlocked: {stuck}"
-        assert not failed, failed
+        change_beside_a_serving_process(
+            empty_database,
+            lambda: migrate(empty_database),
+            waits="ALTER TABLE documents",
+            serve=serve,
+        )
     finally:
-        with psycopg.connect(empty_database, autocommit=True) as admin:  # end a deadlock
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
         holder.close()
         writer.close()
     assert schema_is_current(empty_database)
